@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on /var/run/docker.sock: install Debian's docker.io when dockerd
+# is missing, start dockerd when nothing answers, wait for it. Fails with a clear message otherwise.
+set -euo pipefail
+
+log() { printf 'docker-engine: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+if command -v docker >/dev/null 2>&1 && engine_answers; then
+  log "engine already running ($(docker version --format '{{.Server.Version}}'))"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || die "dockerd is not installed and installing it needs root (apt-get install docker.io)"
+  log "installing Debian's docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq docker.io >/dev/null || die "apt-get install docker.io failed"
+fi
+command -v docker >/dev/null 2>&1 || die "the docker client is missing after installing docker.io"
+
+# A dockerd that was killed leaves its pid file behind and the next start refuses to run.
+pidfile=/var/run/docker.pid
+if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+  log "removing stale $pidfile"
+  rm -f "$pidfile"
+fi
+
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+  log "starting dockerd (log: /var/log/cube-dockerd.log)"
+  nohup dockerd >/var/log/cube-dockerd.log 2>&1 &
+fi
+
+for _ in $(seq 1 60); do
+  if engine_answers; then
+    log "engine up ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+tail -n 20 /var/log/cube-dockerd.log >&2 2>/dev/null || true
+die "the Docker engine did not answer within 60 s (see /var/log/cube-dockerd.log)"

@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { BadRequestError, ConflictError, NotFoundError, UpstreamError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { ApiErrorBody } from "../model/api-types.ts";
+import { JobValidationError } from "../model/job-schema.ts";
+import { InvalidTransitionError } from "../model/task-state.ts";
+
+function body(code: string, message: string, details?: unknown): ApiErrorBody {
+  return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
+}
+
+/** Maps errors to the API's JSON shape: 4xx for the caller's fault, 500 (without internals) for ours. */
+export function errorHandler(log: Logger) {
+  return (err: Error, c: Context) => {
+    const reply = (status: ContentfulStatusCode, code: string, details?: unknown) => c.json(body(code, err.message, details), status);
+    if (err instanceof JobValidationError) return reply(400, "invalid_job", err.issues);
+    if (err instanceof BadRequestError) return reply(400, "bad_request", err.details);
+    if (err instanceof NotFoundError) return reply(404, "not_found");
+    if (err instanceof ConflictError || err instanceof InvalidTransitionError) return reply(409, "conflict");
+    if (err instanceof UpstreamError) return reply(502, "worker_unreachable");
+    if ("status" in err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
+      return reply(err.status as ContentfulStatusCode, "bad_request");
+    }
+    log.error("request failed", { path: c.req.path, error: err.message, stack: err.stack });
+    return c.json(body("internal", "internal error; see the manager's log"), 500);
+  };
+}
+
+export function notFoundHandler(c: Context) {
+  return c.json(body("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+}

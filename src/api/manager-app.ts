@@ -1,0 +1,102 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { BadRequestError, UpstreamError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Manager } from "../manager/manager.ts";
+import { decodeJobFile, validateJob } from "../model/job-schema.ts";
+import { TASK_STATES, type TaskState } from "../model/task-state.ts";
+import { errorHandler, notFoundHandler } from "./errors.ts";
+import { boolParam, durationParam, readJson } from "./request.ts";
+import { parseHeartbeat, parseRegister, parseTaskReport } from "./wire-schemas.ts";
+
+export interface ManagerAppOptions {
+  manager: Manager;
+  log: Logger;
+  version: string;
+  maxBodyBytes?: number;
+}
+
+const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/;
+
+/** The manager's HTTP API (`/v1`), built from an injected Manager so tests call it without sockets. */
+export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024 }: ManagerAppOptions): Hono {
+  const app = new Hono();
+  app.onError(errorHandler(log));
+  app.notFound(notFoundHandler);
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
+    }),
+  );
+
+  app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
+
+  app.post("/v1/jobs", async (c) => {
+    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
+    const spec = validateJob(decodeJobFile(await c.req.text(), format));
+    const result = manager.submitJob(spec);
+    return c.json(result, result.created ? 201 : 200);
+  });
+  app.get("/v1/jobs", (c) => c.json({ jobs: manager.listJobs() }));
+  app.get("/v1/jobs/:name", (c) => c.json(manager.getJob(c.req.param("name"))));
+  app.delete("/v1/jobs/:name", (c) => c.json(manager.stopJob(c.req.param("name"), boolParam(c, "purge"))));
+
+  app.get("/v1/tasks", (c) => {
+    const state = c.req.query("state");
+    if (state !== undefined && !TASK_STATES.includes(state as TaskState)) {
+      throw new BadRequestError(`query parameter state: "${state}" is not one of ${TASK_STATES.join(", ")}`);
+    }
+    const job = c.req.query("job");
+    const node = c.req.query("node");
+    const nodeId = node === undefined ? undefined : manager.getNode(node).id;
+    return c.json({ tasks: manager.listTasks({ job, nodeId, state: state as TaskState | undefined }) });
+  });
+  app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
+  app.get("/v1/tasks/:id/logs", async (c) => {
+    const { task, node } = manager.taskLocation(c.req.param("id"));
+    const query = new URL(c.req.url).search;
+    let upstream: Response;
+    try {
+      upstream = await fetch(`${node.address}/v1/tasks/${task.id}/logs${query}`, { signal: c.req.raw.signal });
+    } catch (err) {
+      throw new UpstreamError(`cannot reach worker ${node.name} at ${node.address} for the logs of task ${task.name}: ${(err as Error).message}`);
+    }
+    return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "text/plain" } });
+  });
+
+  app.get("/v1/nodes", (c) => c.json({ nodes: manager.listNodes() }));
+  app.get("/v1/nodes/:id", (c) => c.json(manager.getNode(c.req.param("id"))));
+
+  app.get("/v1/events", (c) => {
+    const job = c.req.query("job");
+    return streamSSE(c, async (stream) => {
+      const unsubscribe = manager.bus.subscribe((event) => {
+        if (job !== undefined && event.job !== job) return;
+        void stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+      });
+      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
+      await closed;
+      unsubscribe();
+    });
+  });
+
+  // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
+  app.post("/v1/nodes/register", async (c) => c.json({ node: manager.nodes.register(parseRegister(await readJson(c))) }));
+  app.post("/v1/nodes/:id/heartbeat", async (c) => {
+    const node = manager.nodes.heartbeat(c.req.param("id"), parseHeartbeat(await readJson(c)).stats);
+    return c.json({ status: node.status });
+  });
+  app.get("/v1/nodes/:id/assignments", async (c) => {
+    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
+    return c.json(await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
+  });
+  app.post("/v1/nodes/:id/tasks/:taskId", async (c) => {
+    const task = manager.reportTask(c.req.param("id"), c.req.param("taskId"), parseTaskReport(await readJson(c)));
+    return c.json({ state: task.state, desired: task.desired });
+  });
+
+  return app;
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { BadRequestError } from "../lib/errors.ts";
+import type { HeartbeatRequest, RegisterRequest, TaskReport } from "../model/api-types.ts";
+import { TASK_STATES } from "../model/task-state.ts";
+
+const resources = z.strictObject({ cpu: z.number().nonnegative(), memory: z.number().nonnegative(), disk: z.number().nonnegative() });
+
+const register = z.strictObject({
+  id: z.string().min(1).max(64).optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "node names are letters, digits, '.', '_' or '-'"),
+  address: z.url(),
+  datacenter: z.string().min(1).max(63),
+  labels: z.record(z.string().max(128), z.string().max(1024)),
+  capacity: resources,
+  version: z.string().max(64),
+});
+
+const heartbeat = z.strictObject({
+  stats: z.strictObject({ cpuPercent: z.number(), memoryUsedMb: z.number(), diskUsedMb: z.number(), at: z.number() }),
+});
+
+const report = z.strictObject({
+  state: z.enum(TASK_STATES),
+  message: z.string().max(4096),
+  containerId: z.string().max(128).nullable().optional(),
+  hostPorts: z.record(z.string(), z.number().int().min(0).max(65535)).optional(),
+  exitCode: z.number().int().nullable().optional(),
+  restarts: z.number().int().min(0).optional(),
+});
+
+function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  throw new BadRequestError(`invalid ${what}: ${issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; ")}`, issues);
+}
+
+export const parseRegister = (input: unknown): RegisterRequest => parseWith(register, "registration", input);
+export const parseHeartbeat = (input: unknown): HeartbeatRequest => parseWith(heartbeat, "heartbeat", input);
+export const parseTaskReport = (input: unknown): TaskReport => parseWith(report, "task report", input);

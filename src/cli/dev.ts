@@ -1,0 +1,44 @@
+import { defineCommand } from "citty";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import { createLogger } from "../lib/logger.ts";
+import { onShutdown } from "../server/shutdown.ts";
+import { algorithmArg, durationArg, portArg, serverArgs } from "./server-args.ts";
+
+export default defineCommand({
+  meta: { name: "dev", description: "Run a whole local cluster in one process: a manager and N workers" },
+  args: {
+    workers: { type: "string", description: "how many workers", default: "3" },
+    bind: { type: "string", description: "address to listen on", default: "127.0.0.1" },
+    ...serverArgs,
+    "data-dir": { type: "string", description: "where state is kept (default: a new temporary dir)" },
+  },
+  async run({ args }) {
+    const workers = Number(args.workers);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new Error(`--workers must be a whole number from 0 to 64, not "${args.workers}"`);
+    const { startDevCluster } = await import("../server/dev-cluster.ts");
+    const log = createLogger("dev");
+    const dataDir = args["data-dir"] ? resolve(args["data-dir"]) : mkdtempSync(`${tmpdir()}/cube-dev-`);
+    const cluster = await startDevCluster({
+      dataDir,
+      port: portArg(args.port, 7600),
+      bind: args.bind,
+      workers,
+      datacenter: args.datacenter,
+      algorithm: algorithmArg(args.scheduler),
+      heartbeatTtlMs: durationArg("heartbeat-ttl", args["heartbeat-ttl"]),
+      log,
+    });
+    process.stdout.write(
+      [
+        `cube dev: a manager and ${workers} worker(s) are running (data in ${dataDir})`,
+        `  manager: ${cluster.url}`,
+        `  ui:      ${cluster.url}/ui`,
+        `  export CUBE_ADDR=${cluster.url}`,
+        "",
+      ].join("\n"),
+    );
+    onShutdown(log, () => cluster.stop());
+  },
+});

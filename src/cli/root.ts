@@ -1,0 +1,18 @@
+import { defineCommand } from "citty";
+import { VERSION } from "../lib/version.ts";
+
+/** Subcommands load lazily, so `cube version` or `cube nodes` never loads Docker, SQLite or the server. */
+export const root = defineCommand({
+  meta: { name: "cube", version: VERSION, description: "A container orchestrator in one binary" },
+  subCommands: {
+    serve: () => import("./serve.ts").then((m) => m.default),
+    dev: () => import("./dev.ts").then((m) => m.default),
+    run: () => import("./run.ts").then((m) => m.default),
+    stop: () => import("./stop.ts").then((m) => m.default),
+    status: () => import("./status.ts").then((m) => m.default),
+    tasks: () => import("./tasks.ts").then((m) => m.default),
+    nodes: () => import("./nodes.ts").then((m) => m.default),
+    logs: () => import("./logs.ts").then((m) => m.default),
+    version: () => import("./version.ts").then((m) => m.default),
+  },
+});

@@ -1,0 +1,49 @@
+import { hostname } from "node:os";
+import { parseDuration } from "../model/duration.ts";
+import { ALGORITHMS, type Algorithm } from "../scheduler/index.ts";
+
+/** Flags shared by `serve` and `dev` (ARCHITECTURE.md, "Roles in one process"). */
+export const serverArgs = {
+  port: { type: "string", description: "API port (manager 7600, worker 7601)" },
+  "data-dir": { type: "string", description: "where state is kept", default: "./cube-data" },
+  name: { type: "string", description: "node name (default: host name)" },
+  datacenter: { type: "string", description: "datacenter of this node", default: "dc1" },
+  label: { type: "string", description: "node label k=v (repeatable)" },
+  scheduler: { type: "string", description: `placement algorithm: ${ALGORITHMS.join(" | ")}`, default: "binpack" },
+  "heartbeat-ttl": { type: "string", description: "a worker silent this long is down", default: "10s" },
+} as const;
+
+export function portArg(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0-65535), not "${value}"`);
+  return port;
+}
+
+export function algorithmArg(value: string): Algorithm {
+  if (!ALGORITHMS.includes(value as Algorithm)) throw new Error(`--scheduler must be one of ${ALGORITHMS.join(", ")}, not "${value}"`);
+  return value as Algorithm;
+}
+
+export function durationArg(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new Error(`--${flag} must be a duration like 3s or 500ms, not "${value}"`);
+  return ms;
+}
+
+/** Every `--label k=v` (or `--label=k=v`) in the raw arguments; citty keeps only the last of a repeated flag. */
+export function labelArgs(rawArgs: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  rawArgs.forEach((arg, i) => {
+    const value = arg === "--label" ? rawArgs[i + 1] : arg.startsWith("--label=") ? arg.slice("--label=".length) : undefined;
+    if (value === undefined) return;
+    const eq = value.indexOf("=");
+    if (eq <= 0) throw new Error(`--label must look like key=value, not "${value}"`);
+    labels[value.slice(0, eq)] = value.slice(eq + 1);
+  });
+  return labels;
+}
+
+export function defaultNodeName(): string {
+  return hostname().split(".")[0] || "node";
+}

@@ -1,0 +1,172 @@
+import type {
+  ApiErrorBody,
+  AssignmentsResponse,
+  HeartbeatRequest,
+  JobDetail,
+  JobView,
+  NodeView,
+  RegisterRequest,
+  SubmitResult,
+  TaskDetail,
+  TaskReport,
+  TaskView,
+} from "../model/api-types.ts";
+import type { Node } from "../model/node.ts";
+
+/** An API call that failed: `status` is 0 when the manager could not be reached at all. */
+export class ApiClientError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiClientOptions {
+  token?: string;
+  /** Per-request timeout for calls that are not long-polls or streams. */
+  timeoutMs?: number;
+}
+
+/**
+ * Typed client of the manager's `/v1` API, shared by the CLI and the worker. Deliberately light:
+ * it imports only types, so a CLI command does not load validation, SQLite or Docker code.
+ */
+export class ApiClient {
+  readonly base: string;
+
+  constructor(
+    address: string,
+    private readonly options: ApiClientOptions = {},
+  ) {
+    this.base = normalizeAddress(address);
+  }
+
+  health(): Promise<{ status: string; role: string; version: string }> {
+    return this.call("GET", "/v1/health");
+  }
+
+  submitJob(text: string, format: "yaml" | "json"): Promise<SubmitResult> {
+    return this.call("POST", "/v1/jobs", { body: text, contentType: format === "yaml" ? "application/yaml" : "application/json" });
+  }
+
+  async listJobs(): Promise<JobView[]> {
+    return (await this.call<{ jobs: JobView[] }>("GET", "/v1/jobs")).jobs;
+  }
+
+  getJob(name: string): Promise<JobDetail> {
+    return this.call("GET", `/v1/jobs/${encodeURIComponent(name)}`);
+  }
+
+  stopJob(name: string, purge = false): Promise<JobView> {
+    return this.call("DELETE", `/v1/jobs/${encodeURIComponent(name)}${purge ? "?purge=true" : ""}`);
+  }
+
+  async listTasks(filter: { job?: string; node?: string; state?: string } = {}): Promise<TaskView[]> {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+    const qs = query.size > 0 ? `?${query}` : "";
+    return (await this.call<{ tasks: TaskView[] }>("GET", `/v1/tasks${qs}`)).tasks;
+  }
+
+  getTask(id: string): Promise<TaskDetail> {
+    return this.call("GET", `/v1/tasks/${encodeURIComponent(id)}`);
+  }
+
+  async listNodes(): Promise<NodeView[]> {
+    return (await this.call<{ nodes: NodeView[] }>("GET", "/v1/nodes")).nodes;
+  }
+
+  /** The task's container output as a byte stream. */
+  async logs(id: string, options: { follow?: boolean; tail?: number; stderr?: boolean }, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const query = new URLSearchParams();
+    if (options.follow) query.set("follow", "true");
+    if (options.tail !== undefined) query.set("tail", String(options.tail));
+    if (options.stderr) query.set("stderr", "true");
+    const response = await this.send("GET", `/v1/tasks/${encodeURIComponent(id)}/logs?${query}`, { signal, stream: true });
+    return response.body ?? new ReadableStream({ start: (c) => c.close() });
+  }
+
+  async register(request: RegisterRequest): Promise<Node> {
+    return (await this.call<{ node: Node }>("POST", "/v1/nodes/register", { json: request })).node;
+  }
+
+  heartbeat(nodeId: string, request: HeartbeatRequest): Promise<{ status: string }> {
+    return this.call("POST", `/v1/nodes/${nodeId}/heartbeat`, { json: request });
+  }
+
+  /** Long-polls until the node's assignments change past `index` (or `waitMs` passes). */
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+    const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
+    return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, stream: true });
+  }
+
+  reportTask(nodeId: string, taskId: string, report: TaskReport): Promise<{ state: string; desired: string }> {
+    return this.call("POST", `/v1/nodes/${nodeId}/tasks/${taskId}`, { json: report });
+  }
+
+  private async call<T>(method: string, path: string, init: SendOptions = {}): Promise<T> {
+    const response = await this.send(method, path, init);
+    return (await response.json()) as T;
+  }
+
+  private async send(method: string, path: string, init: SendOptions): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let body: string | undefined;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      headers["content-type"] = "application/json";
+    } else if (init.body !== undefined) {
+      body = init.body;
+      headers["content-type"] = init.contentType ?? "application/json";
+    }
+    const timeout = init.stream ? undefined : AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+    const signal = timeout && init.signal ? AbortSignal.any([timeout, init.signal]) : (timeout ?? init.signal);
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { method, headers, body, signal });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new ApiClientError(`cannot reach the Cube manager at ${this.base}: ${describeFetchError(err)} (is it running? set --addr or CUBE_ADDR)`, 0, "unreachable");
+    }
+    if (!response.ok) throw await toError(response, method, path);
+    return response;
+  }
+}
+
+interface SendOptions {
+  json?: unknown;
+  body?: string;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** No client-side timeout: long-polls and log streams last as long as they need. */
+  stream?: boolean;
+}
+
+function describeFetchError(err: unknown): string {
+  const e = err as { code?: string; name?: string; message?: string };
+  if (e.name === "TimeoutError") return "no answer in time";
+  if (e.code === "ConnectionRefused" || e.code === "ECONNREFUSED") return "connection refused";
+  return e.message ?? String(err);
+}
+
+async function toError(response: Response, method: string, path: string): Promise<ApiClientError> {
+  const text = await response.text();
+  try {
+    const { error } = JSON.parse(text) as ApiErrorBody;
+    return new ApiClientError(error.message, response.status, error.code, error.details);
+  } catch {
+    return new ApiClientError(`${method} ${path} failed with HTTP ${response.status}: ${text.slice(0, 200)}`, response.status, "http");
+  }
+}
+
+/** Accepts `host`, `host:port` or a full URL; the port defaults to 7600. */
+export function normalizeAddress(address: string): string {
+  const withScheme = /^https?:\/\//.test(address) ? address : `http://${address}`;
+  const url = new URL(withScheme);
+  if (!url.port && !/^https?:\/\/[^/]*:\d+/.test(withScheme)) url.port = "7600";
+  return url.origin;
+}

@@ -1,0 +1,23 @@
+/** Errors the API maps to a status code; the message is for the user and names what was wrong. */
+export class NotFoundError extends Error {
+  readonly code = "not_found";
+}
+
+export class ConflictError extends Error {
+  readonly code = "conflict";
+}
+
+export class BadRequestError extends Error {
+  readonly code = "bad_request";
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A worker the manager needed to reach (to proxy logs, say) did not answer. */
+export class UpstreamError extends Error {
+  readonly code = "worker_unreachable";
+}

@@ -1,0 +1,196 @@
+import { BadRequestError, NotFoundError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Assignment, AssignmentsResponse, JobDetail, JobView, NodeView, SubmitResult, TaskDetail, TaskReport, TaskView } from "../model/api-types.ts";
+import type { Job, JobSpec, Resources, TaskSpec } from "../model/job.ts";
+import type { Node } from "../model/node.ts";
+import type { Task } from "../model/task.ts";
+import { taskName } from "../model/task.ts";
+import { isGone, type TaskState } from "../model/task-state.ts";
+import type { Algorithm } from "../scheduler/index.ts";
+import type { Store } from "../store/index.ts";
+import { AssignmentWatch } from "./assignment-watch.ts";
+import { EventBus } from "./event-bus.ts";
+import { NodeRegistry } from "./node-registry.ts";
+import { Reconciler } from "./reconciler.ts";
+import { TaskLedger } from "./task-ledger.ts";
+import { applyTaskReport } from "./task-reports.ts";
+
+export interface ManagerOptions {
+  store: Store;
+  log: Logger;
+  algorithm?: Algorithm;
+  heartbeatTtlMs?: number;
+  now?: () => number;
+}
+
+/** The control plane: what the API calls. Owns the reconciler and node liveness timers. */
+export class Manager {
+  readonly bus = new EventBus();
+  readonly watch = new AssignmentWatch();
+  readonly nodes: NodeRegistry;
+  private readonly store: Store;
+  private readonly ledger: TaskLedger;
+  private readonly reconciler: Reconciler;
+  private readonly now: () => number;
+
+  constructor(options: ManagerOptions) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.ledger = new TaskLedger(this.store, this.bus, this.watch);
+    this.reconciler = new Reconciler({ store: this.store, ledger: this.ledger, algorithm: options.algorithm ?? "binpack", log: options.log.child("reconciler"), now: this.now });
+    this.nodes = new NodeRegistry({
+      store: this.store,
+      ledger: this.ledger,
+      watch: this.watch,
+      bus: this.bus,
+      log: options.log.child("nodes"),
+      heartbeatTtlMs: options.heartbeatTtlMs ?? 10_000,
+      onChange: () => this.reconciler.trigger(),
+      now: this.now,
+    });
+  }
+
+  start(): void {
+    this.nodes.start();
+    this.reconciler.trigger();
+  }
+
+  stop(): void {
+    this.nodes.stop();
+    this.reconciler.stop();
+  }
+
+  /** Runs the reconciler now and waits for it; for tests that need the placement done. */
+  reconcileNow(): void {
+    this.reconciler.runOnce();
+  }
+
+  submitJob(spec: JobSpec): SubmitResult {
+    const { job, created, changed } = this.store.putJob(spec, this.now());
+    this.bus.publish({ at: this.now(), type: "job", job: spec.name, message: `job ${spec.name} ${created ? "created" : changed ? `updated to version ${job.version}` : "submitted unchanged"}` });
+    this.reconciler.trigger();
+    return { job: this.jobView(job, this.store.listTasks({ job: spec.name })), created, changed };
+  }
+
+  stopJob(name: string, purge: boolean): JobView {
+    const job = this.requireJob(name);
+    const now = this.now();
+    this.store.transaction(() => {
+      this.store.setJobStatus(name, "stopped", now);
+      for (const task of this.store.listTasks({ job: name })) {
+        if (!isGone(task.state) && task.desired === "running") this.ledger.requestStop(task, "job stopped", now);
+      }
+    });
+    this.bus.publish({ at: now, type: "job", job: name, message: `job ${name} stopped${purge ? " and purged" : ""}` });
+    const view = this.jobView({ ...job, status: "stopped" }, this.store.listTasks({ job: name }));
+    // Purging forgets the job once its tasks are told to stop; workers remove containers of tasks they no longer see.
+    if (purge) this.store.deleteJob(name);
+    return view;
+  }
+
+  listJobs(): JobView[] {
+    const tasks = this.store.listTasks();
+    return this.store.listJobs().map((job) => this.jobView(job, tasks.filter((t) => t.job === job.spec.name)));
+  }
+
+  getJob(name: string): JobDetail {
+    const job = this.requireJob(name);
+    const tasks = this.store.listTasks({ job: name });
+    const names = this.nodeNames();
+    return { ...this.jobView(job, tasks), tasks: tasks.map((t) => this.taskView(t, names)) };
+  }
+
+  listTasks(filter: { job?: string; nodeId?: string; state?: TaskState }): TaskView[] {
+    const names = this.nodeNames();
+    return this.store.listTasks(filter).map((t) => this.taskView(t, names));
+  }
+
+  /** Finds a task by full id or unique prefix. */
+  getTask(idOrPrefix: string): TaskDetail {
+    const task = this.store.getTask(idOrPrefix) ?? this.store.findTaskByPrefix(idOrPrefix);
+    if (!task) throw new NotFoundError(`task ${idOrPrefix} does not exist`);
+    return { ...this.taskView(task, this.nodeNames()), events: this.store.listTaskEvents(task.id) };
+  }
+
+  listNodes(): NodeView[] {
+    const tasks = this.store.listTasks().filter((t) => t.nodeId !== null && !isGone(t.state));
+    return this.store.listNodes().map((node) => this.nodeView(node, tasks.filter((t) => t.nodeId === node.id)));
+  }
+
+  getNode(idOrName: string): NodeView {
+    const node = this.store.getNode(idOrName) ?? this.store.getNodeByName(idOrName);
+    if (!node) throw new NotFoundError(`node ${idOrName} does not exist`);
+    return this.nodeView(node, this.store.listTasks({ nodeId: node.id }).filter((t) => !isGone(t.state)));
+  }
+
+  /** Where a worker's long-poll lands: what should run on the node, after waiting for a change past `index`. */
+  async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+    if (!this.store.getNode(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    await this.watch.wait(nodeId, index, waitMs, signal);
+    const current = this.watch.current(nodeId);
+    const tasks = this.store.listTasks({ nodeId }).filter((t) => !isGone(t.state) || t.state === "lost");
+    const specs = new Map<string, { spec: JobSpec; type: Job["spec"]["type"] }>();
+    const assignments: Assignment[] = [];
+    for (const task of tasks) {
+      const key = `${task.job}@${task.jobVersion}`;
+      let entry = specs.get(key);
+      if (!entry) {
+        const spec = this.store.listJobVersions(task.job).find((v) => v.version === task.jobVersion)?.spec;
+        if (!spec) continue;
+        specs.set(key, (entry = { spec, type: spec.type }));
+      }
+      const spec = entry.spec.tasks.find((g) => g.name === task.group) as TaskSpec;
+      assignments.push({ task, spec, jobType: entry.type });
+    }
+    return { index: current, assignments };
+  }
+
+  reportTask(nodeId: string, taskId: string, report: TaskReport): Task {
+    const task = applyTaskReport(this.store, this.ledger, nodeId, taskId, report, this.now());
+    if (isGone(task.state)) this.reconciler.trigger();
+    return task;
+  }
+
+  /** The worker address and task id for proxying logs. */
+  taskLocation(idOrPrefix: string): { task: TaskView; node: Node } {
+    const task = this.getTask(idOrPrefix);
+    if (!task.nodeId) throw new BadRequestError(`task ${taskName(task)} is not placed on a node yet: ${task.message}`);
+    const node = this.store.getNode(task.nodeId);
+    if (!node) throw new NotFoundError(`node ${task.nodeId} of task ${taskName(task)} no longer exists`);
+    return { task, node };
+  }
+
+  private requireJob(name: string): Job {
+    const job = this.store.getJob(name);
+    if (!job) throw new NotFoundError(`job ${name} does not exist`);
+    return job;
+  }
+
+  private nodeNames(): Map<string, string> {
+    return new Map(this.store.listNodes().map((n) => [n.id, n.name]));
+  }
+
+  private taskView(task: Task, names: Map<string, string>): TaskView {
+    return { ...task, name: taskName(task), nodeName: task.nodeId ? (names.get(task.nodeId) ?? null) : null };
+  }
+
+  private jobView(job: Job, tasks: Task[]): JobView {
+    const byState: Partial<Record<TaskState, number>> = {};
+    for (const t of tasks) if (t.jobVersion === job.version || !isGone(t.state)) byState[t.state] = (byState[t.state] ?? 0) + 1;
+    const desired = job.status === "stopped" ? 0 : job.spec.type === "system"
+      ? tasks.filter((t) => !isGone(t.state) && t.desired === "running").length
+      : job.spec.tasks.reduce((sum, g) => sum + g.count, 0);
+    return { ...job, name: job.spec.name, type: job.spec.type, summary: { desired, byState } };
+  }
+
+  private nodeView(node: Node, tasks: Task[]): NodeView {
+    const allocated: Resources = { cpu: 0, memory: 0, disk: 0 };
+    for (const t of tasks) {
+      allocated.cpu += t.resources.cpu;
+      allocated.memory += t.resources.memory;
+      allocated.disk += t.resources.disk;
+    }
+    allocated.cpu = Math.round(allocated.cpu * 1000) / 1000;
+    return { ...node, allocated, taskCount: tasks.length };
+  }
+}

@@ -1,0 +1,115 @@
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { newId } from "../lib/ids.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { RegisterRequest } from "../model/api-types.ts";
+import type { Node, NodeStats } from "../model/node.ts";
+import { isGone } from "../model/task-state.ts";
+import type { Store } from "../store/index.ts";
+import type { AssignmentWatch } from "./assignment-watch.ts";
+import type { EventBus } from "./event-bus.ts";
+import type { TaskLedger } from "./task-ledger.ts";
+
+export interface NodeRegistryOptions {
+  store: Store;
+  ledger: TaskLedger;
+  watch: AssignmentWatch;
+  bus: EventBus;
+  log: Logger;
+  /** A node silent for this long is down and its tasks are lost. */
+  heartbeatTtlMs: number;
+  onChange: () => void;
+  now?: () => number;
+}
+
+/** Joins, heartbeats and liveness of workers. */
+export class NodeRegistry {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Heartbeats seen before this manager started are not trusted to mean "alive" or "dead". */
+  private readonly startedAt: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: NodeRegistryOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  register(request: RegisterRequest): Node {
+    const { store } = this.options;
+    const now = this.now();
+    const byName = store.getNodeByName(request.name);
+    if (byName && byName.id !== request.id) {
+      throw new ConflictError(
+        `node name "${request.name}" belongs to node ${byName.id} (${byName.status}); restart that worker with its own data dir, or give this one another --name`,
+      );
+    }
+    const existing = request.id ? store.getNode(request.id) : null;
+    const node: Node = {
+      id: existing?.id ?? request.id ?? newId(),
+      name: request.name,
+      address: request.address,
+      datacenter: request.datacenter,
+      labels: request.labels,
+      capacity: request.capacity,
+      stats: existing?.stats ?? null,
+      status: existing?.status === "draining" ? "draining" : "ready",
+      eligible: existing?.eligible ?? true,
+      lastHeartbeat: now,
+      registeredAt: existing?.registeredAt ?? now,
+      version: request.version,
+    };
+    store.upsertNode(node);
+    this.options.bus.publish({ at: now, type: "node", node: node.id, message: `node ${node.name} ${existing ? "rejoined" : "joined"} (${node.address})` });
+    this.options.log.info(existing ? "node rejoined" : "node joined", { node: node.name, id: node.id, address: node.address });
+    this.options.watch.bump(node.id);
+    this.options.onChange();
+    return node;
+  }
+
+  heartbeat(nodeId: string, stats: NodeStats): Node {
+    const { store } = this.options;
+    const node = store.getNode(nodeId);
+    if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    const now = this.now();
+    const updated: Node = { ...node, stats, lastHeartbeat: now, status: node.status === "down" ? "ready" : node.status };
+    store.upsertNode(updated);
+    if (node.status === "down") {
+      this.options.bus.publish({ at: now, type: "node", node: nodeId, message: `node ${node.name} is ready again` });
+      this.options.log.info("node back", { node: node.name });
+      this.options.onChange();
+    }
+    return updated;
+  }
+
+  /** Marks silent nodes down and their tasks lost, in one transaction per node. */
+  checkLiveness(): void {
+    const { store, ledger, heartbeatTtlMs } = this.options;
+    const now = this.now();
+    let changed = false;
+    for (const node of store.listNodes()) {
+      if (node.status === "down") continue;
+      const seen = Math.max(node.lastHeartbeat, this.startedAt);
+      if (now - seen <= heartbeatTtlMs) continue;
+      store.transaction(() => {
+        store.upsertNode({ ...node, status: "down" });
+        for (const task of store.listTasks({ nodeId: node.id })) {
+          if (isGone(task.state)) continue;
+          ledger.transition(task, "lost", { desired: "stopped" }, `node ${node.name} stopped heartbeating`, now);
+        }
+      });
+      changed = true;
+      this.options.bus.publish({ at: now, type: "node", node: node.id, message: `node ${node.name} is down: no heartbeat for ${Math.round((now - seen) / 1000)}s` });
+      this.options.log.warn("node down", { node: node.name, silentMs: now - seen });
+    }
+    if (changed) this.options.onChange();
+  }
+
+  start(): void {
+    const period = Math.max(250, Math.floor(this.options.heartbeatTtlMs / 4));
+    this.timer = setInterval(() => this.checkLiveness(), period);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

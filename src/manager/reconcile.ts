@@ -1,0 +1,143 @@
+import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
+import type { Node } from "../model/node.ts";
+import type { Task } from "../model/task.ts";
+import { isGone } from "../model/task-state.ts";
+
+/** What must change for a job's tasks to match its spec. Pure: the caller writes it down. */
+export interface ReconcileDecision {
+  /** New tasks to create (pending), each for one replica slot; `nodeId` pins a system job's task. */
+  create: { group: string; index: number; nodeId?: string }[];
+  stop: { task: Task; reason: string }[];
+  /** Live tasks whose spec did not change in a new version (a count-only change): relabel, don't restart. */
+  adopt: Task[];
+  /** Earliest time a failed slot may be replaced; the caller wakes the reconciler then. */
+  wakeAt: number | null;
+}
+
+export interface ReconcileInput {
+  job: Job;
+  /** Every task of the job the store still has, live or gone. */
+  tasks: Task[];
+  /** Specs of the versions live tasks run, by version (at least those differing from the current one). */
+  versions: ReadonlyMap<number, JobSpec>;
+  nodes: Node[];
+  now: number;
+}
+
+/** Replacement delay for a slot that keeps failing: 5 s, 10 s, 20 s … capped at 5 min. */
+export const RESCHEDULE_BASE_MS = 5_000;
+export const RESCHEDULE_MAX_MS = 5 * 60_000;
+
+export function rescheduleDelay(consecutiveFailures: number): number {
+  if (consecutiveFailures <= 0) return 0;
+  return Math.min(RESCHEDULE_BASE_MS * 2 ** (consecutiveFailures - 1), RESCHEDULE_MAX_MS);
+}
+
+/** The parts of a task spec that need a new container when they change (count does not). */
+function runtimeShape(spec: TaskSpec): string {
+  const { count: _count, ...rest } = spec;
+  return JSON.stringify(rest);
+}
+
+/** Picks the task to keep when a slot holds several: the most advanced, then the newest. */
+function rank(task: Task): number {
+  return { running: 3, scheduled: 2, pending: 1 }[task.state as "running" | "scheduled" | "pending"] ?? 0;
+}
+
+function slotKey(group: string, index: number): string {
+  return `${group}\u0000${index}`;
+}
+
+/**
+ * Compares a job's spec with its tasks and says what to create, stop and relabel.
+ * @example reconcile({ job, tasks: [], versions: new Map(), nodes, now }).create.length // = count
+ */
+export function reconcile(input: ReconcileInput): ReconcileDecision {
+  const { job, tasks, now } = input;
+  const decision: ReconcileDecision = { create: [], stop: [], adopt: [], wakeAt: null };
+  const live = tasks.filter((t) => !isGone(t.state) && t.desired === "running");
+
+  if (job.status === "stopped") {
+    decision.stop = live.map((task) => ({ task, reason: "job stopped" }));
+    return decision;
+  }
+
+  const groups = new Map(job.spec.tasks.map((g) => [g.name, g]));
+  const kept = new Map<string, Task>();
+  for (const task of [...live].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)) {
+    const group = groups.get(task.group);
+    if (!group) {
+      decision.stop.push({ task, reason: `task ${task.group} was removed from the job` });
+      continue;
+    }
+    if (job.spec.type !== "system" && task.index >= group.count) {
+      decision.stop.push({ task, reason: `scaled down to ${group.count}` });
+      continue;
+    }
+    const key = slotKey(task.group, task.index);
+    if (kept.has(key)) {
+      decision.stop.push({ task, reason: "duplicate of another task in the same slot" });
+      continue;
+    }
+    if (task.jobVersion !== job.version) {
+      const old = input.versions.get(task.jobVersion)?.tasks.find((g) => g.name === task.group);
+      if (!old || runtimeShape(old) !== runtimeShape(group)) {
+        decision.stop.push({ task, reason: `replaced by job version ${job.version}` });
+        continue;
+      }
+      decision.adopt.push(task);
+    }
+    kept.set(key, task);
+  }
+
+  for (const group of job.spec.tasks) {
+    if (job.spec.type === "system") planSystemGroup(input, group, kept, decision);
+    else planCountedGroup(input, group, kept, decision, now);
+  }
+  return decision;
+}
+
+function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<string, Task>, decision: ReconcileDecision, now: number): void {
+  for (let index = 0; index < group.count; index++) {
+    if (kept.has(slotKey(group.name, index))) continue;
+    const history = input.tasks
+      .filter((t) => t.group === group.name && t.index === index && t.jobVersion === input.job.version)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    // A batch slot is done once it has finished, successfully or not (its restarts happened on the worker).
+    if (input.job.spec.type === "batch" && history.some((t) => t.state === "completed" || t.state === "failed")) continue;
+    const failures = trailingFailures(history);
+    const last = history.at(-1);
+    const readyAt = (last?.finishedAt ?? last?.updatedAt ?? 0) + rescheduleDelay(failures);
+    if (failures > 0 && readyAt > now) {
+      decision.wakeAt = Math.min(decision.wakeAt ?? readyAt, readyAt);
+      continue;
+    }
+    decision.create.push({ group: group.name, index });
+  }
+}
+
+function trailingFailures(history: Task[]): number {
+  let count = 0;
+  for (let i = history.length - 1; i >= 0 && history[i]?.state === "failed"; i--) count++;
+  return count;
+}
+
+/** A system job wants one task on every ready, eligible node of its datacenters. */
+function planSystemGroup(input: ReconcileInput, group: TaskSpec, kept: Map<string, Task>, decision: ReconcileDecision): void {
+  const { job } = input;
+  const covered = new Set<string>();
+  const used = new Set<number>();
+  for (const task of kept.values()) {
+    if (task.group !== group.name) continue;
+    used.add(task.index);
+    if (task.nodeId) covered.add(task.nodeId);
+  }
+  let next = 0;
+  for (const node of input.nodes) {
+    if (node.status !== "ready" || !node.eligible || covered.has(node.id)) continue;
+    if (job.spec.datacenters.length > 0 && !job.spec.datacenters.includes(node.datacenter)) continue;
+    while (used.has(next)) next++;
+    used.add(next);
+    decision.create.push({ group: group.name, index: next, nodeId: node.id });
+  }
+}

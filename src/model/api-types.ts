@@ -1,0 +1,82 @@
+/** Shapes that cross the wire between the manager, its workers and the CLI. */
+import type { Job, JobType, Resources, TaskSpec } from "./job.ts";
+import type { Node, NodeStats } from "./node.ts";
+import type { Task, TaskEvent } from "./task.ts";
+import type { TaskState } from "./task-state.ts";
+
+export interface TaskView extends Task {
+  name: string;
+  nodeName: string | null;
+}
+
+export interface TaskDetail extends TaskView {
+  events: TaskEvent[];
+}
+
+export interface JobSummary {
+  /** Replicas the spec asks for (for system jobs: eligible nodes targeted). */
+  desired: number;
+  byState: Partial<Record<TaskState, number>>;
+}
+
+export interface JobView extends Job {
+  name: string;
+  type: JobType;
+  summary: JobSummary;
+}
+
+export interface JobDetail extends JobView {
+  tasks: TaskView[];
+}
+
+export interface SubmitResult {
+  job: JobView;
+  created: boolean;
+  changed: boolean;
+}
+
+export interface NodeView extends Node {
+  allocated: Resources;
+  taskCount: number;
+}
+
+export interface RegisterRequest {
+  id?: string;
+  name: string;
+  address: string;
+  datacenter: string;
+  labels: Record<string, string>;
+  capacity: Resources;
+  version: string;
+}
+
+export interface HeartbeatRequest {
+  stats: NodeStats;
+}
+
+/** A task the manager wants on a node, with the spec of the version it runs. */
+export interface Assignment {
+  task: Task;
+  spec: TaskSpec;
+  jobType: JobType;
+}
+
+export interface AssignmentsResponse {
+  /** Opaque; pass it back to wait for the next change. */
+  index: string;
+  assignments: Assignment[];
+}
+
+export interface TaskReport {
+  state: TaskState;
+  message: string;
+  containerId?: string | null;
+  hostPorts?: Record<string, number>;
+  exitCode?: number | null;
+  restarts?: number;
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+

@@ -1,0 +1,199 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import type { HealthCheck, JobSpec, JobType, RestartPolicy } from "./job.ts";
+
+/** One problem in a job file, with the path of the field it is about (`tasks[0].resources.memory`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class JobValidationError extends Error {
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid job: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+  }
+}
+
+/** Hard ceiling on replicas per task spec, so one request cannot ask the manager for millions of tasks. */
+export const MAX_COUNT = 100_000;
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
+
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit`);
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 500ms, 5s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const port = z.number().int().min(1).max(65535);
+
+const resources = z.strictObject({
+  cpu: z.number().positive().max(1024).default(0.1),
+  memory: z.number().int().min(4, "memory is in MiB and Docker needs at least 4").max(4_194_304).default(64),
+  disk: z.number().int().min(0).max(1 << 30).default(0),
+});
+
+const restart = z.strictObject({
+  attempts: z.number().int().min(0).max(1000).optional(),
+  interval: duration.optional(),
+  delay: duration.optional(),
+  mode: z.enum(["fail", "delay"]).optional(),
+});
+
+const RESTART_DEFAULTS: Record<JobType, RestartPolicy> = {
+  service: { attempts: 2, intervalMs: 30 * 60_000, delayMs: 15_000, mode: "fail" },
+  system: { attempts: 2, intervalMs: 30 * 60_000, delayMs: 15_000, mode: "fail" },
+  batch: { attempts: 3, intervalMs: 24 * 3_600_000, delayMs: 15_000, mode: "fail" },
+};
+
+const health = z
+  .strictObject({
+    http: z.string().startsWith("/", "http check path must start with /").optional(),
+    tcp: z.string().optional(),
+    exec: z.array(z.string()).min(1).optional(),
+    port: z.string().optional(),
+    interval: duration.default(10_000),
+    timeout: duration.default(2_000),
+    failures: z.number().int().min(1).max(100).default(3),
+  })
+  .superRefine((h, ctx) => {
+    const kinds = [h.http, h.tcp, h.exec].filter((k) => k !== undefined).length;
+    if (kinds !== 1) ctx.addIssue({ code: "custom", message: "give exactly one of http, tcp or exec" });
+    if (h.http !== undefined && h.port === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "an http check needs the name of a port" });
+  });
+
+const constraint = z.strictObject({
+  attribute: z.string().min(1).max(256),
+  operator: z.enum(["=", "!=", "regexp", "version", "distinct_hosts"]).default("="),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).default("true"),
+});
+
+const task = z.strictObject({
+  name: name("task name"),
+  image: z.string().min(1).max(512).regex(/^[^\s]+$/, "image must not contain spaces"),
+  command: z.array(z.string().max(65_536)).max(1024).optional(),
+  entrypoint: z.array(z.string().max(65_536)).max(1024).optional(),
+  count: z.number().int().min(0).max(MAX_COUNT).default(1),
+  env: z.record(z.string().regex(ENV_KEY, "env keys are letters, digits and _, not starting with a digit"), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  labels: z.record(z.string().regex(LABEL_KEY, "label keys are letters, digits and . _ / -"), z.string().max(1024)).default({}),
+  resources: resources.default({ cpu: 0.1, memory: 64, disk: 0 }),
+  ports: z.array(z.strictObject({ name: name("port name"), container: port, host: port.optional() })).max(64).default([]),
+  restart: restart.optional(),
+  health: health.optional(),
+  constraints: z.array(constraint).max(64).default([]),
+});
+
+const job = z.strictObject({
+  name: name("job name"),
+  type: z.enum(["service", "batch", "system"]).default("service"),
+  datacenters: z.array(name("datacenter")).max(64).default([]),
+  constraints: z.array(constraint).max(64).default([]),
+  tasks: z.array(task).min(1, "a job needs at least one task").max(64),
+});
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/** Checks that need the whole job: names unique, ports declared once, checks point at declared ports. */
+function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<string>();
+  spec.tasks.forEach((t, i) => {
+    if (seen.has(t.name)) issues.push({ path: `tasks[${i}].name`, message: `task name "${t.name}" is used twice` });
+    seen.add(t.name);
+    const portNames = new Set<string>();
+    const hostPorts = new Set<number>();
+    t.ports.forEach((p, j) => {
+      if (portNames.has(p.name)) issues.push({ path: `tasks[${i}].ports[${j}].name`, message: `port name "${p.name}" is used twice` });
+      if (p.host !== undefined && hostPorts.has(p.host)) issues.push({ path: `tasks[${i}].ports[${j}].host`, message: `host port ${p.host} is used twice` });
+      portNames.add(p.name);
+      if (p.host !== undefined) hostPorts.add(p.host);
+    });
+    const checkPort = t.health?.port ?? t.health?.tcp;
+    if (checkPort !== undefined && !portNames.has(checkPort)) {
+      issues.push({ path: `tasks[${i}].health`, message: `port "${checkPort}" is not declared in tasks[${i}].ports` });
+    }
+  });
+  return issues;
+}
+
+function toHealthCheck(h: z.output<typeof health>): HealthCheck {
+  const timing = { intervalMs: h.interval, timeoutMs: h.timeout, failures: h.failures };
+  if (h.http !== undefined) return { kind: "http", path: h.http, port: h.port ?? "", ...timing };
+  if (h.tcp !== undefined) return { kind: "tcp", port: h.tcp, ...timing };
+  return { kind: "exec", command: h.exec ?? [], ...timing };
+}
+
+/**
+ * Validates a decoded job file and fills in defaults. Throws JobValidationError listing every problem with its field path.
+ * @example validateJob({ name: "web", tasks: [{ name: "http", image: "nginx" }] }).tasks[0].count // 1
+ */
+export function validateJob(input: unknown): JobSpec {
+  const result = job.safeParse(input);
+  if (!result.success) {
+    throw new JobValidationError(
+      result.error.issues.flatMap((i) =>
+        i.code === "unrecognized_keys"
+          ? i.keys.map((key) => ({ path: formatPath([...i.path, key]), message: "unknown field" }))
+          : [{ path: formatPath(i.path), message: i.message }],
+      ),
+    );
+  }
+  const issues = crossFieldIssues(result.data);
+  if (issues.length > 0) throw new JobValidationError(issues);
+  const spec = result.data;
+  return {
+    name: spec.name,
+    type: spec.type,
+    datacenters: spec.datacenters,
+    constraints: spec.constraints,
+    tasks: spec.tasks.map((t) => {
+      const defaults = RESTART_DEFAULTS[spec.type];
+      const health = t.health && toHealthCheck(t.health);
+      return {
+        name: t.name,
+        image: t.image,
+        ...(t.command ? { command: t.command } : {}),
+        ...(t.entrypoint ? { entrypoint: t.entrypoint } : {}),
+        count: spec.type === "system" ? 1 : t.count,
+        env: t.env,
+        labels: t.labels,
+        resources: t.resources,
+        ports: t.ports,
+        restart: {
+          attempts: t.restart?.attempts ?? defaults.attempts,
+          intervalMs: t.restart?.interval ?? defaults.intervalMs,
+          delayMs: t.restart?.delay ?? defaults.delayMs,
+          mode: t.restart?.mode ?? defaults.mode,
+        },
+        ...(health ? { health } : {}),
+        constraints: t.constraints,
+      };
+    }),
+  };
+}
+
+export type JobFileFormat = "yaml" | "json";
+
+/** Decodes a job file's text (YAML is a superset of JSON, but JSON gets JSON's clearer errors). */
+export function decodeJobFile(text: string, format: JobFileFormat): unknown {
+  try {
+    return format === "json" ? JSON.parse(text) : Bun.YAML.parse(text);
+  } catch (err) {
+    throw new JobValidationError([{ path: "", message: `job file is not valid ${format.toUpperCase()}: ${(err as Error).message}` }]);
+  }
+}
+
+/** Decodes and validates in one step; the format is guessed from the text when not given. */
+export function parseJobFile(text: string, format?: JobFileFormat): JobSpec {
+  return validateJob(decodeJobFile(text, format ?? (/^\s*[{[]/.test(text) ? "json" : "yaml")));
+}

@@ -1,0 +1,48 @@
+/** Observed states of a task; `desired` is set by the manager, `state` is what was last observed. */
+export const TASK_STATES = ["pending", "scheduled", "running", "completed", "failed", "lost", "stopped"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export type DesiredState = "running" | "stopped";
+
+/**
+ * The one table of allowed transitions. `running → running` is a restart in place on the worker.
+ * completed, failed and stopped are final: a replacement is a new task, so history stays true.
+ */
+const TRANSITIONS: Record<TaskState, readonly TaskState[]> = {
+  pending: ["scheduled", "stopped"],
+  scheduled: ["running", "completed", "failed", "lost", "stopped"],
+  running: ["running", "completed", "failed", "lost", "stopped"],
+  lost: ["stopped"],
+  completed: [],
+  failed: [],
+  stopped: [],
+};
+
+export const TERMINAL_STATES: readonly TaskState[] = ["completed", "failed", "stopped"];
+
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** A task that is done or no longer counted as one of its job's live replicas. */
+export function isGone(state: TaskState): boolean {
+  return isTerminal(state) || state === "lost";
+}
+
+export function canTransition(from: TaskState, to: TaskState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly from: TaskState,
+    readonly to: TaskState,
+    readonly taskId: string,
+  ) {
+    super(`task ${taskId}: cannot go from ${from} to ${to}`);
+  }
+}
+
+/** Throws unless `from → to` is in the table; the only gate every state write goes through. */
+export function assertTransition(taskId: string, from: TaskState, to: TaskState): void {
+  if (!canTransition(from, to)) throw new InvalidTransitionError(from, to, taskId);
+}

@@ -1,0 +1,43 @@
+import type { Resources } from "./job.ts";
+import type { DesiredState, TaskState } from "./task-state.ts";
+
+/** One instance of a task spec, placed (or waiting to be placed) on one node. */
+export interface Task {
+  id: string;
+  job: string;
+  jobVersion: number;
+  /** The task spec's name inside the job. */
+  group: string;
+  /** Replica slot, 0-based: `web.http.2` is index 2. */
+  index: number;
+  nodeId: string | null;
+  desired: DesiredState;
+  state: TaskState;
+  /** Resources reserved on the node, copied from the spec at placement so accounting never re-reads old versions. */
+  resources: Resources;
+  /** Static host ports reserved on the node (port name → host port). */
+  reservedPorts: Record<string, number>;
+  /** Host ports actually bound (port name → host port), as reported by the worker. */
+  hostPorts: Record<string, number>;
+  containerId: string | null;
+  exitCode: number | null;
+  message: string;
+  restarts: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface TaskEvent {
+  id: number;
+  taskId: string;
+  at: number;
+  state: TaskState;
+  message: string;
+}
+
+/** The name users read: job.group.index. */
+export function taskName(task: Pick<Task, "job" | "group" | "index">): string {
+  return `${task.job}.${task.group}.${task.index}`;
+}

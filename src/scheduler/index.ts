@@ -1,0 +1,4 @@
+export { ALGORITHMS } from "./algorithms.ts";
+export { placeTasks } from "./place-tasks.ts";
+export { summarizeReasons } from "./summarize.ts";
+export type { Algorithm, ClusterSnapshot, NodeScore, Placement, PlacementFailure, PlacementRequest, PlacementResult } from "./types.ts";

@@ -1,0 +1,80 @@
+import { networkInterfaces } from "node:os";
+import { createWorkerApp } from "../api/worker-app.ts";
+import { DockerDriver } from "../driver/docker/docker-driver.ts";
+import type { Logger } from "../lib/logger.ts";
+import { VERSION } from "../lib/version.ts";
+import type { Resources } from "../model/job.ts";
+import { WorkerAgent } from "../worker/agent.ts";
+import { startHttpServer } from "./http-server.ts";
+
+export interface WorkerServerOptions {
+  managerAddress: string;
+  dataDir: string;
+  name: string;
+  datacenter: string;
+  labels: Record<string, string>;
+  port: number;
+  bind: string;
+  /** Host the manager should use to reach this worker; guessed from the bind address when absent. */
+  advertise?: string;
+  log: Logger;
+  token?: string;
+  capacity?: Resources;
+  heartbeatIntervalMs?: number;
+  stopTasksOnExit?: boolean;
+}
+
+export interface WorkerServer {
+  url: string;
+  agent: WorkerAgent;
+  stop(): Promise<void>;
+}
+
+/** The first non-internal IPv4 address: what other machines most likely reach this one by. */
+function guessAdvertiseHost(bind: string): string {
+  if (bind !== "0.0.0.0" && bind !== "::") return bind;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === "IPv4" && !a.internal);
+    if (found) return found.address;
+  }
+  return "127.0.0.1";
+}
+
+/** Serves the worker's API, then joins the manager and starts running assignments. */
+export async function startWorkerServer(options: WorkerServerOptions): Promise<WorkerServer> {
+  const driver = new DockerDriver();
+  let agent: WorkerAgent | undefined;
+  const app = createWorkerApp({ driver, log: options.log.child("api"), version: VERSION, nodeId: () => agent?.nodeId ?? "" });
+  const http = startHttpServer(app, { port: options.port, hostname: options.bind });
+  const address = `http://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
+  agent = new WorkerAgent({
+    managerAddress: options.managerAddress,
+    driver,
+    dataDir: options.dataDir,
+    name: options.name,
+    datacenter: options.datacenter,
+    labels: options.labels,
+    address,
+    version: VERSION,
+    log: options.log,
+    token: options.token,
+    capacity: options.capacity,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    await http.stop();
+    throw err;
+  }
+  options.log.info("worker listening", { url: address, node: options.name });
+  const started = agent;
+  return {
+    url: address,
+    agent: started,
+    async stop() {
+      await started.stop(options.stopTasksOnExit ?? false);
+      await http.stop();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Database } from "bun:sqlite";
+import type { Job, JobSpec } from "../model/job.ts";
+
+interface JobRow {
+  name: string;
+  version: number;
+  status: string;
+  spec: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toJob(row: JobRow): Job {
+  return { spec: JSON.parse(row.spec) as JobSpec, version: row.version, status: row.status as Job["status"], createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+/** Jobs and their immutable version history. */
+export class JobsRepo {
+  private readonly get;
+  private readonly list;
+  private readonly insert;
+  private readonly update;
+  private readonly insertVersion;
+  private readonly versions;
+  private readonly setStatus;
+  private readonly remove;
+
+  constructor(db: Database) {
+    this.get = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE name = ?");
+    this.list = db.query<JobRow, []>("SELECT * FROM jobs ORDER BY name");
+    this.insert = db.query("INSERT INTO jobs (name, version, status, spec, created_at, updated_at) VALUES ($name, $version, $status, $spec, $now, $now)");
+    this.update = db.query("UPDATE jobs SET version = $version, status = $status, spec = $spec, updated_at = $now WHERE name = $name");
+    this.insertVersion = db.query("INSERT INTO job_versions (job, version, spec, created_at) VALUES (?, ?, ?, ?)");
+    this.versions = db.query<{ version: number; spec: string; created_at: number }, [string]>(
+      "SELECT version, spec, created_at FROM job_versions WHERE job = ? ORDER BY version DESC",
+    );
+    this.setStatus = db.query("UPDATE jobs SET status = ?, updated_at = ? WHERE name = ?");
+    this.remove = db.query("DELETE FROM jobs WHERE name = ?");
+  }
+
+  /** Call inside a transaction: reads the current version, then writes. */
+  put(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean } {
+    const json = JSON.stringify(spec);
+    const row = this.get.get(spec.name);
+    if (!row) {
+      this.insert.run({ name: spec.name, version: 1, status: "running", spec: json, now });
+      this.insertVersion.run(spec.name, 1, json, now);
+      return { job: { spec, version: 1, status: "running", createdAt: now, updatedAt: now }, created: true, changed: true };
+    }
+    const changed = row.spec !== json;
+    const version = changed ? row.version + 1 : row.version;
+    if (changed) this.insertVersion.run(spec.name, version, json, now);
+    if (changed || row.status !== "running") this.update.run({ name: spec.name, version, status: "running", spec: json, now });
+    return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: now }, created: false, changed };
+  }
+
+  find(name: string): Job | null {
+    const row = this.get.get(name);
+    return row ? toJob(row) : null;
+  }
+
+  all(): Job[] {
+    return this.list.all().map(toJob);
+  }
+
+  history(name: string): { version: number; spec: JobSpec; createdAt: number }[] {
+    return this.versions.all(name).map((r) => ({ version: r.version, spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at }));
+  }
+
+  status(name: string, status: Job["status"], now: number): void {
+    this.setStatus.run(status, now, name);
+  }
+
+  delete(name: string): void {
+    this.remove.run(name);
+  }
+}

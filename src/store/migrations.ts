@@ -1,0 +1,72 @@
+/**
+ * Schema migrations, embedded as strings so the compiled binary never reads SQL files at run time.
+ * Append only: a released migration is never edited.
+ */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE job_versions (
+        job TEXT NOT NULL REFERENCES jobs(name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (job, version)
+      );
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL REFERENCES jobs(name) ON DELETE CASCADE,
+        job_version INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        node_id TEXT,
+        desired TEXT NOT NULL,
+        state TEXT NOT NULL,
+        resources TEXT NOT NULL,
+        reserved_ports TEXT NOT NULL,
+        host_ports TEXT NOT NULL,
+        container_id TEXT,
+        exit_code INTEGER,
+        message TEXT NOT NULL,
+        restarts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER
+      );
+      CREATE INDEX tasks_job ON tasks(job);
+      CREATE INDEX tasks_node_state ON tasks(node_id, state);
+      CREATE INDEX tasks_state ON tasks(state);
+      CREATE TABLE task_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX task_events_task ON task_events(task_id);
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        address TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        capacity TEXT NOT NULL,
+        stats TEXT,
+        status TEXT NOT NULL,
+        eligible INTEGER NOT NULL,
+        last_heartbeat INTEGER NOT NULL,
+        registered_at INTEGER NOT NULL,
+        version TEXT NOT NULL
+      );
+    `,
+  },
+];

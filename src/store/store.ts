@@ -1,0 +1,117 @@
+import type { Database } from "bun:sqlite";
+import type { Job, JobSpec } from "../model/job.ts";
+import type { Node } from "../model/node.ts";
+import type { Task, TaskEvent } from "../model/task.ts";
+import type { TaskState } from "../model/task-state.ts";
+import { JobsRepo } from "./jobs-repo.ts";
+import { NodesRepo } from "./nodes-repo.ts";
+import { openDatabase } from "./open.ts";
+import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
+
+/**
+ * What the manager keeps. An interface so a replicated backend can stand in for SQLite later;
+ * every method is synchronous, so a transaction is a plain callback with no await inside.
+ */
+export interface Store {
+  /** Runs fn in one transaction; nested calls become savepoints of the outer one. */
+  transaction<T>(fn: () => T): T;
+  /** Stores the spec as a new version when it differs from the current one; a stopped job becomes running again. */
+  putJob(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean };
+  getJob(name: string): Job | null;
+  listJobs(): Job[];
+  /** Newest first. */
+  listJobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[];
+  setJobStatus(name: string, status: Job["status"], now: number): void;
+  /** Forgets the job with its versions, tasks and events. */
+  deleteJob(name: string): void;
+  insertTask(task: Task): void;
+  getTask(id: string): Task | null;
+  /** The one task whose id starts with prefix, null when none; throws AmbiguousIdError when several. */
+  findTaskByPrefix(prefix: string): Task | null;
+  listTasks(filter?: TaskFilter): Task[];
+  updateTask(task: Task): void;
+  addTaskEvent(taskId: string, at: number, state: TaskState, message: string): TaskEvent;
+  /** Oldest first. */
+  listTaskEvents(taskId: string): TaskEvent[];
+  upsertNode(node: Node): void;
+  getNode(id: string): Node | null;
+  getNodeByName(name: string): Node | null;
+  listNodes(): Node[];
+  close(): void;
+}
+
+export class SqliteStore implements Store {
+  private readonly jobs: JobsRepo;
+  private readonly tasks: TasksRepo;
+  private readonly nodes: NodesRepo;
+
+  constructor(private readonly db: Database) {
+    this.jobs = new JobsRepo(db);
+    this.tasks = new TasksRepo(db);
+    this.nodes = new NodesRepo(db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  putJob(spec: JobSpec, now: number) {
+    return this.transaction(() => this.jobs.put(spec, now));
+  }
+  getJob(name: string) {
+    return this.jobs.find(name);
+  }
+  listJobs() {
+    return this.jobs.all();
+  }
+  listJobVersions(name: string) {
+    return this.jobs.history(name);
+  }
+  setJobStatus(name: string, status: Job["status"], now: number) {
+    this.jobs.status(name, status, now);
+  }
+  deleteJob(name: string) {
+    this.jobs.delete(name);
+  }
+  insertTask(task: Task) {
+    this.tasks.insert(task);
+  }
+  getTask(id: string) {
+    return this.tasks.find(id);
+  }
+  findTaskByPrefix(prefix: string) {
+    return this.tasks.findByPrefix(prefix);
+  }
+  listTasks(filter?: TaskFilter) {
+    return this.tasks.list(filter);
+  }
+  updateTask(task: Task) {
+    this.tasks.update(task);
+  }
+  addTaskEvent(taskId: string, at: number, state: TaskState, message: string) {
+    return this.tasks.event(taskId, at, state, message);
+  }
+  listTaskEvents(taskId: string) {
+    return this.tasks.history(taskId);
+  }
+  upsertNode(node: Node) {
+    this.nodes.upsert(node);
+  }
+  getNode(id: string) {
+    return this.nodes.find(id);
+  }
+  getNodeByName(name: string) {
+    return this.nodes.findByName(name);
+  }
+  listNodes() {
+    return this.nodes.list();
+  }
+  close() {
+    this.db.close();
+  }
+}
+
+/** Opens the SQLite store at path (":memory:" for tests). */
+export function openStore(path: string): Store {
+  return new SqliteStore(openDatabase(path));
+}

@@ -1,0 +1,196 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ApiClient, ApiClientError } from "../client/api-client.ts";
+import type { Driver, RecoveredTask } from "../driver/driver.ts";
+import { newId } from "../lib/ids.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Assignment } from "../model/api-types.ts";
+import type { Resources } from "../model/job.ts";
+import { taskName } from "../model/task.ts";
+import { machineCapacity, UsageSampler } from "./node-stats.ts";
+import { ReportQueue } from "./report-queue.ts";
+import { TaskRunner } from "./task-runner.ts";
+
+export interface WorkerOptions {
+  managerAddress: string;
+  driver: Driver;
+  dataDir: string;
+  name: string;
+  datacenter: string;
+  labels: Record<string, string>;
+  /** Base URL the manager uses to reach this worker's API. */
+  address: string;
+  version: string;
+  log: Logger;
+  token?: string;
+  heartbeatIntervalMs?: number;
+  stopTimeoutMs?: number;
+  /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
+  capacity?: Resources;
+}
+
+/**
+ * The node agent: joins the manager, heartbeats, long-polls its assignments and makes the local
+ * containers match them. Every loop converges from the current state, so a lost message only delays.
+ */
+export class WorkerAgent {
+  nodeId: string;
+  private readonly client: ApiClient;
+  private readonly reports: ReportQueue;
+  private readonly runners = new Map<string, TaskRunner>();
+  private readonly sampler: UsageSampler;
+  private readonly abort = new AbortController();
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private watchLoop: Promise<void> = Promise.resolve();
+  /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
+  private recovered: Map<string, RecoveredTask> | null = null;
+  private capacity: Resources | null = null;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.client = new ApiClient(options.managerAddress, { token: options.token });
+    this.nodeId = this.loadNodeId();
+    this.reports = new ReportQueue(this.client, () => this.nodeId, options.log.child("reports"));
+    this.sampler = new UsageSampler(options.dataDir);
+  }
+
+  get taskCount(): number {
+    return [...this.runners.values()].filter((r) => !r.finished).length;
+  }
+
+  async start(): Promise<void> {
+    await this.options.driver.ping();
+    this.capacity = this.options.capacity ?? (await machineCapacity(this.options.dataDir));
+    const found = await this.options.driver.recover(this.nodeId);
+    this.recovered = new Map(found.map((r) => [r.taskId, r]));
+    await this.register();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 3_000);
+    this.watchLoop = this.watchAssignments();
+  }
+
+  /** Leaves containers running (a restarted worker re-adopts them) unless `stopTasks`. */
+  async stop(stopTasks = false): Promise<void> {
+    this.abort.abort();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.watchLoop;
+    if (stopTasks) {
+      await Promise.all([...this.runners.values()].map((r) => r.stop("worker shutting down")));
+      await Promise.race([this.reports.flushed(), Bun.sleep(2_000)]);
+    }
+    this.reports.close();
+  }
+
+  private loadNodeId(): string {
+    mkdirSync(this.options.dataDir, { recursive: true });
+    const file = join(this.options.dataDir, "node-id");
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch {
+      const id = newId();
+      writeFileSync(file, `${id}\n`);
+      return id;
+    }
+  }
+
+  private async register(): Promise<void> {
+    const { name, address, datacenter, labels, version, log } = this.options;
+    for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        const node = await this.client.register({ id: this.nodeId, name, address, datacenter, labels, capacity: this.capacity as Resources, version });
+        log.info("joined", { manager: this.client.base, node: node.name, id: node.id });
+        return;
+      } catch (err) {
+        // A refused registration (name taken, bad request) will not heal by retrying.
+        if (err instanceof ApiClientError && err.status >= 400 && err.status < 500) throw err;
+        log.warn("cannot join yet, retrying", { manager: this.client.base, error: (err as Error).message });
+        await Bun.sleep(delay);
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.client.heartbeat(this.nodeId, { stats: await this.sampler.sample() });
+    } catch (err) {
+      if (err instanceof ApiClientError && err.status === 404) {
+        await this.register().catch((e: Error) => this.options.log.error("re-register failed", { error: e.message }));
+        return;
+      }
+      this.options.log.warn("heartbeat failed", { error: (err as Error).message });
+    }
+  }
+
+  private async watchAssignments(): Promise<void> {
+    let index = "";
+    let delay = 250;
+    while (!this.abort.signal.aborted) {
+      try {
+        const response = await this.client.assignments(this.nodeId, index, 30_000, this.abort.signal);
+        index = response.index;
+        delay = 250;
+        await this.reconcile(response.assignments);
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (err instanceof ApiClientError && err.status === 404) await this.register().catch(() => undefined);
+        else this.options.log.warn("assignment watch failed, retrying", { error: (err as Error).message });
+        await Bun.sleep(delay);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  /** Makes local containers match the assignments: start what is missing, stop what is unwanted. */
+  private async reconcile(assignments: Assignment[]): Promise<void> {
+    const wanted = new Map(assignments.map((a) => [a.task.id, a]));
+    for (const assignment of assignments) {
+      const { task } = assignment;
+      const runner = this.runners.get(task.id);
+      if (task.desired === "running" && task.state !== "lost") {
+        if (runner) continue;
+        const created = this.newRunner(assignment);
+        created.start(this.recovered?.get(task.id));
+        this.recovered?.delete(task.id);
+      } else if (runner) {
+        void runner.stop(task.message || "stop requested");
+      } else {
+        // Never ran here under this process (or its runner is gone): clean up whatever the engine holds.
+        const orphan = this.recovered?.get(task.id);
+        this.recovered?.delete(task.id);
+        if (orphan) await this.destroy(orphan.containerId);
+        this.reports.push(task.id, { state: "stopped", message: task.state === "lost" ? "stopped after its node came back" : task.message || "stopped", containerId: null });
+      }
+    }
+    for (const [id, runner] of this.runners) {
+      if (wanted.has(id)) continue;
+      this.runners.delete(id);
+      void runner.stop("no longer assigned", false);
+    }
+    if (this.recovered) {
+      for (const orphan of this.recovered.values()) {
+        this.options.log.info("removing orphaned container", { task: orphan.taskId, container: orphan.containerId.slice(0, 12) });
+        await this.destroy(orphan.containerId);
+      }
+      this.recovered = null;
+    }
+  }
+
+  private newRunner(assignment: Assignment): TaskRunner {
+    const runner = new TaskRunner(assignment, {
+      driver: this.options.driver,
+      nodeId: this.nodeId,
+      report: (taskId, report) => this.reports.push(taskId, report),
+      log: this.options.log.child(taskName(assignment.task)),
+      stopTimeoutMs: this.options.stopTimeoutMs ?? 10_000,
+    });
+    this.runners.set(assignment.task.id, runner);
+    return runner;
+  }
+
+  private async destroy(containerId: string): Promise<void> {
+    try {
+      await this.options.driver.stop(containerId, this.options.stopTimeoutMs ?? 10_000);
+      await this.options.driver.destroy(containerId);
+    } catch (err) {
+      this.options.log.warn("could not remove container", { container: containerId.slice(0, 12), error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import type { Driver, ExitResult, RecoveredTask } from "../driver/driver.ts";
+import { DriverError } from "../driver/driver.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Assignment, TaskReport } from "../model/api-types.ts";
+import { taskName } from "../model/task.ts";
+import { decideRestart } from "./restart-policy.ts";
+
+export interface TaskRunnerDeps {
+  driver: Driver;
+  nodeId: string;
+  report: (taskId: string, report: TaskReport) => void;
+  log: Logger;
+  stopTimeoutMs: number;
+}
+
+/**
+ * Runs one task on this node: starts its container (or adopts one found running), waits for it to
+ * exit, restarts it under the task's restart policy, and reports every change as it happens.
+ */
+export class TaskRunner {
+  /** True once the task reached an end (completed, failed or stopped) that this runner reported. */
+  finished = false;
+  private containerId: string | null = null;
+  private stopping = false;
+  private wakeSleep: (() => void) | null = null;
+  private loop: Promise<void> = Promise.resolve();
+  private readonly restartTimes: number[] = [];
+  private restarts: number;
+  private readonly name: string;
+
+  constructor(
+    private readonly assignment: Assignment,
+    private readonly deps: TaskRunnerDeps,
+  ) {
+    this.restarts = assignment.task.restarts;
+    this.name = taskName(assignment.task);
+  }
+
+  get taskId(): string {
+    return this.assignment.task.id;
+  }
+
+  /** Starts the run loop; `adopted` is a container of this task found on the engine at worker start. */
+  start(adopted?: RecoveredTask): void {
+    this.loop = this.run(adopted).catch((err) => {
+      this.deps.log.error("task runner crashed", { task: this.name, error: (err as Error).message });
+      this.finish({ state: "failed", message: `worker error: ${(err as Error).message}` });
+    });
+  }
+
+  /** Stops and removes the container; reports `stopped` unless the task had already ended. */
+  async stop(reason: string, report = true): Promise<void> {
+    this.stopping = true;
+    this.wakeSleep?.();
+    await this.removeContainer();
+    await this.loop;
+    if (report && !this.finished) this.finish({ state: "stopped", message: reason, containerId: null });
+    this.finished = true;
+  }
+
+  private async run(adopted?: RecoveredTask): Promise<void> {
+    const { driver } = this.deps;
+    let exit: ExitResult | null = null;
+    if (adopted) {
+      this.containerId = adopted.containerId;
+      if (adopted.running) {
+        this.deps.log.info("re-adopted running container", { task: this.name, container: adopted.containerId.slice(0, 12) });
+        if (this.assignment.task.state !== "running") {
+          this.send({ state: "running", message: "re-adopted its running container", containerId: adopted.containerId, hostPorts: adopted.hostPorts, restarts: this.restarts });
+        }
+      }
+      // An adopted container that already exited is handled like a crash: the restart policy decides.
+      exit = await driver.wait(adopted.containerId).catch(() => null);
+      if (exit === null) await this.removeContainer();
+    }
+    while (!this.stopping) {
+      if (exit !== null) {
+        if (this.assignment.jobType === "batch" && exit.exitCode === 0) {
+          this.finish({ state: "completed", message: exit.description, exitCode: 0 });
+          return;
+        }
+        const decision = decideRestart(this.assignment.spec.restart, this.restartTimes, Date.now());
+        if (!decision.restart) {
+          this.finish({ state: "failed", message: `${exit.description}; ${decision.reason}`, exitCode: exit.exitCode });
+          return;
+        }
+        this.deps.log.info("restarting", { task: this.name, after: exit.description, delayMs: decision.delayMs });
+        await this.sleep(decision.delayMs);
+        if (this.stopping) return;
+        await this.removeContainer();
+        this.restartTimes.push(Date.now());
+        this.restarts++;
+      }
+      const message = exit === null ? "started" : `restarted after ${exit.description} (restart ${this.restarts}, attempt ${this.restartTimes.length}/${this.assignment.spec.restart.attempts})`;
+      try {
+        const handle = await driver.start({
+          taskId: this.taskId,
+          job: this.assignment.task.job,
+          group: this.assignment.task.group,
+          index: this.assignment.task.index,
+          nodeId: this.deps.nodeId,
+          spec: this.assignment.spec,
+        });
+        this.containerId = handle.containerId;
+        if (this.stopping) return;
+        this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null });
+      } catch (err) {
+        if (this.stopping) return;
+        const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
+        if (permanent) {
+          this.finish({ state: "failed", message: (err as Error).message });
+          return;
+        }
+        exit = { exitCode: -1, oomKilled: false, description: `start failed: ${(err as Error).message}`, finishedAt: Date.now() };
+        continue;
+      }
+      exit = await driver.wait(this.containerId).catch((err: Error) => ({ exitCode: -1, oomKilled: false, description: `container lost: ${err.message}`, finishedAt: Date.now() }));
+      if (this.stopping) return;
+    }
+  }
+
+  private send(report: TaskReport): void {
+    this.deps.report(this.taskId, report);
+  }
+
+  private finish(report: TaskReport): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.send({ restarts: this.restarts, ...report });
+  }
+
+  private async removeContainer(): Promise<void> {
+    const id = this.containerId;
+    if (!id) return;
+    this.containerId = null;
+    try {
+      await this.deps.driver.stop(id, this.deps.stopTimeoutMs);
+      await this.deps.driver.destroy(id);
+    } catch (err) {
+      this.deps.log.warn("could not remove container", { task: this.name, container: id.slice(0, 12), error: (err as Error).message });
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+}
