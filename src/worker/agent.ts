@@ -179,7 +179,7 @@ export class WorkerAgent {
       nodeId: this.nodeId,
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
-      stopTimeoutMs: this.options.stopTimeoutMs ?? 10_000,
+      stopTimeoutMs: this.options.stopTimeoutMs ?? 5_000,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;
@@ -187,7 +187,7 @@ export class WorkerAgent {
 
   private async destroy(containerId: string): Promise<void> {
     try {
-      await this.options.driver.stop(containerId, this.options.stopTimeoutMs ?? 10_000);
+      await this.options.driver.stop(containerId, this.options.stopTimeoutMs ?? 5_000);
       await this.options.driver.destroy(containerId);
     } catch (err) {
       this.options.log.warn("could not remove container", { container: containerId.slice(0, 12), error: (err as Error).message });

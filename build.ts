@@ -1,0 +1,36 @@
+/**
+ * Builds the single `cube` executable: `bun build.ts` for this machine (dist/cube), or
+ * `bun build.ts --target=bun-linux-arm64` (also bun-linux-x64, bun-darwin-arm64, bun-darwin-x64)
+ * for another, written to dist/cube-<os>-<arch>.
+ */
+import { parseArgs } from "node:util";
+
+const TARGETS = ["bun-linux-x64", "bun-linux-arm64", "bun-darwin-x64", "bun-darwin-arm64"] as const;
+type Target = (typeof TARGETS)[number];
+
+const { values } = parseArgs({ options: { target: { type: "string" }, outfile: { type: "string" } } });
+const target = values.target as Target | undefined;
+if (target !== undefined && !TARGETS.includes(target)) {
+  console.error(`build: --target must be one of ${TARGETS.join(", ")}, not "${target}"`);
+  process.exit(1);
+}
+const outfile = values.outfile ?? (target ? `dist/cube-${target.slice("bun-".length)}` : "dist/cube");
+
+const started = performance.now();
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  minify: true,
+  sourcemap: "none",
+  bytecode: true,
+  compile: {
+    outfile,
+    ...(target ? { target } : {}),
+    autoloadBunfig: false,
+    autoloadDotenv: false,
+  },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`build: ${outfile} in ${Math.round(performance.now() - started)} ms`);
