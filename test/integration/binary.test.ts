@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LABELS } from "../../src/driver/driver.ts";
+import type { NodeView, TaskView } from "../../src/model/api-types.ts";
+import { containersWithLabel, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
+import { uniqueJobName } from "../support/local-cluster.ts";
+import { cube, CubeProcess, requireBinary } from "../support/processes.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "cube-bin-"));
+const processes: CubeProcess[] = [];
+let managerUrl = "";
+let nodeIds: string[] = [];
+
+beforeAll(async () => {
+  requireBinary();
+  await requireDocker();
+});
+
+afterAll(async () => {
+  for (const p of processes) await p.stop("SIGKILL");
+  for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("the compiled binary prints its version", async () => {
+  const result = await cube(["version"]);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toMatch(/^cube \d+\.\d+\.\d+/);
+  const json = await cube(["version", "--json"]);
+  expect(JSON.parse(json.stdout).version).toMatch(/^\d+\.\d+\.\d+/);
+});
+
+test("a client command names the address it cannot reach and exits 1", async () => {
+  const result = await cube(["nodes", "--addr", "http://127.0.0.1:1"]);
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain("cannot reach the Cube manager at http://127.0.0.1:1");
+});
+
+test("a manager and two workers as separate processes form a cluster that runs a job", async () => {
+  const manager = new CubeProcess(["serve", "--role=manager", "--port=0", "--bind=127.0.0.1", `--data-dir=${join(dataDir, "m")}`]);
+  processes.push(manager);
+  managerUrl = (await manager.waitForOutput(/manager listening url=(\S+)/))[1] as string;
+  for (const name of ["bin-w1", "bin-w2"]) {
+    const worker = new CubeProcess(["serve", "--role=worker", `--join=${managerUrl}`, "--port=0", "--bind=127.0.0.1", `--name=${name}`, `--data-dir=${join(dataDir, "w")}`, "--label", "rack=r1"]);
+    processes.push(worker);
+    await worker.waitForOutput(/worker listening/);
+  }
+
+  const nodes = await waitFor("two ready nodes", async () => {
+    const r = await cube(["nodes", "--json", "--addr", managerUrl]);
+    const list = JSON.parse(r.stdout) as NodeView[];
+    return list.length === 2 && list.every((n) => n.status === "ready" && n.stats !== null) ? list : undefined;
+  });
+  nodeIds = nodes.map((n) => n.id);
+  expect(nodes.map((n) => n.name)).toEqual(["bin-w1", "bin-w2"]);
+  for (const n of nodes) {
+    expect(n.capacity.cpu).toBeGreaterThan(0);
+    expect(n.capacity.memory).toBeGreaterThan(0);
+    expect(n.capacity.disk).toBeGreaterThan(0);
+    expect(n.labels).toEqual({ rack: "r1" });
+  }
+  const table = await cube(["nodes", "--addr", managerUrl]);
+  expect(table.stdout).toMatch(/NAME\s+STATUS/);
+  expect(table.stdout).toMatch(/bin-w1\s+ready/);
+
+  const name = uniqueJobName("bin");
+  const file = join(dataDir, "job.yaml");
+  writeFileSync(file, `name: ${name}\ntasks:\n  - name: main\n    image: ${TEST_IMAGE}\n    command: ["sleep", "300"]\n    count: 2\n    resources: { cpu: 0.1, memory: 16 }\n`);
+  const run = await cube(["run", file, "--addr", managerUrl]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toContain(`job ${name} created`);
+
+  const tasks = await waitFor("2 running tasks", async () => {
+    const r = await cube(["tasks", "--job", name, "--json", "--addr", managerUrl]);
+    const list = JSON.parse(r.stdout) as TaskView[];
+    return list.filter((t) => t.state === "running").length === 2 ? list : undefined;
+  });
+  expect(new Set(tasks.map((t) => t.nodeName))).toEqual(new Set(["bin-w1", "bin-w2"]));
+  expect((await containersWithLabel(LABELS.job, name)).length).toBe(2);
+
+  const status = await cube(["status", name, "--addr", managerUrl]);
+  expect(status.stdout).toContain("2/2 running");
+
+  const unknown = await cube(["status", "no-such-job", "--addr", managerUrl]);
+  expect(unknown.exitCode).toBe(1);
+  expect(unknown.stderr).toContain("job no-such-job does not exist");
+});
