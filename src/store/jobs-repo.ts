@@ -14,6 +14,13 @@ function toJob(row: JobRow): Job {
   return { spec: JSON.parse(row.spec) as JobSpec, version: row.version, status: row.status as Job["status"], createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
+/** JSON with object keys sorted, so two specs that differ only in key order compare equal as text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** Jobs and their immutable version history. */
 export class JobsRepo {
   private readonly get;
@@ -26,32 +33,33 @@ export class JobsRepo {
   private readonly remove;
 
   constructor(db: Database) {
-    this.get = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE name = ?");
-    this.list = db.query<JobRow, []>("SELECT * FROM jobs ORDER BY name");
-    this.insert = db.query("INSERT INTO jobs (name, version, status, spec, created_at, updated_at) VALUES ($name, $version, $status, $spec, $now, $now)");
-    this.update = db.query("UPDATE jobs SET version = $version, status = $status, spec = $spec, updated_at = $now WHERE name = $name");
-    this.insertVersion = db.query("INSERT INTO job_versions (job, version, spec, created_at) VALUES (?, ?, ?, ?)");
-    this.versions = db.query<{ version: number; spec: string; created_at: number }, [string]>(
+    this.get = db.prepare<JobRow, [string]>("SELECT * FROM jobs WHERE name = ?");
+    this.list = db.prepare<JobRow, []>("SELECT * FROM jobs ORDER BY name");
+    this.insert = db.prepare("INSERT INTO jobs (name, version, status, spec, created_at, updated_at) VALUES ($name, 1, 'running', $spec, $now, $now)");
+    this.update = db.prepare("UPDATE jobs SET version = $version, status = 'running', spec = $spec, updated_at = $now WHERE name = $name");
+    this.insertVersion = db.prepare("INSERT INTO job_versions (job, version, spec, created_at) VALUES (?, ?, ?, ?)");
+    this.versions = db.prepare<{ version: number; spec: string; created_at: number }, [string]>(
       "SELECT version, spec, created_at FROM job_versions WHERE job = ? ORDER BY version DESC",
     );
-    this.setStatus = db.query("UPDATE jobs SET status = ?, updated_at = ? WHERE name = ?");
-    this.remove = db.query("DELETE FROM jobs WHERE name = ?");
+    this.setStatus = db.prepare("UPDATE jobs SET status = ?, updated_at = ? WHERE name = ?");
+    this.remove = db.prepare("DELETE FROM jobs WHERE name = ?");
   }
 
-  /** Call inside a transaction: reads the current version, then writes. */
+  /** Reads the current version, then writes: call inside a transaction. */
   put(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean } {
-    const json = JSON.stringify(spec);
+    const json = canonicalJson(spec);
     const row = this.get.get(spec.name);
     if (!row) {
-      this.insert.run({ name: spec.name, version: 1, status: "running", spec: json, now });
+      this.insert.run({ name: spec.name, spec: json, now });
       this.insertVersion.run(spec.name, 1, json, now);
       return { job: { spec, version: 1, status: "running", createdAt: now, updatedAt: now }, created: true, changed: true };
     }
     const changed = row.spec !== json;
     const version = changed ? row.version + 1 : row.version;
+    const write = changed || row.status !== "running";
     if (changed) this.insertVersion.run(spec.name, version, json, now);
-    if (changed || row.status !== "running") this.update.run({ name: spec.name, version, status: "running", spec: json, now });
-    return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: now }, created: false, changed };
+    if (write) this.update.run({ name: spec.name, version, spec: json, now });
+    return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: write ? now : row.updated_at }, created: false, changed };
   }
 
   find(name: string): Job | null {
@@ -68,7 +76,7 @@ export class JobsRepo {
   }
 
   status(name: string, status: Job["status"], now: number): void {
-    this.setStatus.run(status, now, name);
+    if (this.setStatus.run(status, now, name).changes === 0) throw new Error(`job ${name} does not exist`);
   }
 
   delete(name: string): void {

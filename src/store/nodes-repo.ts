@@ -1,7 +1,8 @@
 import type { Database } from "bun:sqlite";
 import type { Node } from "../model/node.ts";
 
-interface NodeRow {
+/** A type alias, not an interface, so it binds as a named-parameter record. */
+type NodeRow = {
   id: string;
   name: string;
   address: string;
@@ -14,7 +15,7 @@ interface NodeRow {
   last_heartbeat: number;
   registered_at: number;
   version: string;
-}
+};
 
 function toNode(r: NodeRow): Node {
   return {
@@ -33,6 +34,23 @@ function toNode(r: NodeRow): Node {
   };
 }
 
+function toRow(n: Node): NodeRow {
+  return {
+    id: n.id,
+    name: n.name,
+    address: n.address,
+    datacenter: n.datacenter,
+    labels: JSON.stringify(n.labels),
+    capacity: JSON.stringify(n.capacity),
+    stats: n.stats === null ? null : JSON.stringify(n.stats),
+    status: n.status,
+    eligible: n.eligible ? 1 : 0,
+    last_heartbeat: n.lastHeartbeat,
+    registered_at: n.registeredAt,
+    version: n.version,
+  };
+}
+
 /** Worker nodes as the manager knows them. */
 export class NodesRepo {
   private readonly upsertStmt;
@@ -41,33 +59,20 @@ export class NodesRepo {
   private readonly all;
 
   constructor(db: Database) {
-    this.upsertStmt = db.query(`
+    this.upsertStmt = db.prepare<null, [NodeRow]>(`
       INSERT INTO nodes (id, name, address, datacenter, labels, capacity, stats, status, eligible, last_heartbeat, registered_at, version)
       VALUES ($id, $name, $address, $datacenter, $labels, $capacity, $stats, $status, $eligible, $last_heartbeat, $registered_at, $version)
       ON CONFLICT (id) DO UPDATE SET name = excluded.name, address = excluded.address, datacenter = excluded.datacenter,
         labels = excluded.labels, capacity = excluded.capacity, stats = excluded.stats, status = excluded.status,
         eligible = excluded.eligible, last_heartbeat = excluded.last_heartbeat, registered_at = excluded.registered_at,
         version = excluded.version`);
-    this.byId = db.query<NodeRow, [string]>("SELECT * FROM nodes WHERE id = ?");
-    this.byName = db.query<NodeRow, [string]>("SELECT * FROM nodes WHERE name = ?");
-    this.all = db.query<NodeRow, []>("SELECT * FROM nodes ORDER BY name");
+    this.byId = db.prepare<NodeRow, [string]>("SELECT * FROM nodes WHERE id = ?");
+    this.byName = db.prepare<NodeRow, [string]>("SELECT * FROM nodes WHERE name = ?");
+    this.all = db.prepare<NodeRow, []>("SELECT * FROM nodes ORDER BY name");
   }
 
-  upsert(n: Node): void {
-    this.upsertStmt.run({
-      id: n.id,
-      name: n.name,
-      address: n.address,
-      datacenter: n.datacenter,
-      labels: JSON.stringify(n.labels),
-      capacity: JSON.stringify(n.capacity),
-      stats: n.stats === null ? null : JSON.stringify(n.stats),
-      status: n.status,
-      eligible: n.eligible ? 1 : 0,
-      last_heartbeat: n.lastHeartbeat,
-      registered_at: n.registeredAt,
-      version: n.version,
-    });
+  upsert(node: Node): void {
+    this.upsertStmt.run(toRow(node));
   }
 
   find(id: string): Node | null {

@@ -13,29 +13,38 @@ import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
  * every method is synchronous, so a transaction is a plain callback with no await inside.
  */
 export interface Store {
-  /** Runs fn in one transaction; nested calls become savepoints of the outer one. */
+  /** Runs fn in one transaction; a nested call joins the outer one as a savepoint. */
   transaction<T>(fn: () => T): T;
-  /** Stores the spec as a new version when it differs from the current one; a stopped job becomes running again. */
+  /**
+   * Stores spec as a new version when it differs from the current one (canonical JSON, so key order does not count),
+   * else leaves it; a stopped job submitted again becomes running, with a new version only if its spec differs.
+   */
   putJob(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean };
   getJob(name: string): Job | null;
+  /** By name. */
   listJobs(): Job[];
   /** Newest first. */
   listJobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[];
+  /** Throws if the job does not exist. */
   setJobStatus(name: string, status: Job["status"], now: number): void;
   /** Forgets the job with its versions, tasks and events. */
   deleteJob(name: string): void;
   insertTask(task: Task): void;
   getTask(id: string): Task | null;
-  /** The one task whose id starts with prefix, null when none; throws AmbiguousIdError when several. */
+  /** The one task whose id starts with prefix (case-sensitive), null when none; throws AmbiguousIdError naming up to 5 when several. */
   findTaskByPrefix(prefix: string): Task | null;
+  /** Ordered by job, group, index, creation. */
   listTasks(filter?: TaskFilter): Task[];
+  /** Writes every field by id; throws if the id does not exist. */
   updateTask(task: Task): void;
   addTaskEvent(taskId: string, at: number, state: TaskState, message: string): TaskEvent;
   /** Oldest first. */
   listTaskEvents(taskId: string): TaskEvent[];
+  /** Inserts, or replaces every field of the node with the same id. */
   upsertNode(node: Node): void;
   getNode(id: string): Node | null;
   getNodeByName(name: string): Node | null;
+  /** By name. */
   listNodes(): Node[];
   close(): void;
 }

@@ -1,9 +1,10 @@
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { BadRequestError } from "../lib/errors.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
 import type { DesiredState, TaskState } from "../model/task-state.ts";
 
-interface TaskRow {
+/** A type alias, not an interface, so it binds as a named-parameter record. */
+type TaskRow = {
   id: string;
   job: string;
   job_version: number;
@@ -23,6 +24,14 @@ interface TaskRow {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+};
+
+interface EventRow {
+  id: number;
+  task_id: string;
+  at: number;
+  state: string;
+  message: string;
 }
 
 function toTask(r: TaskRow): Task {
@@ -49,7 +58,7 @@ function toTask(r: TaskRow): Task {
   };
 }
 
-function toParams(t: Task) {
+function toRow(t: Task): TaskRow {
   return {
     id: t.id,
     job: t.job,
@@ -73,7 +82,14 @@ function toParams(t: Task) {
   };
 }
 
-const COLUMNS = Object.keys(toParams({} as Task));
+function toEvent(r: EventRow): TaskEvent {
+  return { id: r.id, taskId: r.task_id, at: r.at, state: r.state as TaskState, message: r.message };
+}
+
+const COLUMNS: readonly (keyof TaskRow)[] = [
+  "id", "job", "job_version", "grp", "idx", "node_id", "desired", "state", "resources", "reserved_ports", "host_ports",
+  "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at",
+];
 
 export interface TaskFilter {
   job?: string;
@@ -82,6 +98,17 @@ export interface TaskFilter {
   desired?: DesiredState;
 }
 
+type FilterParams = { job?: string; node_id?: string; desired?: string; states?: string };
+
+/** Each filter maps to one indexed condition; states go in as one JSON array so their count does not change the SQL. */
+const FILTER_CONDITIONS: Record<keyof FilterParams, string> = {
+  job: "job = $job",
+  node_id: "node_id = $node_id",
+  desired: "desired = $desired",
+  states: "state IN (SELECT value FROM json_each($states))",
+};
+
+/** A 400 for the API: the user gave too few characters of an id. */
 export class AmbiguousIdError extends BadRequestError {}
 
 /** Tasks and their event history. */
@@ -92,25 +119,29 @@ export class TasksRepo {
   private readonly prefixStmt;
   private readonly addEvent;
   private readonly events;
+  /** One statement per combination of filters (at most 16), prepared on first use. */
+  private readonly listStmts = new Map<string, Statement<TaskRow, [FilterParams]>>();
 
   constructor(private readonly db: Database) {
-    this.insertStmt = db.query(`INSERT INTO tasks (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `$${c}`).join(", ")})`);
-    this.updateStmt = db.query(`UPDATE tasks SET ${COLUMNS.filter((c) => c !== "id").map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`);
-    this.getStmt = db.query<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?");
-    this.prefixStmt = db.query<TaskRow, [string]>("SELECT * FROM tasks WHERE id LIKE ? || '%' ESCAPE '\\' ORDER BY id LIMIT 6");
-    this.addEvent = db.query<{ id: number }, [string, number, string, string]>("INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?) RETURNING id");
-    this.events = db.query<{ id: number; task_id: string; at: number; state: string; message: string }, [string]>(
-      "SELECT * FROM task_events WHERE task_id = ? ORDER BY id",
+    this.insertStmt = db.prepare<null, [TaskRow]>(`INSERT INTO tasks (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `$${c}`).join(", ")})`);
+    this.updateStmt = db.prepare<null, [TaskRow]>(
+      `UPDATE tasks SET ${COLUMNS.filter((c) => c !== "id").map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
     );
+    this.getStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?");
+    // GLOB, unlike LIKE, is case-sensitive and still uses the primary-key index for a literal prefix.
+    this.prefixStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id GLOB ? ORDER BY id LIMIT 6");
+    this.addEvent = db.prepare<{ id: number }, [string, number, string, string]>(
+      "INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?) RETURNING id",
+    );
+    this.events = db.prepare<EventRow, [string]>("SELECT * FROM task_events WHERE task_id = ? ORDER BY id");
   }
 
   insert(task: Task): void {
-    this.insertStmt.run(toParams(task));
+    this.insertStmt.run(toRow(task));
   }
 
   update(task: Task): void {
-    const result = this.updateStmt.run(toParams(task));
-    if (result.changes === 0) throw new Error(`task ${task.id} does not exist`);
+    if (this.updateStmt.run(toRow(task)).changes === 0) throw new Error(`task ${task.id} does not exist`);
   }
 
   find(id: string): Task | null {
@@ -119,35 +150,42 @@ export class TasksRepo {
   }
 
   findByPrefix(prefix: string): Task | null {
-    const rows = this.prefixStmt.all(prefix.replace(/[\\%_]/g, (c) => `\\${c}`));
+    const pattern = `${prefix.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
+    const rows = this.prefixStmt.all(pattern);
     if (rows.length > 1) {
-      throw new AmbiguousIdError(`task id prefix "${prefix}" matches several tasks (${rows.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}); give more characters`);
+      const shown = rows.slice(0, 5).map((r) => r.id);
+      throw new AmbiguousIdError(`task id prefix "${prefix}" matches several tasks (${shown.join(", ")}${rows.length > 5 ? ", …" : ""}); give more characters`, { matches: shown });
     }
     return rows[0] ? toTask(rows[0]) : null;
   }
 
-  /** Filters are built into the SQL so the indexes on job, node and state are used. */
   list(filter: TaskFilter = {}): Task[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.job !== undefined) (where.push("job = ?"), params.push(filter.job));
-    if (filter.nodeId !== undefined) (where.push("node_id = ?"), params.push(filter.nodeId));
-    if (filter.desired !== undefined) (where.push("desired = ?"), params.push(filter.desired));
-    if (filter.state !== undefined) {
-      const states = Array.isArray(filter.state) ? filter.state : [filter.state];
-      where.push(`state IN (${states.map(() => "?").join(", ")})`);
-      params.push(...states);
+    const params: FilterParams = {};
+    if (filter.job !== undefined) params.job = filter.job;
+    if (filter.nodeId !== undefined) params.node_id = filter.nodeId;
+    if (filter.desired !== undefined) params.desired = filter.desired;
+    if (filter.state !== undefined) params.states = JSON.stringify(Array.isArray(filter.state) ? filter.state : [filter.state]);
+    return this.listStatement(Object.keys(params) as (keyof FilterParams)[]).all(params).map(toTask);
+  }
+
+  private listStatement(keys: (keyof FilterParams)[]): Statement<TaskRow, [FilterParams]> {
+    const shape = keys.join(",");
+    let stmt = this.listStmts.get(shape);
+    if (!stmt) {
+      const where = keys.length ? `WHERE ${keys.map((k) => FILTER_CONDITIONS[k]).join(" AND ")}` : "";
+      stmt = this.db.prepare<TaskRow, [FilterParams]>(`SELECT * FROM tasks ${where} ORDER BY job, grp, idx, created_at`);
+      this.listStmts.set(shape, stmt);
     }
-    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY job, grp, idx, created_at`;
-    return this.db.query<TaskRow, (string | number)[]>(sql).all(...params).map(toTask);
+    return stmt;
   }
 
   event(taskId: string, at: number, state: TaskState, message: string): TaskEvent {
-    const row = this.addEvent.get(taskId, at, state, message) as { id: number };
+    const row = this.addEvent.get(taskId, at, state, message);
+    if (!row) throw new Error(`task ${taskId}: the event was not stored`);
     return { id: row.id, taskId, at, state, message };
   }
 
   history(taskId: string): TaskEvent[] {
-    return this.events.all(taskId).map((r) => ({ id: r.id, taskId: r.task_id, at: r.at, state: r.state as TaskState, message: r.message }));
+    return this.events.all(taskId).map(toEvent);
   }
 }

@@ -1,0 +1,161 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import type { Hono } from "hono";
+import { createManagerApp } from "../../src/api/manager-app.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+import { Manager } from "../../src/manager/manager.ts";
+import type { AssignmentsResponse, JobDetail, RegisterRequest } from "../../src/model/api-types.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+
+let clock = 1_000_000;
+let store: Store;
+let manager: Manager;
+let app: Hono;
+
+beforeEach(() => {
+  clock = 1_000_000;
+  store = openStore(":memory:");
+  manager = new Manager({ store, log: createLogger("test", "error"), heartbeatTtlMs: 10_000, now: () => clock });
+  app = createManagerApp({ manager, log: createLogger("test", "error"), version: "test" });
+});
+
+function call(method: string, path: string, body?: unknown, contentType = "application/json") {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    init.headers = { "content-type": contentType };
+  }
+  return app.request(path, init);
+}
+
+async function register(name: string, memory = 1024): Promise<string> {
+  const request: RegisterRequest = { name, address: `http://127.0.0.1:1`, datacenter: "dc1", labels: {}, capacity: { cpu: 2, memory, disk: 1000 }, version: "test" };
+  const res = await call("POST", "/v1/nodes/register", request);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { node: { id: string } }).node.id;
+}
+
+const job = (name: string, count = 1, memory = 64) => ({ name, tasks: [{ name: "main", image: "img", count, resources: { cpu: 0.1, memory } }] });
+
+async function jobDetail(name: string): Promise<JobDetail> {
+  return (await (await call("GET", `/v1/jobs/${name}`)).json()) as JobDetail;
+}
+
+describe("jobs", () => {
+  test("a malformed job gets a 400 naming the field, and nothing is stored", async () => {
+    await call("POST", "/v1/jobs", job("keep"));
+    const res = await call("POST", "/v1/jobs", { name: "keep", tasks: [{ name: "main", image: "img", count: "three" }] });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+    expect(body.error.code).toBe("invalid_job");
+    expect(body.error.details[0]?.path).toBe("tasks[0].count");
+    expect(body.error.message).toContain("tasks[0].count");
+    const stored = await jobDetail("keep");
+    expect(stored.version).toBe(1);
+    expect(stored.spec.tasks[0]?.count).toBe(1);
+  });
+
+  test("YAML bodies are accepted; an unchanged resubmission keeps the version", async () => {
+    const yaml = "name: web\ntasks:\n  - name: main\n    image: img\n";
+    const first = await call("POST", "/v1/jobs", yaml, "application/yaml");
+    expect(first.status).toBe(201);
+    const again = await call("POST", "/v1/jobs", yaml, "application/yaml");
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { changed: boolean; job: { version: number } }).job.version).toBe(1);
+    const changed = await call("POST", "/v1/jobs", yaml.replace("img", "img2"), "application/yaml");
+    expect(((await changed.json()) as { job: { version: number } }).job.version).toBe(2);
+  });
+
+  test("unknown ids are 404s that name what was missing", async () => {
+    const task = await call("GET", "/v1/tasks/nope");
+    expect(task.status).toBe(404);
+    expect(((await task.json()) as { error: { message: string } }).error.message).toBe("task nope does not exist");
+    expect((await call("GET", "/v1/jobs/nope")).status).toBe(404);
+    expect((await call("DELETE", "/v1/jobs/nope")).status).toBe(404);
+    expect((await call("GET", "/v1/nowhere")).status).toBe(404);
+  });
+
+  test("bodies over the limit are refused with 413", async () => {
+    const res = await call("POST", "/v1/jobs", "x".repeat(1024 * 1024 + 1), "application/yaml");
+    expect(res.status).toBe(413);
+  });
+
+  test("a task no node can fit stays pending and says why, counted by reason", async () => {
+    await register("small", 100);
+    await call("POST", "/v1/jobs", job("big", 1, 512));
+    manager.reconcileNow();
+    const task = (await jobDetail("big")).tasks[0];
+    expect(task?.state).toBe("pending");
+    expect(task?.message).toBe("no node can run it: 1 node: memory exhausted: needs 512 MiB, 100 free");
+    // Capacity appearing places it without a resubmission.
+    await register("large", 4096);
+    manager.reconcileNow();
+    expect((await jobDetail("big")).tasks[0]?.state).toBe("scheduled");
+  });
+});
+
+describe("the worker protocol", () => {
+  test("assignments long-poll wakes on a change", async () => {
+    const nodeId = await register("w1");
+    const first = (await (await call("GET", `/v1/nodes/${nodeId}/assignments?index=&wait=1s`)).json()) as AssignmentsResponse;
+    expect(first.assignments).toEqual([]);
+    const waiting = call("GET", `/v1/nodes/${nodeId}/assignments?index=${first.index}&wait=30s`);
+    await call("POST", "/v1/jobs", job("web"));
+    manager.reconcileNow();
+    const next = (await (await waiting).json()) as AssignmentsResponse;
+    expect(next.index).not.toBe(first.index);
+    expect(next.assignments.map((a) => a.task.job)).toEqual(["web"]);
+    expect(next.assignments[0]?.spec.image).toBe("img");
+  });
+
+  test("reports are checked: owner node, transition table, body shape", async () => {
+    const a = await register("a");
+    const b = await register("b");
+    await call("POST", "/v1/jobs", job("web"));
+    manager.reconcileNow();
+    const task = (await jobDetail("web")).tasks[0];
+    const owner = task?.nodeId === a ? a : b;
+    const other = owner === a ? b : a;
+    const report = { state: "running", message: "started", containerId: "c1", hostPorts: { http: 31000 } };
+    const forged = await call("POST", `/v1/nodes/${other}/tasks/${task?.id}`, report);
+    expect(forged.status).toBe(409);
+    const bad = await call("POST", `/v1/nodes/${owner}/tasks/${task?.id}`, { state: "exploded", message: "" });
+    expect(bad.status).toBe(400);
+    const broken = await call("POST", `/v1/nodes/${owner}/tasks/${task?.id}`, "{not json");
+    expect(broken.status).toBe(400);
+    expect((await call("POST", `/v1/nodes/${owner}/tasks/${task?.id}`, report)).status).toBe(200);
+    expect((await call("POST", `/v1/nodes/${owner}/tasks/${task?.id}`, { state: "completed", message: "exit code 0", exitCode: 0 })).status).toBe(200);
+    const late = await call("POST", `/v1/nodes/${owner}/tasks/${task?.id}`, report);
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { error: { message: string } }).error.message).toContain("is completed and cannot become running");
+    const detail = (await (await call("GET", `/v1/tasks/${task?.id.slice(0, 8)}`)).json()) as { events: { state: string }[]; hostPorts: Record<string, number> };
+    expect(detail.events.map((e) => e.state)).toEqual(["pending", "scheduled", "running", "completed"]);
+    expect(detail.hostPorts).toEqual({ http: 31000 });
+  });
+
+  test("a node silent past the TTL goes down; its tasks are lost and placed elsewhere", async () => {
+    const a = await register("a");
+    const b = await register("b");
+    await call("POST", "/v1/jobs", job("web", 2));
+    manager.reconcileNow();
+    expect(new Set((await jobDetail("web")).tasks.map((t) => t.nodeId))).toEqual(new Set([a, b]));
+    clock += 5_000;
+    await call("POST", `/v1/nodes/${b}/heartbeat`, { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: clock } });
+    clock += 6_000;
+    manager.nodes.checkLiveness();
+    manager.reconcileNow();
+    const nodes = (await (await call("GET", "/v1/nodes")).json()) as { nodes: { id: string; status: string }[] };
+    expect(nodes.nodes.find((n) => n.id === a)?.status).toBe("down");
+    const tasks = (await jobDetail("web")).tasks;
+    expect(tasks.filter((t) => t.state === "lost").map((t) => t.nodeId)).toEqual([a]);
+    expect(tasks.filter((t) => t.state === "scheduled").map((t) => t.nodeId)).toEqual([b, b]);
+    const unknown = await call("POST", "/v1/nodes/ghost/heartbeat", { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: 1 } });
+    expect(unknown.status).toBe(404);
+  });
+
+  test("a second worker cannot take a node name that is in use", async () => {
+    await register("same");
+    const res = await call("POST", "/v1/nodes/register", { name: "same", address: "http://127.0.0.1:2", datacenter: "dc1", labels: {}, capacity: { cpu: 1, memory: 1, disk: 1 }, version: "t" });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('node name "same" belongs to node');
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import { reconcile, rescheduleDelay } from "../../src/manager/reconcile.ts";
+import { makeJob, makeJobSpec, makeNode, makeTask } from "./fixtures.ts";
+
+const nodes = [makeNode("a"), makeNode("b"), makeNode("c")];
+
+describe("reconcile", () => {
+  test("creates every missing replica slot", () => {
+    const job = makeJob(makeJobSpec("web", [{ count: 3 }]));
+    const d = reconcile({ job, tasks: [makeTask({ index: 1 })], versions: new Map(), nodes, now: 0 });
+    expect(d.create).toEqual([{ group: "http", index: 0 }, { group: "http", index: 2 }]);
+    expect(d.stop).toEqual([]);
+  });
+
+  test("a stopped job stops all its live tasks", () => {
+    const job = makeJob(makeJobSpec("web", [{ count: 2 }]), 1, "stopped");
+    const live = [makeTask({ index: 0 }), makeTask({ index: 1, state: "pending", nodeId: null })];
+    const d = reconcile({ job, tasks: [...live, makeTask({ index: 0, state: "failed" })], versions: new Map(), nodes, now: 0 });
+    expect(d.stop.map((s) => s.task.id)).toEqual(live.map((t) => t.id));
+    expect(d.create).toEqual([]);
+  });
+
+  test("scaling down stops the highest slots only", () => {
+    const job = makeJob(makeJobSpec("web", [{ count: 1 }]));
+    const tasks = [makeTask({ index: 0 }), makeTask({ index: 1 }), makeTask({ index: 2 })];
+    const d = reconcile({ job, tasks, versions: new Map(), nodes, now: 0 });
+    expect(d.stop.map((s) => s.task.index).sort()).toEqual([1, 2]);
+    expect(d.stop[0]?.reason).toBe("scaled down to 1");
+  });
+
+  test("a count-only change adopts the running tasks instead of replacing them", () => {
+    const v1 = makeJobSpec("web", [{ count: 1 }]);
+    const v2 = makeJobSpec("web", [{ count: 2 }]);
+    const running = makeTask({ index: 0, jobVersion: 1 });
+    const d = reconcile({ job: makeJob(v2, 2), tasks: [running], versions: new Map([[1, v1]]), nodes, now: 0 });
+    expect(d.adopt.map((t) => t.id)).toEqual([running.id]);
+    expect(d.stop).toEqual([]);
+    expect(d.create).toEqual([{ group: "http", index: 1 }]);
+  });
+
+  test("a changed image replaces the task", () => {
+    const v1 = makeJobSpec("web", [{ image: "one" }]);
+    const v2 = makeJobSpec("web", [{ image: "two" }]);
+    const d = reconcile({ job: makeJob(v2, 2), tasks: [makeTask({ jobVersion: 1 })], versions: new Map([[1, v1]]), nodes, now: 0 });
+    expect(d.stop[0]?.reason).toBe("replaced by job version 2");
+    expect(d.create).toEqual([{ group: "http", index: 0 }]);
+  });
+
+  test("two live tasks in one slot: the running one stays", () => {
+    const job = makeJob(makeJobSpec("web"));
+    const running = makeTask({ state: "running" });
+    const pending = makeTask({ state: "pending", nodeId: null });
+    const d = reconcile({ job, tasks: [pending, running], versions: new Map(), nodes, now: 0 });
+    expect(d.stop.map((s) => s.task.id)).toEqual([pending.id]);
+  });
+
+  test("a failed service slot is replaced after a growing delay", () => {
+    const job = makeJob(makeJobSpec("web"));
+    const failed = [makeTask({ state: "failed", finishedAt: 1_000 })];
+    expect(reconcile({ job, tasks: failed, versions: new Map(), nodes, now: 2_000 })).toMatchObject({ create: [], wakeAt: 6_000 });
+    expect(reconcile({ job, tasks: failed, versions: new Map(), nodes, now: 6_000 }).create).toEqual([{ group: "http", index: 0 }]);
+    const twice = [...failed, makeTask({ state: "failed", finishedAt: 7_000 })];
+    expect(reconcile({ job, tasks: twice, versions: new Map(), nodes, now: 8_000 }).wakeAt).toBe(17_000);
+    expect(rescheduleDelay(100)).toBe(300_000);
+  });
+
+  test("a lost service task is replaced at once", () => {
+    const job = makeJob(makeJobSpec("web"));
+    const d = reconcile({ job, tasks: [makeTask({ state: "lost", desired: "stopped" })], versions: new Map(), nodes, now: 0 });
+    expect(d.create).toEqual([{ group: "http", index: 0 }]);
+  });
+
+  test("a finished batch slot is left alone, successful or not", () => {
+    const job = makeJob(makeJobSpec("batch", [{ count: 2 }], { type: "batch" }));
+    const tasks = [makeTask({ job: "batch", index: 0, state: "completed" }), makeTask({ job: "batch", index: 1, state: "failed" })];
+    expect(reconcile({ job, tasks, versions: new Map(), nodes, now: 0 }).create).toEqual([]);
+  });
+
+  test("a system job wants one task on each ready, eligible node of its datacenters", () => {
+    const cluster = [makeNode("a"), makeNode("b", { status: "down" }), makeNode("c", { eligible: false }), makeNode("d", { datacenter: "dc2" }), makeNode("e")];
+    const job = makeJob(makeJobSpec("agent", [{}], { type: "system", datacenters: ["dc1"] }));
+    const existing = makeTask({ job: "agent", nodeId: "id-a", index: 0 });
+    const d = reconcile({ job, tasks: [existing], versions: new Map(), nodes: cluster, now: 0 });
+    expect(d.create).toEqual([{ group: "http", index: 1, nodeId: "id-e" }]);
+  });
+});
