@@ -43,7 +43,8 @@ export class CubeProcess {
 
   private async collect(stream: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) this.log += decoder.decode(chunk);
+    const reader = stream.getReader();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) this.log += decoder.decode(next.value);
   }
 }
 

@@ -33,20 +33,35 @@ export class DockerDriver implements Driver {
   }
 
   async start(config: TaskConfig): Promise<TaskHandle> {
-    await this.ensureImage(config.spec.image);
-    const container = await this.engine(() => this.docker.createContainer(containerSpec(config, this.extraLabels))).catch((err) => {
-      throw err instanceof DriverError ? err : new DriverError(`cannot create the container for task ${config.taskId}: ${engineMessage(err)}`, "container_failed");
-    });
+    const container = await this.create(config);
     try {
       await this.engine(() => container.start());
-      const info = await this.engine(() => container.inspect());
       const names = Object.fromEntries(config.spec.ports.map((p) => [p.name, p.container]));
-      return { taskId: config.taskId, containerId: container.id, hostPorts: boundPorts(names, info.NetworkSettings.Ports), startedAt: Date.now() };
+      // Host ports picked by the engine are only known after start; without ports, skip the round trip.
+      const ports = config.spec.ports.length > 0 ? (await this.engine(() => container.inspect())).NetworkSettings.Ports : {};
+      return { taskId: config.taskId, containerId: container.id, hostPorts: boundPorts(names, ports), startedAt: Date.now() };
     } catch (err) {
       // Nothing half-made stays behind: a container that could not start is removed.
       await container.remove({ force: true }).catch(() => undefined);
       if (err instanceof DriverError) throw err;
       throw new DriverError(`cannot start the container for task ${config.taskId}: ${engineMessage(err)}`, "container_failed");
+    }
+  }
+
+  /** Creates the container, pulling its image first only when the engine says it is missing. */
+  private async create(config: TaskConfig): Promise<Docker.Container> {
+    const spec = containerSpec(config, this.extraLabels);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.engine(() => this.docker.createContainer(spec));
+      } catch (err) {
+        if (err instanceof DriverError) throw err;
+        if (engineStatus(err) === 404 && attempt === 0) {
+          await this.pull(config.spec.image);
+          continue;
+        }
+        throw new DriverError(`cannot create the container for task ${config.taskId}: ${engineMessage(err)}`, "container_failed");
+      }
     }
   }
 
@@ -118,14 +133,8 @@ export class DockerDriver implements Driver {
     }
   }
 
-  /** Pulls the image unless the engine already has it; a failed pull names the image and the engine's reason. */
-  private async ensureImage(image: string): Promise<void> {
-    try {
-      await this.engine(() => this.docker.getImage(image).inspect());
-      return;
-    } catch (err) {
-      if (err instanceof DriverError || engineStatus(err) !== 404) throw err;
-    }
+  /** A failed pull names the image and the engine's (or registry's) reason. */
+  private async pull(image: string): Promise<void> {
     try {
       const stream = await this.engine(() => this.docker.pull(image));
       await new Promise<void>((resolve, reject) => {

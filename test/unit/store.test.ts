@@ -1,0 +1,404 @@
+import { Database } from "bun:sqlite";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Job, JobSpec, TaskSpec } from "../../src/model/job.ts";
+import type { Node } from "../../src/model/node.ts";
+import type { Task } from "../../src/model/task.ts";
+import { AmbiguousIdError, openStore, type Store } from "../../src/store/index.ts";
+
+function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    name: "http",
+    image: "cube-test/busybox:latest",
+    command: ["httpd", "-f", "-p", "8080"],
+    count: 2,
+    env: { GREETING: "hello" },
+    labels: {},
+    resources: { cpu: 0.1, memory: 64, disk: 10 },
+    ports: [{ name: "http", container: 8080 }],
+    restart: { attempts: 3, intervalMs: 300_000, delayMs: 1000, mode: "fail" },
+    constraints: [],
+    ...overrides,
+  };
+}
+
+function jobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
+  return { name: "web", type: "service", datacenters: ["dc1"], constraints: [], tasks: [taskSpec()], ...overrides };
+}
+
+let taskSeq = 0;
+function task(overrides: Partial<Task> = {}): Task {
+  taskSeq += 1;
+  return {
+    id: `t${String(taskSeq).padStart(4, "0")}-0000-0000`,
+    job: "web",
+    jobVersion: 1,
+    group: "http",
+    index: 0,
+    nodeId: null,
+    desired: "running",
+    state: "pending",
+    resources: { cpu: 0.1, memory: 64, disk: 10 },
+    reservedPorts: {},
+    hostPorts: {},
+    containerId: null,
+    exitCode: null,
+    message: "",
+    restarts: 0,
+    createdAt: 1000,
+    updatedAt: 1000,
+    startedAt: null,
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+function node(overrides: Partial<Node> = {}): Node {
+  return {
+    id: "node-1",
+    name: "alpha",
+    address: "http://127.0.0.1:7601",
+    datacenter: "dc1",
+    labels: { disk: "ssd" },
+    capacity: { cpu: 4, memory: 8192, disk: 100_000 },
+    stats: null,
+    status: "ready",
+    eligible: true,
+    lastHeartbeat: 5000,
+    registeredAt: 4000,
+    version: "0.1.0",
+    ...overrides,
+  };
+}
+
+describe("opening", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "cube-store-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a file database uses WAL and enforces foreign keys", () => {
+    const path = join(dir, "cube.db");
+    openStore(path).close();
+    const db = new Database(path);
+    expect(db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode).toBe("wal");
+    db.close();
+
+    const store = openStore(path);
+    expect(() => store.insertTask(task({ job: "no-such-job" }))).toThrow();
+    store.close();
+  });
+
+  test("opening twice applies each migration once", () => {
+    const path = join(dir, "cube.db");
+    openStore(path).close();
+    openStore(path).close();
+    const db = new Database(path);
+    expect(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+    db.close();
+  });
+
+  test("a database from a newer Cube is refused, naming the path", () => {
+    const path = join(dir, "cube.db");
+    openStore(path).close();
+    const db = new Database(path);
+    db.run("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)");
+    db.close();
+    expect(() => openStore(path)).toThrow(path);
+    expect(() => openStore(path)).toThrow(/newer/);
+  });
+
+  test("data persists across close and reopen", () => {
+    const path = join(dir, "cube.db");
+    const first = openStore(path);
+    first.putJob(jobSpec(), 1000);
+    const t = task({ state: "running", nodeId: "node-1" });
+    first.insertTask(t);
+    first.addTaskEvent(t.id, 1100, "running", "started");
+    first.upsertNode(node());
+    first.close();
+
+    const second = openStore(path);
+    expect(second.getJob("web")?.spec).toEqual(jobSpec());
+    expect(second.getTask(t.id)).toEqual(t);
+    expect(second.listTaskEvents(t.id).map((e) => e.message)).toEqual(["started"]);
+    expect(second.getNode("node-1")).toEqual(node());
+    second.close();
+  });
+});
+
+describe("store", () => {
+  let store: Store;
+  beforeEach(() => {
+    store = openStore(":memory:");
+  });
+  afterEach(() => {
+    store.close();
+  });
+
+  describe("jobs", () => {
+    test("the first submit creates version 1, running", () => {
+      const result = store.putJob(jobSpec(), 1000);
+      expect(result).toEqual({ job: { spec: jobSpec(), version: 1, status: "running", createdAt: 1000, updatedAt: 1000 }, created: true, changed: true });
+      expect(store.getJob("web")).toEqual(result.job);
+    });
+
+    test("the same spec, even with keys in another order, leaves version 1 untouched", () => {
+      store.putJob(jobSpec(), 1000);
+      const { tasks, ...rest } = jobSpec();
+      const reordered = { tasks, ...rest } as JobSpec;
+      const result = store.putJob(reordered, 2000);
+      expect(result.created).toBe(false);
+      expect(result.changed).toBe(false);
+      expect(result.job.version).toBe(1);
+      expect(store.getJob("web")?.updatedAt).toBe(1000);
+      expect(result.job).toEqual(store.getJob("web") as Job);
+      expect(store.listJobVersions("web")).toHaveLength(1);
+    });
+
+    test("a changed spec becomes version 2; versions list newest first", () => {
+      store.putJob(jobSpec(), 1000);
+      const changedSpec = jobSpec({ tasks: [taskSpec({ count: 5 })] });
+      const result = store.putJob(changedSpec, 2000);
+      expect(result).toMatchObject({ created: false, changed: true, job: { version: 2, createdAt: 1000, updatedAt: 2000 } });
+      expect(store.getJob("web")?.spec).toEqual(changedSpec);
+      expect(store.listJobVersions("web")).toEqual([
+        { version: 2, spec: changedSpec, createdAt: 2000 },
+        { version: 1, spec: jobSpec(), createdAt: 1000 },
+      ]);
+    });
+
+    test("a stopped job submitted again runs, with a new version only if its spec differs", () => {
+      store.putJob(jobSpec(), 1000);
+      store.setJobStatus("web", "stopped", 1500);
+      expect(store.getJob("web")?.status).toBe("stopped");
+
+      const same = store.putJob(jobSpec(), 2000);
+      expect(same).toMatchObject({ changed: false, job: { version: 1, status: "running", updatedAt: 2000 } });
+      expect(store.getJob("web")).toMatchObject({ version: 1, status: "running", updatedAt: 2000 });
+
+      store.setJobStatus("web", "stopped", 2500);
+      const different = store.putJob(jobSpec({ datacenters: [] }), 3000);
+      expect(different).toMatchObject({ changed: true, job: { version: 2, status: "running" } });
+    });
+
+    test("setJobStatus on an unknown job throws", () => {
+      expect(() => store.setJobStatus("ghost", "stopped", 1000)).toThrow("ghost");
+    });
+
+    test("listJobs is ordered by name", () => {
+      for (const name of ["zeta", "alpha", "mid"]) store.putJob(jobSpec({ name }), 1000);
+      expect(store.listJobs().map((j) => j.spec.name)).toEqual(["alpha", "mid", "zeta"]);
+    });
+
+    test("deleteJob removes versions, tasks and their events", () => {
+      store.putJob(jobSpec(), 1000);
+      store.putJob(jobSpec({ datacenters: [] }), 2000);
+      store.putJob(jobSpec({ name: "other" }), 1000);
+      const gone = task();
+      const kept = task({ job: "other" });
+      store.insertTask(gone);
+      store.insertTask(kept);
+      store.addTaskEvent(gone.id, 1100, "pending", "created");
+      store.addTaskEvent(kept.id, 1100, "pending", "created");
+
+      store.deleteJob("web");
+
+      expect(store.getJob("web")).toBeNull();
+      expect(store.listJobVersions("web")).toEqual([]);
+      expect(store.getTask(gone.id)).toBeNull();
+      expect(store.listTaskEvents(gone.id)).toEqual([]);
+      expect(store.getTask(kept.id)).toEqual(kept);
+      expect(store.listTaskEvents(kept.id)).toHaveLength(1);
+    });
+  });
+
+  describe("tasks", () => {
+    beforeEach(() => {
+      store.putJob(jobSpec(), 1000);
+      store.putJob(jobSpec({ name: "api" }), 1000);
+    });
+
+    test("every field round-trips, JSON fields and nulls included", () => {
+      const full = task({
+        jobVersion: 3,
+        group: "worker",
+        index: 2,
+        nodeId: "node-1",
+        desired: "stopped",
+        state: "failed",
+        resources: { cpu: 0.25, memory: 128, disk: 20 },
+        reservedPorts: { http: 8080 },
+        hostPorts: { http: 8080, admin: 32768 },
+        containerId: "abc123",
+        exitCode: 137,
+        message: "killed",
+        restarts: 2,
+        createdAt: 1000,
+        updatedAt: 2000,
+        startedAt: 1500,
+        finishedAt: 1900,
+      });
+      const empty = task();
+      store.insertTask(full);
+      store.insertTask(empty);
+      expect(store.getTask(full.id)).toEqual(full);
+      expect(store.getTask(empty.id)).toEqual(empty);
+      expect(store.getTask("missing")).toBeNull();
+    });
+
+    test("updateTask writes every field and refuses an unknown id", () => {
+      const t = task();
+      store.insertTask(t);
+      const updated: Task = { ...t, nodeId: "node-2", state: "running", hostPorts: { http: 40000 }, containerId: "c1", startedAt: 1200, updatedAt: 1200 };
+      store.updateTask(updated);
+      expect(store.getTask(t.id)).toEqual(updated);
+
+      const back: Task = { ...updated, nodeId: null, containerId: null, startedAt: null };
+      store.updateTask(back);
+      expect(store.getTask(t.id)).toEqual(back);
+
+      expect(() => store.updateTask(task())).toThrow("does not exist");
+    });
+
+    test("listTasks filters by job, node, state (one or several) and desired, in job/group/index order", () => {
+      const a2 = task({ job: "web", index: 2, nodeId: "n1", state: "running" });
+      const a0 = task({ job: "web", index: 0, nodeId: "n2", state: "pending" });
+      const a1 = task({ job: "web", index: 1, nodeId: "n1", state: "failed", desired: "stopped" });
+      const b0 = task({ job: "api", index: 0, nodeId: "n1", state: "running" });
+      for (const t of [a2, a0, a1, b0]) store.insertTask(t);
+      const ids = (filter?: Parameters<Store["listTasks"]>[0]) => store.listTasks(filter).map((t) => t.id);
+
+      expect(ids()).toEqual([b0.id, a0.id, a1.id, a2.id]);
+      expect(ids({ job: "web" })).toEqual([a0.id, a1.id, a2.id]);
+      expect(ids({ nodeId: "n1" })).toEqual([b0.id, a1.id, a2.id]);
+      expect(ids({ state: "running" })).toEqual([b0.id, a2.id]);
+      expect(ids({ state: ["pending", "failed"] })).toEqual([a0.id, a1.id]);
+      expect(ids({ state: [] })).toEqual([]);
+      expect(ids({ desired: "stopped" })).toEqual([a1.id]);
+      expect(ids({ job: "web", nodeId: "n1", state: ["running", "failed"], desired: "running" })).toEqual([a2.id]);
+    });
+
+    test("tasks of one slot are ordered by creation", () => {
+      const later = task({ createdAt: 2000 });
+      const earlier = task({ createdAt: 1000 });
+      store.insertTask(later);
+      store.insertTask(earlier);
+      expect(store.listTasks({ job: "web" }).map((t) => t.id)).toEqual([earlier.id, later.id]);
+    });
+
+    test("findTaskByPrefix: unique, ambiguous, none, case-sensitive, wildcards literal", () => {
+      for (const id of ["abc-1", "abd-1", "abd-2", "x*y"]) store.insertTask(task({ id }));
+
+      expect(store.findTaskByPrefix("abc")?.id).toBe("abc-1");
+      expect(store.findTaskByPrefix("zzz")).toBeNull();
+      expect(store.findTaskByPrefix("ABC")).toBeNull();
+      expect(store.findTaskByPrefix("x*")?.id).toBe("x*y");
+      expect(store.findTaskByPrefix("a?d")).toBeNull();
+
+      let err: unknown;
+      try {
+        store.findTaskByPrefix("abd");
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AmbiguousIdError);
+      expect((err as Error).message).toContain("abd-1");
+      expect((err as Error).message).toContain("abd-2");
+    });
+
+    test("an ambiguous prefix lists at most 5 matches", () => {
+      for (let i = 0; i < 7; i++) store.insertTask(task({ id: `same-${i}` }));
+      try {
+        store.findTaskByPrefix("same");
+        throw new Error("expected AmbiguousIdError");
+      } catch (e) {
+        expect(e).toBeInstanceOf(AmbiguousIdError);
+        expect((e as AmbiguousIdError).details).toEqual({ matches: ["same-0", "same-1", "same-2", "same-3", "same-4"] });
+      }
+    });
+
+    test("events come back oldest first, with their ids", () => {
+      const t = task();
+      store.insertTask(t);
+      const first = store.addTaskEvent(t.id, 1000, "pending", "created");
+      const second = store.addTaskEvent(t.id, 1000, "scheduled", "placed on alpha");
+      const third = store.addTaskEvent(t.id, 1200, "running", "started");
+      expect(store.listTaskEvents(t.id)).toEqual([first, second, third]);
+      expect(second).toEqual({ id: second.id, taskId: t.id, at: 1000, state: "scheduled", message: "placed on alpha" });
+      expect(second.id).toBeGreaterThan(first.id);
+    });
+
+    test("an event for an unknown task is refused", () => {
+      expect(() => store.addTaskEvent("missing", 1000, "pending", "created")).toThrow();
+    });
+  });
+
+  describe("transactions", () => {
+    test("a throwing transaction rolls back everything written inside it", () => {
+      store.putJob(jobSpec(), 1000);
+      const existing = task();
+      store.insertTask(existing);
+
+      expect(() =>
+        store.transaction(() => {
+          store.putJob(jobSpec({ name: "api" }), 2000);
+          store.putJob(jobSpec({ datacenters: [] }), 2000);
+          store.insertTask(task());
+          store.updateTask({ ...existing, state: "scheduled" });
+          store.addTaskEvent(existing.id, 2000, "scheduled", "placed");
+          store.upsertNode(node());
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+
+      expect(store.listJobs().map((j) => j.spec.name)).toEqual(["web"]);
+      expect(store.getJob("web")?.version).toBe(1);
+      expect(store.listTasks()).toEqual([existing]);
+      expect(store.listTaskEvents(existing.id)).toEqual([]);
+      expect(store.listNodes()).toEqual([]);
+    });
+
+    test("a nested transaction joins the outer one and returns its value", () => {
+      const result = store.transaction(() => {
+        store.putJob(jobSpec(), 1000);
+        return store.transaction(() => store.getJob("web")?.version);
+      });
+      expect(result).toBe(1);
+      expect(() =>
+        store.transaction(() => {
+          store.transaction(() => store.putJob(jobSpec({ name: "api" }), 1000));
+          throw new Error("outer fails");
+        }),
+      ).toThrow("outer fails");
+      expect(store.getJob("api")).toBeNull();
+    });
+  });
+
+  describe("nodes", () => {
+    test("round-trip with stats, labels and eligibility; upsert replaces by id", () => {
+      const n = node({ stats: { cpuPercent: 12.5, memoryUsedMb: 512, diskUsedMb: 2048, at: 5000 }, eligible: false, status: "draining" });
+      store.upsertNode(n);
+      expect(store.getNode(n.id)).toEqual(n);
+      expect(store.getNodeByName("alpha")).toEqual(n);
+
+      const updated = node({ name: "alpha-renamed", stats: null, eligible: true, status: "down", labels: {}, lastHeartbeat: 9000 });
+      store.upsertNode(updated);
+      expect(store.getNode(n.id)).toEqual(updated);
+      expect(store.getNodeByName("alpha")).toBeNull();
+      expect(store.getNode("missing")).toBeNull();
+    });
+
+    test("listNodes is ordered by name; names are unique", () => {
+      store.upsertNode(node({ id: "n1", name: "gamma" }));
+      store.upsertNode(node({ id: "n2", name: "beta" }));
+      expect(store.listNodes().map((n) => n.name)).toEqual(["beta", "gamma"]);
+      expect(() => store.upsertNode(node({ id: "n3", name: "beta" }))).toThrow();
+    });
+  });
+});
