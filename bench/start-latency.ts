@@ -1,6 +1,6 @@
 /**
  * Start latency: from `POST /v1/jobs` to the task `running` (as the manager reports it), against
- * `docker run -d` of the same local image on the same engine, in the same run.
+ * `docker run -d` of the same local image with the same limits on the same engine, in the same run.
  *   bun bench/start-latency.ts [--json] [--runs=N]
  */
 import { ApiClient } from "../src/client/api-client.ts";
@@ -28,24 +28,40 @@ const nodeId = cluster.workers[0]?.agent.nodeId as string;
 async function cubeStart(i: number): Promise<number> {
   const name = `bench-${benchId}-${i}`;
   const body = JSON.stringify({ name, tasks: [{ name: "main", image: TEST_IMAGE, command: COMMAND, resources: { cpu: 0.1, memory: 16 } }] });
+  // Listen on the event stream rather than poll, so measuring does not load the 2 cores it measures.
+  const events = await fetch(`${cluster.url}/v1/events?job=${name}`);
+  const reader = (events.body as ReadableStream<Uint8Array>).getReader();
   const started = performance.now();
   await client.submitJob(body, "json");
-  for (;;) {
-    const job = await client.getJob(name);
-    if (job.tasks[0]?.state === "running") break;
-    if (job.tasks[0]?.state === "failed") throw new Error(`bench task failed: ${job.tasks[0].message}`);
-    await Bun.sleep(2);
-  }
+  await untilTaskState(reader, "running");
   const elapsed = performance.now() - started;
+  await reader.cancel();
   await client.stopJob(name);
   while ((await client.getJob(name)).tasks.some((t) => t.state !== "stopped")) await Bun.sleep(20);
   await client.stopJob(name, true);
   return elapsed;
 }
 
+async function untilTaskState(reader: ReadableStreamDefaultReader<Uint8Array>, state: string): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error("event stream ended");
+    buffered += decoder.decode(value);
+    for (const line of buffered.split("\n")) {
+      if (!line.startsWith("data:")) continue;
+      const event = JSON.parse(line.slice(5)) as { type: string; state?: string; message: string };
+      if (event.type === "task" && event.state === state) return;
+      if (event.type === "task" && event.state === "failed") throw new Error(`bench task failed: ${event.message}`);
+    }
+    buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
+  }
+}
+
 async function dockerRun(): Promise<number> {
   const started = performance.now();
-  const proc = Bun.spawn(["docker", "run", "-d", "--label", `${BENCH_LABEL}=${benchId}`, TEST_IMAGE, ...COMMAND], { stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(["docker", "run", "-d", "--memory", "16m", "--cpus", "0.1", "--label", `${BENCH_LABEL}=${benchId}`, TEST_IMAGE, ...COMMAND], { stdout: "ignore", stderr: "pipe" });
   if ((await proc.exited) !== 0) throw new Error(`docker run failed: ${await new Response(proc.stderr).text()}`);
   const elapsed = performance.now() - started;
   await removeContainersWithLabel(BENCH_LABEL, benchId);

@@ -77,8 +77,12 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
         if (job !== undefined && event.job !== job) return;
         void stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
       });
-      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
-      await closed;
+      // A comment at once sends the headers, so a subscriber knows it is listening before anything happens;
+      // one every 15 s keeps idle connections from being cut by proxies.
+      await stream.write(": connected\n\n");
+      const keepAlive = setInterval(() => void stream.write(": keep-alive\n\n"), 15_000);
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      clearInterval(keepAlive);
       unsubscribe();
     });
   });

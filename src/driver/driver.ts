@@ -34,7 +34,11 @@ export interface RecoveredTask {
   index: number;
   containerId: string;
   running: boolean;
+  /** null while running, or when the container was created but never started. */
+  exitCode: number | null;
   hostPorts: Record<string, number>;
+  /** 0 when the container never started. */
+  startedAt: number;
 }
 
 export interface LogOptions {
@@ -60,16 +64,23 @@ export class DriverError extends Error {
 export interface Driver {
   /** Throws DriverError("engine_unreachable") naming where the engine was looked for. */
   ping(): Promise<void>;
-  /** Creates and starts the container, pulling a missing image; returns the host ports the engine bound. */
+  /**
+   * Creates and starts the container, pulling a missing image (a failed pull throws a DriverError naming
+   * the image and the registry's reason); returns the host ports the engine bound. A container that
+   * could not start is removed.
+   */
   start(config: TaskConfig): Promise<TaskHandle>;
-  /** Resolves when the container exits (at once if it already has). */
+  /** Resolves when the container exits (at once if it already has); DriverError("not_found") if it is gone. */
   wait(containerId: string): Promise<ExitResult>;
-  /** The stop signal, then SIGKILL after timeoutMs; already stopped or gone is fine. */
+  /** The container's stop signal, then SIGKILL after timeoutMs; already stopped or gone is fine. */
   stop(containerId: string, timeoutMs: number): Promise<void>;
-  /** Force-removes the container; already gone is fine. */
+  /** Force-removes the container and its anonymous volumes; already gone is fine. */
   destroy(containerId: string): Promise<void>;
-  /** Every container this node started, running or not, decoded from its labels. */
+  /** Every container carrying this node's id label, running or not, decoded from its labels. */
   recover(nodeId: string): Promise<RecoveredTask[]>;
-  /** Demultiplexed container output. */
+  /**
+   * Demultiplexed output as plain bytes, stdout and stderr interleaved in the order the engine sent them.
+   * The stream closes when the output ends (not following, or the container exited) or the signal aborts.
+   */
   logs(containerId: string, options: LogOptions): Promise<ReadableStream<Uint8Array>>;
 }

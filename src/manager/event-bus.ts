@@ -5,6 +5,8 @@ export interface ClusterEvent {
   job?: string;
   task?: string;
   node?: string;
+  /** For task events: the state the task is in after the change. */
+  state?: string;
   message: string;
 }
 

@@ -55,6 +55,6 @@ export class TaskLedger {
 
   private record(task: Task, message: string, now: number): void {
     this.store.addTaskEvent(task.id, now, task.state, message);
-    this.bus.publish({ at: now, type: "task", job: task.job, task: task.id, node: task.nodeId ?? undefined, message: `task ${taskName(task)} ${task.state}: ${message}` });
+    this.bus.publish({ at: now, type: "task", job: task.job, task: task.id, node: task.nodeId ?? undefined, state: task.state, message: `task ${taskName(task)} ${task.state}: ${message}` });
   }
 }

@@ -70,7 +70,8 @@ export class TaskRunner {
         }
       }
       // An adopted container that already exited is handled like a crash: the restart policy decides.
-      exit = await driver.wait(adopted.containerId).catch(() => null);
+      // One that was created but never started (the worker died in between) says nothing; start afresh.
+      exit = adopted.running || adopted.startedAt > 0 ? await driver.wait(adopted.containerId).catch(() => null) : null;
       if (exit === null) await this.removeContainer();
     }
     while (!this.stopping) {

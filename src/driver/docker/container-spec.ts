@@ -1,10 +1,8 @@
 import type { ContainerCreateOptions } from "dockerode";
 import { LABELS, type TaskConfig } from "../driver.ts";
+import { PORTS_LABEL, portNames } from "./container-ports.ts";
 
-/** Label holding the task's port names, so a re-adopted container's host ports can be named again. */
-export const PORTS_LABEL = "cube.ports";
-
-export const MIB = 1024 * 1024;
+const MIB = 1024 * 1024;
 
 /** Container name unique per task, so two tasks with one job/group/index never collide. */
 export function containerName(config: TaskConfig): string {
@@ -18,6 +16,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of spec.ports) {
     exposed[`${port.container}/tcp`] = {};
+    // An empty HostPort lets the engine pick a free one.
     bindings[`${port.container}/tcp`] = [{ HostIp: "0.0.0.0", HostPort: port.host === undefined ? "" : String(port.host) }];
   }
   return {
@@ -26,6 +25,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
     ...(spec.command ? { Cmd: spec.command } : {}),
     ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    // Cube's own labels last: a task's labels must not be able to hide it from recovery.
     Labels: {
       ...spec.labels,
       ...extraLabels,
@@ -34,9 +34,10 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       [LABELS.group]: config.group,
       [LABELS.index]: String(config.index),
       [LABELS.nodeId]: config.nodeId,
-      [PORTS_LABEL]: JSON.stringify(Object.fromEntries(spec.ports.map((p) => [p.name, p.container]))),
+      [PORTS_LABEL]: JSON.stringify(portNames(spec.ports)),
     },
     ExposedPorts: exposed,
+    // Tty off keeps stdout and stderr apart in the log stream.
     Tty: false,
     HostConfig: {
       Memory: Math.round(spec.resources.memory * MIB),
@@ -45,18 +46,4 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       PortBindings: bindings,
     },
   };
-}
-
-/** Host ports by port name from the engine's `NetworkSettings.Ports`, preferring the IPv4 binding. */
-export function boundPorts(
-  portNames: Record<string, number>,
-  ports: Record<string, { HostIp: string; HostPort: string }[] | null> | undefined,
-): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const [name, containerPort] of Object.entries(portNames)) {
-    const bindings = ports?.[`${containerPort}/tcp`] ?? [];
-    const binding = bindings.find((b) => !b.HostIp.includes(":")) ?? bindings[0];
-    if (binding) result[name] = Number(binding.HostPort);
-  }
-  return result;
 }

@@ -1,11 +1,13 @@
 import Docker from "dockerode";
 import { DriverError, LABELS, type Driver, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
-import { boundPorts, containerSpec, PORTS_LABEL } from "./container-spec.ts";
-import { engineMessage, engineStatus, wrapEngineError } from "./engine-errors.ts";
+import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
+import { containerSpec } from "./container-spec.ts";
+import { engineMessage, engineStatus, engineUnreachable, toDriverError } from "./engine-errors.ts";
 import { describeExit } from "./exit-description.ts";
 import { demuxedLogStream } from "./log-stream.ts";
 
 export interface DockerDriverOptions {
+  /** Default: DOCKER_HOST when it is a unix:// address, else /var/run/docker.sock. */
   socketPath?: string;
   /** Added to every container (tests label theirs to clean them up). */
   extraLabels?: Record<string, string>;
@@ -15,6 +17,14 @@ function defaultSocket(): string {
   const host = process.env.DOCKER_HOST;
   return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
 }
+
+/** The engine writes year 1 for a time that never happened (a container never started or still running). */
+function engineTime(iso: string): number {
+  const ms = Date.parse(iso);
+  return ms > 0 ? ms : 0;
+}
+
+const short = (containerId: string) => containerId.slice(0, 12);
 
 /** The Docker Engine driver, on dockerode. Cube alone restarts tasks: containers get Docker's policy "no". */
 export class DockerDriver implements Driver {
@@ -29,128 +39,146 @@ export class DockerDriver implements Driver {
   }
 
   async ping(): Promise<void> {
-    await this.engine(() => this.docker.ping());
+    await this.engine("the Docker engine did not answer a ping", () => this.docker.ping());
   }
 
   async start(config: TaskConfig): Promise<TaskHandle> {
     const container = await this.create(config);
     try {
-      await this.engine(() => container.start());
-      const names = Object.fromEntries(config.spec.ports.map((p) => [p.name, p.container]));
+      await container.start();
       // Host ports picked by the engine are only known after start; without ports, skip the round trip.
-      const ports = config.spec.ports.length > 0 ? (await this.engine(() => container.inspect())).NetworkSettings.Ports : {};
-      return { taskId: config.taskId, containerId: container.id, hostPorts: boundPorts(names, ports), startedAt: Date.now() };
+      const ports = config.spec.ports.length > 0 ? (await container.inspect()).NetworkSettings.Ports : {};
+      return { taskId: config.taskId, containerId: container.id, hostPorts: boundPorts(portNames(config.spec.ports), ports), startedAt: Date.now() };
     } catch (err) {
       // Nothing half-made stays behind: a container that could not start is removed.
-      await container.remove({ force: true }).catch(() => undefined);
-      if (err instanceof DriverError) throw err;
-      throw new DriverError(`cannot start the container for task ${config.taskId}: ${engineMessage(err)}`, "container_failed");
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      throw toDriverError(err, `cannot start the container of task ${config.taskId} (image "${config.spec.image}")`, this.socketPath);
     }
   }
 
-  /** Creates the container, pulling its image first only when the engine says it is missing. */
+  /**
+   * Creates the container, pulling its image only when the engine says it is missing: asking first would
+   * cost every start an extra round trip for the rare missing image.
+   */
   private async create(config: TaskConfig): Promise<Docker.Container> {
     const spec = containerSpec(config, this.extraLabels);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.engine(() => this.docker.createContainer(spec));
-      } catch (err) {
-        if (err instanceof DriverError) throw err;
-        if (engineStatus(err) === 404 && attempt === 0) {
-          await this.pull(config.spec.image);
-          continue;
-        }
-        throw new DriverError(`cannot create the container for task ${config.taskId}: ${engineMessage(err)}`, "container_failed");
-      }
+    const action = `cannot create the container of task ${config.taskId} (image "${config.spec.image}")`;
+    try {
+      return await this.docker.createContainer(spec);
+    } catch (err) {
+      // On create, 404 means "no such image".
+      if (engineStatus(err) !== 404) throw toDriverError(err, action, this.socketPath);
     }
+    await this.pull(config.spec.image);
+    try {
+      return await this.docker.createContainer(spec);
+    } catch (err) {
+      throw engineUnreachable(err, this.socketPath) ?? new DriverError(`${action}: ${engineMessage(err)}`, "container_failed");
+    }
+  }
+
+  /** The engine reports most pull failures as the call's status, some only as an error line in the progress stream. */
+  private async pull(image: string): Promise<void> {
+    const failed = (reason: string, code: "image_not_found" | "image_pull_failed") =>
+      new DriverError(`image "${image}" not found locally and could not be pulled: ${reason}`, code);
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(image);
+    } catch (err) {
+      // A 404 is the registry answering that the repository or tag does not exist.
+      throw engineUnreachable(err, this.socketPath) ?? failed(engineMessage(err), engineStatus(err) === 404 ? "image_not_found" : "image_pull_failed");
+    }
+    const progress = await new Promise<{ error?: string }[]>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(failed(err.message, "image_pull_failed")) : resolve(output)));
+    });
+    const error = progress.find((line) => line.error !== undefined)?.error;
+    if (error !== undefined) throw failed(error, "image_pull_failed");
   }
 
   async wait(containerId: string): Promise<ExitResult> {
     const container = this.docker.getContainer(containerId);
-    try {
-      await this.engine(() => container.wait());
-      const info = await this.engine(() => container.inspect());
-      const exitCode = info.State.ExitCode;
-      const oomKilled = info.State.OOMKilled;
-      return { exitCode, oomKilled, description: describeExit(exitCode, oomKilled), finishedAt: Date.parse(info.State.FinishedAt) || Date.now() };
-    } catch (err) {
-      if (engineStatus(err) === 404) throw new DriverError(`container ${containerId.slice(0, 12)} no longer exists`, "not_found");
-      throw err;
-    }
+    const action = `cannot wait for container ${short(containerId)}`;
+    await this.engine(action, () => container.wait());
+    const { State } = await this.engine(action, () => container.inspect());
+    return {
+      exitCode: State.ExitCode,
+      oomKilled: State.OOMKilled,
+      description: describeExit(State.ExitCode, State.OOMKilled),
+      finishedAt: engineTime(State.FinishedAt) || Date.now(),
+    };
   }
 
   async stop(containerId: string, timeoutMs: number): Promise<void> {
     try {
-      await this.engine(() => this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(timeoutMs / 1000)) }));
+      // The engine counts the grace period in whole seconds; rounding up never cuts it short.
+      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(timeoutMs / 1000)) });
     } catch (err) {
       // 304: already stopped; 404: already gone. Both are what stop wants.
-      if (engineStatus(err) !== 304 && engineStatus(err) !== 404) throw err;
+      if (engineStatus(err) === 304 || engineStatus(err) === 404) return;
+      throw toDriverError(err, `cannot stop container ${short(containerId)}`, this.socketPath);
     }
   }
 
   async destroy(containerId: string): Promise<void> {
     try {
-      await this.engine(() => this.docker.getContainer(containerId).remove({ force: true, v: true }));
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
     } catch (err) {
-      // 409: removal already in progress, which ends the same way.
-      if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err;
+      // 404: already gone; 409: a removal is already in progress, which ends the same way.
+      if (engineStatus(err) === 404 || engineStatus(err) === 409) return;
+      throw toDriverError(err, `cannot remove container ${short(containerId)}`, this.socketPath);
     }
   }
 
   async recover(nodeId: string): Promise<RecoveredTask[]> {
-    const containers = await this.engine(() => this.docker.listContainers({ all: true, filters: { label: [`${LABELS.nodeId}=${nodeId}`] } }));
-    return containers.map((c) => {
-      const labels = c.Labels ?? {};
-      const names = JSON.parse(labels[PORTS_LABEL] ?? "{}") as Record<string, number>;
-      const hostPorts: Record<string, number> = {};
-      for (const [name, containerPort] of Object.entries(names)) {
-        const bound = c.Ports.find((p) => p.PrivatePort === containerPort && p.PublicPort && !(p.IP ?? "").includes(":"));
-        if (bound?.PublicPort) hostPorts[name] = bound.PublicPort;
-      }
-      return {
-        taskId: labels[LABELS.taskId] ?? "",
-        job: labels[LABELS.job] ?? "",
-        group: labels[LABELS.group] ?? "",
-        index: Number(labels[LABELS.index] ?? -1),
-        containerId: c.Id,
-        running: c.State === "running",
-        hostPorts,
-      };
-    });
+    const listed = await this.engine(`cannot list the containers of node ${nodeId}`, () =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABELS.nodeId}=${nodeId}`] } }),
+    );
+    // The list lacks exit codes and start times; inspecting each is cheap next to a worker restart.
+    const found = await Promise.all(listed.map((c) => this.recoverOne(c.Id)));
+    return found.filter((task): task is RecoveredTask => task !== null);
+  }
+
+  /** null when the container went away since it was listed. */
+  private async recoverOne(containerId: string): Promise<RecoveredTask | null> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(containerId).inspect();
+    } catch (err) {
+      if (engineStatus(err) === 404) return null;
+      throw toDriverError(err, `cannot inspect container ${short(containerId)}`, this.socketPath);
+    }
+    const labels = info.Config.Labels ?? {};
+    const { State } = info;
+    const neverStarted = State.Status === "created";
+    return {
+      taskId: labels[LABELS.taskId] ?? "",
+      job: labels[LABELS.job] ?? "",
+      group: labels[LABELS.group] ?? "",
+      index: Number(labels[LABELS.index] ?? -1),
+      containerId: info.Id,
+      running: State.Running,
+      exitCode: State.Running || neverStarted ? null : State.ExitCode,
+      hostPorts: boundPorts(portNamesFromLabels(labels), info.NetworkSettings.Ports),
+      startedAt: engineTime(State.StartedAt),
+    };
   }
 
   async logs(containerId: string, options: LogOptions): Promise<ReadableStream<Uint8Array>> {
     const container = this.docker.getContainer(containerId);
-    const common = { stdout: options.stdout, stderr: options.stderr, ...(options.tail !== undefined ? { tail: options.tail } : {}) };
-    try {
-      const source = options.follow
-        ? await this.engine(() => container.logs({ ...common, follow: true }))
-        : await this.engine(() => container.logs({ ...common, follow: false }));
-      return demuxedLogStream(this.docker, source, options.stdout, options.stderr, options.signal);
-    } catch (err) {
-      if (engineStatus(err) === 404) throw new DriverError(`container ${containerId.slice(0, 12)} no longer exists`, "not_found");
-      throw err;
-    }
+    const query = { stdout: options.stdout, stderr: options.stderr, ...(options.tail !== undefined ? { tail: options.tail } : {}) };
+    const action = `cannot read the logs of container ${short(containerId)}`;
+    // Two calls because dockerode's overloads type a followed log as a stream and an unfollowed one as a Buffer.
+    const source = options.follow
+      ? await this.engine(action, () => container.logs({ ...query, follow: true }))
+      : await this.engine(action, () => container.logs({ ...query, follow: false }));
+    return demuxedLogStream(this.docker, source, options);
   }
 
-  /** A failed pull names the image and the engine's (or registry's) reason. */
-  private async pull(image: string): Promise<void> {
-    try {
-      const stream = await this.engine(() => this.docker.pull(image));
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-      });
-    } catch (err) {
-      if (err instanceof DriverError) throw err;
-      throw new DriverError(`image "${image}" is not on this node and could not be pulled: ${engineMessage(err)}`, "image_pull_failed");
-    }
-  }
-
-  private async engine<T>(call: () => Promise<T>): Promise<T> {
+  private async engine<T>(action: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      throw wrapEngineError(err, this.socketPath);
+      throw toDriverError(err, action, this.socketPath);
     }
   }
 }
