@@ -16,12 +16,27 @@ if (target !== undefined && !TARGETS.includes(target)) {
 }
 const outfile = values.outfile ?? (target ? `dist/cube-${target.slice("bun-".length)}` : "dist/cube");
 
+/**
+ * dockerode loads an SSH client (ssh2) for `ssh://` engines and gRPC for BuildKit sessions at start-up;
+ * Cube talks to the engine over its unix socket and never builds images, and the two cost a worker
+ * ~45 MB of memory. They are replaced by empty modules in the binary.
+ */
+const UNUSED_ENGINE_TRANSPORTS = /^(ssh2|@grpc\/grpc-js|@grpc\/proto-loader)$/;
+const dropUnusedTransports: import("bun").BunPlugin = {
+  name: "drop-unused-docker-transports",
+  setup(build) {
+    build.onResolve({ filter: UNUSED_ENGINE_TRANSPORTS }, (args) => ({ path: args.path, namespace: "unused" }));
+    build.onLoad({ filter: /.*/, namespace: "unused" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
+
 const started = performance.now();
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   minify: true,
   sourcemap: "none",
   bytecode: true,
+  plugins: [dropUnusedTransports],
   compile: {
     outfile,
     ...(target ? { target } : {}),

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { BadRequestError, ConflictError, NotFoundError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
-import { JobValidationError } from "../model/job-schema.ts";
+import { JobValidationError } from "../model/job-validation-error.ts";
 import { InvalidTransitionError } from "../model/task-state.ts";
 
 function body(code: string, message: string, details?: unknown): ApiErrorBody {

@@ -1,18 +1,9 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import type { HealthCheck, JobSpec, JobType, RestartPolicy } from "./job.ts";
+import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 
-/** One problem in a job file, with the path of the field it is about (`tasks[0].resources.memory`). */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export class JobValidationError extends Error {
-  constructor(readonly issues: FieldIssue[]) {
-    super(`invalid job: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
-  }
-}
+export { type FieldIssue, JobValidationError };
 
 /** Hard ceiling on replicas per task spec, so one request cannot ask the manager for millions of tasks. */
 export const MAX_COUNT = 100_000;
