@@ -8,7 +8,7 @@ import { decodeJobFile, validateJob } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { boolParam, durationParam, readJson } from "./request.ts";
-import { parseHeartbeat, parseRegister, parseTaskReport } from "./wire-schemas.ts";
+import { parseEligibility, parseHeartbeat, parseRegister, parseScale, parseTaskReport } from "./wire-schemas.ts";
 
 export interface ManagerAppOptions {
   manager: Manager;
@@ -67,8 +67,18 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "text/plain" } });
   });
 
+  app.post("/v1/jobs/:name/scale", async (c) => {
+    const { group, count } = parseScale(await readJson(c));
+    return c.json(manager.scaleJob(c.req.param("name"), group, count));
+  });
+
   app.get("/v1/nodes", (c) => c.json({ nodes: manager.listNodes() }));
   app.get("/v1/nodes/:id", (c) => c.json(manager.getNode(c.req.param("id"))));
+  app.post("/v1/nodes/:id/drain", (c) => c.json(manager.nodes.drain(c.req.param("id"))));
+  app.post("/v1/nodes/:id/eligibility", async (c) => {
+    const { eligible } = parseEligibility(await readJson(c));
+    return c.json(manager.nodes.setEligibility(c.req.param("id"), eligible));
+  });
 
   app.get("/v1/events", (c) => {
     const job = c.req.query("job");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BadRequestError } from "../lib/errors.ts";
 import type { HeartbeatRequest, RegisterRequest, TaskReport } from "../model/api-types.ts";
+import { MAX_COUNT } from "../model/job-schema.ts";
 import { TASK_STATES } from "../model/task-state.ts";
 
 const resources = z.strictObject({ cpu: z.number().nonnegative(), memory: z.number().nonnegative(), disk: z.number().nonnegative() });
@@ -28,6 +29,10 @@ const report = z.strictObject({
   restarts: z.number().int().min(0).optional(),
 });
 
+const scale = z.strictObject({ group: z.string().min(1).max(63), count: z.number().int().min(0).max(MAX_COUNT) });
+
+const eligibility = z.strictObject({ eligible: z.boolean() });
+
 function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -38,3 +43,5 @@ function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
 export const parseRegister = (input: unknown): RegisterRequest => parseWith(register, "registration", input);
 export const parseHeartbeat = (input: unknown): HeartbeatRequest => parseWith(heartbeat, "heartbeat", input);
 export const parseTaskReport = (input: unknown): TaskReport => parseWith(report, "task report", input);
+export const parseScale = (input: unknown): { group: string; count: number } => parseWith(scale, "scale request", input);
+export const parseEligibility = (input: unknown): { eligible: boolean } => parseWith(eligibility, "eligibility request", input);

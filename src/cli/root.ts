@@ -12,6 +12,8 @@ export const root = defineCommand({
     status: () => import("./status.ts").then((m) => m.default),
     tasks: () => import("./tasks.ts").then((m) => m.default),
     nodes: () => import("./nodes.ts").then((m) => m.default),
+    node: () => import("./node.ts").then((m) => m.default),
+    scale: () => import("./scale.ts").then((m) => m.default),
     logs: () => import("./logs.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
   },

@@ -65,6 +65,10 @@ export class ApiClient {
     return this.call("DELETE", `/v1/jobs/${encodeURIComponent(name)}${purge ? "?purge=true" : ""}`);
   }
 
+  scaleJob(name: string, group: string, count: number): Promise<SubmitResult> {
+    return this.call("POST", `/v1/jobs/${encodeURIComponent(name)}/scale`, { json: { group, count } });
+  }
+
   async listTasks(filter: { job?: string; node?: string; state?: string } = {}): Promise<TaskView[]> {
     const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
     const qs = query.size > 0 ? `?${query}` : "";
@@ -77,6 +81,14 @@ export class ApiClient {
 
   async listNodes(): Promise<NodeView[]> {
     return (await this.call<{ nodes: NodeView[] }>("GET", "/v1/nodes")).nodes;
+  }
+
+  drainNode(idOrName: string): Promise<NodeView> {
+    return this.call("POST", `/v1/nodes/${encodeURIComponent(idOrName)}/drain`);
+  }
+
+  setNodeEligibility(idOrName: string, eligible: boolean): Promise<NodeView> {
+    return this.call("POST", `/v1/nodes/${encodeURIComponent(idOrName)}/eligibility`, { json: { eligible } });
   }
 
   /** The task's container output as a byte stream. */

@@ -147,8 +147,21 @@ export class Manager {
 
   reportTask(nodeId: string, taskId: string, report: TaskReport): Task {
     const task = applyTaskReport(this.store, this.ledger, nodeId, taskId, report, this.now());
-    if (isGone(task.state)) this.reconciler.trigger();
+    if (isGone(task.state)) {
+      this.nodes.finishDrainIfEmpty(nodeId);
+      this.reconciler.trigger();
+    }
     return task;
+  }
+
+  /** Changes one task group's count: a new job version that only scales, so running tasks stay. */
+  scaleJob(name: string, group: string, count: number): SubmitResult {
+    const job = this.requireJob(name);
+    if (!job.spec.tasks.some((g) => g.name === group)) {
+      throw new NotFoundError(`job ${name} has no task ${group} (it has ${job.spec.tasks.map((g) => g.name).join(", ")})`);
+    }
+    if (job.spec.type === "system") throw new BadRequestError(`job ${name} is a system job: it runs one task per node and cannot be scaled`);
+    return this.submitJob({ ...job.spec, tasks: job.spec.tasks.map((g) => (g.name === group ? { ...g, count } : g)) });
   }
 
   /** The worker address and task id for proxying logs. */

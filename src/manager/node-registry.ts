@@ -80,6 +80,54 @@ export class NodeRegistry {
     return updated;
   }
 
+  /**
+   * Moves a node's tasks elsewhere and takes it out of placement: it turns ineligible and draining,
+   * its tasks are asked to stop (the reconciler places their replacements on other nodes), and it
+   * returns to ready — still ineligible — once nothing runs on it.
+   */
+  drain(idOrName: string): Node {
+    const { store, ledger } = this.options;
+    const node = this.require(idOrName);
+    const now = this.now();
+    store.transaction(() => {
+      store.upsertNode({ ...node, status: node.status === "down" ? "down" : "draining", eligible: false });
+      for (const task of store.listTasks({ nodeId: node.id, desired: "running" })) {
+        if (!isGone(task.state)) ledger.requestStop(task, `node ${node.name} is draining`, now);
+      }
+    });
+    this.options.bus.publish({ at: now, type: "node", node: node.id, message: `node ${node.name} is draining` });
+    this.options.onChange();
+    this.finishDrainIfEmpty(node.id);
+    return store.getNode(node.id) as Node;
+  }
+
+  /** Lets the scheduler place tasks on the node again (or stops it from doing so). */
+  setEligibility(idOrName: string, eligible: boolean): Node {
+    const node = this.require(idOrName);
+    const status = eligible && node.status === "draining" ? "ready" : node.status;
+    const updated: Node = { ...node, eligible, status };
+    this.options.store.upsertNode(updated);
+    this.options.bus.publish({ at: this.now(), type: "node", node: node.id, message: `node ${node.name} is ${eligible ? "eligible" : "ineligible"}` });
+    this.options.onChange();
+    return updated;
+  }
+
+  /** A draining node whose tasks have all stopped is done draining. */
+  finishDrainIfEmpty(nodeId: string): void {
+    const { store } = this.options;
+    const node = store.getNode(nodeId);
+    if (node?.status !== "draining") return;
+    if (store.listTasks({ nodeId }).some((t) => !isGone(t.state))) return;
+    store.upsertNode({ ...node, status: "ready" });
+    this.options.bus.publish({ at: this.now(), type: "node", node: nodeId, message: `node ${node.name} drained` });
+  }
+
+  private require(idOrName: string): Node {
+    const node = this.options.store.getNode(idOrName) ?? this.options.store.getNodeByName(idOrName);
+    if (!node) throw new NotFoundError(`node ${idOrName} does not exist`);
+    return node;
+  }
+
   /** Marks silent nodes down and their tasks lost, in one transaction per node. */
   checkLiveness(): void {
     const { store, ledger, heartbeatTtlMs } = this.options;

@@ -159,3 +159,44 @@ describe("the worker protocol", () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('node name "same" belongs to node');
   });
 });
+
+describe("scaling and draining", () => {
+  test("scaling only adds or removes the difference, as a new version", async () => {
+    await register("a");
+    await call("POST", "/v1/jobs", job("web", 2));
+    manager.reconcileNow();
+    const before = (await jobDetail("web")).tasks.map((t) => t.id);
+    const res = await call("POST", "/v1/jobs/web/scale", { group: "main", count: 3 });
+    expect(res.status).toBe(200);
+    manager.reconcileNow();
+    const after = await jobDetail("web");
+    expect(after.version).toBe(2);
+    const live = after.tasks.filter((t) => t.desired === "running");
+    expect(live.length).toBe(3);
+    expect(live.filter((t) => before.includes(t.id)).length).toBe(2);
+    await call("POST", "/v1/jobs/web/scale", { group: "main", count: 1 });
+    manager.reconcileNow();
+    const down = await jobDetail("web");
+    expect(down.tasks.filter((t) => t.desired === "running").map((t) => t.index)).toEqual([0]);
+    const unknown = await call("POST", "/v1/jobs/web/scale", { group: "nope", count: 1 });
+    expect(unknown.status).toBe(404);
+    expect((await call("POST", "/v1/jobs/web/scale", { group: "main", count: -1 })).status).toBe(400);
+  });
+
+  test("draining moves tasks to other nodes and keeps new ones off; eligible undoes it", async () => {
+    const a = await register("a");
+    const b = await register("b");
+    await call("POST", "/v1/jobs", job("web", 2));
+    manager.reconcileNow();
+    const drained = await call("POST", "/v1/nodes/a/drain");
+    expect(((await drained.json()) as { status: string; eligible: boolean }).eligible).toBe(false);
+    manager.reconcileNow();
+    const tasks = (await jobDetail("web")).tasks;
+    const onA = tasks.filter((t) => t.nodeId === a && t.desired === "running");
+    expect(onA).toEqual([]);
+    expect(tasks.filter((t) => t.desired === "running").every((t) => t.nodeId === b)).toBe(true);
+    const eligible = await call("POST", "/v1/nodes/a/eligibility", { eligible: true });
+    expect(((await eligible.json()) as { status: string; eligible: boolean }).eligible).toBe(true);
+    expect((await call("POST", "/v1/nodes/nope/drain")).status).toBe(404);
+  });
+});
