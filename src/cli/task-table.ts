@@ -5,12 +5,13 @@ import { formatAge, formatPorts, formatTable } from "./table.ts";
 /** The tasks table shared by `cube status JOB` and `cube tasks`. */
 export function taskTable(tasks: TaskView[], now = Date.now()): string {
   return formatTable(
-    ["id", "name", "node", "state", "desired", "ports", "restarts", "age", "message"],
+    ["id", "name", "node", "state", "health", "desired", "ports", "restarts", "age", "message"],
     tasks.map((t) => [
       shortId(t.id),
       t.name,
       t.nodeName ?? "-",
       t.state,
+      t.health ?? "-",
       t.desired,
       formatPorts(t.hostPorts),
       String(t.restarts),

@@ -49,6 +49,12 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+export interface ExecResult {
+  exitCode: number;
+  /** stdout and stderr interleaved, at most `maxOutputBytes`. */
+  output: string;
+}
+
 export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "engine_unreachable" | "container_failed" | "not_found";
 
 export class DriverError extends Error {
@@ -83,4 +89,6 @@ export interface Driver {
    * The stream closes when the output ends (not following, or the container exited) or the signal aborts.
    */
   logs(containerId: string, options: LogOptions): Promise<ReadableStream<Uint8Array>>;
+  /** Runs a command inside the running container and waits for it (health checks, `cube exec`). */
+  exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult>;
 }

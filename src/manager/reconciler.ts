@@ -124,6 +124,7 @@ export class Reconciler {
       updatedAt: now,
       startedAt: null,
       finishedAt: null,
+      health: null,
     };
     this.options.ledger.create(task, now);
     return task;

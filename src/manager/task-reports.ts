@@ -22,6 +22,7 @@ export function applyTaskReport(store: Store, ledger: TaskLedger, nodeId: string
       ...(report.hostPorts !== undefined ? { hostPorts: report.hostPorts } : {}),
       ...(report.exitCode !== undefined ? { exitCode: report.exitCode } : {}),
       ...(report.restarts !== undefined ? { restarts: report.restarts } : {}),
+      ...(report.health !== undefined ? { health: report.health } : {}),
     };
     if (report.state === "running" && task.state !== "running") fields.startedAt = now;
     if (isTerminal(report.state)) fields.finishedAt = now;

@@ -1,7 +1,7 @@
 /** Shapes that cross the wire between the manager, its workers and the CLI. */
 import type { Job, JobType, Resources, TaskSpec } from "./job.ts";
 import type { Node, NodeStats } from "./node.ts";
-import type { Task, TaskEvent } from "./task.ts";
+import type { Task, TaskEvent, TaskHealth } from "./task.ts";
 import type { TaskState } from "./task-state.ts";
 
 export interface TaskView extends Task {
@@ -74,6 +74,7 @@ export interface TaskReport {
   hostPorts?: Record<string, number>;
   exitCode?: number | null;
   restarts?: number;
+  health?: TaskHealth | null;
 }
 
 export interface ApiErrorBody {

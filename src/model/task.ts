@@ -1,6 +1,9 @@
 import type { Resources } from "./job.ts";
 import type { DesiredState, TaskState } from "./task-state.ts";
 
+/** Health of a task with a check: `starting` until its first probe passes. Tasks without a check have none. */
+export type TaskHealth = "starting" | "healthy" | "unhealthy";
+
 /** One instance of a task spec, placed (or waiting to be placed) on one node. */
 export interface Task {
   id: string;
@@ -27,6 +30,7 @@ export interface Task {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  health: TaskHealth | null;
 }
 
 export interface TaskEvent {

@@ -69,4 +69,8 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: "ALTER TABLE tasks ADD COLUMN health TEXT",
+  },
 ];

@@ -1,6 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import { BadRequestError } from "../lib/errors.ts";
-import type { Task, TaskEvent } from "../model/task.ts";
+import type { Task, TaskEvent, TaskHealth } from "../model/task.ts";
 import type { DesiredState, TaskState } from "../model/task-state.ts";
 
 /** A type alias, not an interface, so it binds as a named-parameter record. */
@@ -24,6 +24,7 @@ type TaskRow = {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  health: string | null;
 };
 
 interface EventRow {
@@ -55,6 +56,7 @@ function toTask(r: TaskRow): Task {
     updatedAt: r.updated_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    health: r.health as TaskHealth | null,
   };
 }
 
@@ -79,6 +81,7 @@ function toRow(t: Task): TaskRow {
     updated_at: t.updatedAt,
     started_at: t.startedAt,
     finished_at: t.finishedAt,
+    health: t.health,
   };
 }
 
@@ -88,7 +91,7 @@ function toEvent(r: EventRow): TaskEvent {
 
 const COLUMNS: readonly (keyof TaskRow)[] = [
   "id", "job", "job_version", "grp", "idx", "node_id", "desired", "state", "resources", "reserved_ports", "host_ports",
-  "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at",
+  "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health",
 ];
 
 export interface TaskFilter {

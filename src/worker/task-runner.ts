@@ -3,6 +3,7 @@ import { DriverError } from "../driver/driver.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, TaskReport } from "../model/api-types.ts";
 import { taskName } from "../model/task.ts";
+import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
 
 export interface TaskRunnerDeps {
@@ -71,7 +72,8 @@ export class TaskRunner {
       }
       // An adopted container that already exited is handled like a crash: the restart policy decides.
       // One that was created but never started (the worker died in between) says nothing; start afresh.
-      exit = adopted.running || adopted.startedAt > 0 ? await driver.wait(adopted.containerId).catch(() => null) : null;
+      exit = adopted.running || adopted.startedAt > 0 ? await this.watch(adopted.containerId, adopted.hostPorts).catch(() => null) : null;
+      if (this.stopping) return;
       if (exit === null) await this.removeContainer();
     }
     while (!this.stopping) {
@@ -104,7 +106,8 @@ export class TaskRunner {
         });
         this.containerId = handle.containerId;
         if (this.stopping) return;
-        this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null });
+        this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null, health: this.assignment.spec.health ? "starting" : null });
+        exit = await this.watch(handle.containerId, handle.hostPorts);
       } catch (err) {
         if (this.stopping) return;
         const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
@@ -115,9 +118,27 @@ export class TaskRunner {
         exit = { exitCode: -1, oomKilled: false, description: `start failed: ${(err as Error).message}`, finishedAt: Date.now() };
         continue;
       }
-      exit = await driver.wait(this.containerId).catch((err: Error) => ({ exitCode: -1, oomKilled: false, description: `container lost: ${err.message}`, finishedAt: Date.now() }));
       if (this.stopping) return;
     }
+  }
+
+  /**
+   * Waits for the container to exit while its health check (if any) runs. A check that keeps failing
+   * stops the container, and the exit then reads as unhealthy so the restart policy treats it as a crash.
+   */
+  private async watch(containerId: string, hostPorts: Record<string, number>): Promise<ExitResult> {
+    const { driver } = this.deps;
+    const exited = driver.wait(containerId).catch((err: Error): ExitResult => ({ exitCode: -1, oomKilled: false, description: `container lost: ${err.message}`, finishedAt: Date.now() }));
+    const check = this.assignment.spec.health;
+    if (!check) return exited;
+    const health = new HealthWatch(check, { containerId, hostPorts }, driver, () => this.send({ state: "running", message: "health check passing", health: "healthy" }));
+    const outcome = await Promise.race([exited.then((exit) => ({ exit })), health.unhealthy.then((reason) => ({ reason }))]);
+    health.stop();
+    if ("exit" in outcome) return outcome.exit;
+    this.send({ state: "running", message: outcome.reason, health: "unhealthy" });
+    await driver.stop(containerId, this.deps.stopTimeoutMs).catch(() => undefined);
+    const exit = await exited;
+    return { ...exit, description: `unhealthy (${outcome.reason}), then ${exit.description}` };
   }
 
   private send(report: TaskReport): void {

@@ -66,6 +66,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     updatedAt: counter,
     startedAt: null,
     finishedAt: null,
+    health: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import type { Job, JobSpec, TaskSpec } from "../../src/model/job.ts";
 import type { Node } from "../../src/model/node.ts";
 import type { Task } from "../../src/model/task.ts";
 import { AmbiguousIdError, openStore, type Store } from "../../src/store/index.ts";
+import { MIGRATIONS } from "../../src/store/migrations.ts";
 
 function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
   return {
@@ -51,6 +52,7 @@ function task(overrides: Partial<Task> = {}): Task {
     updatedAt: 1000,
     startedAt: null,
     finishedAt: null,
+    health: null,
     ...overrides,
   };
 }
@@ -99,7 +101,7 @@ describe("opening", () => {
     openStore(path).close();
     openStore(path).close();
     const db = new Database(path);
-    expect(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all()).toEqual([{ version: 1 }]);
+    expect(db.query<{ version: number }, []>("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     db.close();
   });
 

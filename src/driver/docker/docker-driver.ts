@@ -1,9 +1,10 @@
 import Docker from "dockerode";
-import { DriverError, LABELS, type Driver, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
+import { DriverError, LABELS, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
 import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
 import { containerSpec } from "./container-spec.ts";
 import { engineMessage, engineStatus, engineUnreachable, toDriverError } from "./engine-errors.ts";
 import { describeExit } from "./exit-description.ts";
+import { collectExecOutput } from "./exec-output.ts";
 import { demuxedLogStream } from "./log-stream.ts";
 
 export interface DockerDriverOptions {
@@ -172,6 +173,20 @@ export class DockerDriver implements Driver {
       ? await this.engine(action, () => container.logs({ ...query, follow: true }))
       : await this.engine(action, () => container.logs({ ...query, follow: false }));
     return demuxedLogStream(this.docker, source, options);
+  }
+
+  async exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult> {
+    const container = this.docker.getContainer(containerId);
+    const action = `cannot run ${JSON.stringify(command.join(" "))} in container ${short(containerId)}`;
+    const exec = await this.engine(action, () => container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true }));
+    const stream = await this.engine(action, () => exec.start({ hijack: true, stdin: false }));
+    const output = await collectExecOutput(this.docker, stream, timeoutMs);
+    if (output === null) {
+      stream.destroy();
+      throw new DriverError(`${action}: no answer within ${timeoutMs} ms`, "container_failed");
+    }
+    const info = await this.engine(action, () => exec.inspect());
+    return { exitCode: info.ExitCode ?? -1, output };
   }
 
   private async engine<T>(action: string, call: () => Promise<T>): Promise<T> {
