@@ -1,4 +1,4 @@
-import type { Driver, ExitResult, RecoveredTask } from "../driver/driver.ts";
+import type { Driver, ExitResult, RecoveredTask, TaskHandle } from "../driver/driver.ts";
 import { DriverError } from "../driver/driver.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, TaskReport } from "../model/api-types.ts";
@@ -60,7 +60,6 @@ export class TaskRunner {
   }
 
   private async run(adopted?: RecoveredTask): Promise<void> {
-    const { driver } = this.deps;
     let exit: ExitResult | null = null;
     if (adopted) {
       this.containerId = adopted.containerId;
@@ -96,14 +95,8 @@ export class TaskRunner {
       }
       const message = exit === null ? "started" : `restarted after ${exit.description} (restart ${this.restarts}, attempt ${this.restartTimes.length}/${this.assignment.spec.restart.attempts})`;
       try {
-        const handle = await driver.start({
-          taskId: this.taskId,
-          job: this.assignment.task.job,
-          group: this.assignment.task.group,
-          index: this.assignment.task.index,
-          nodeId: this.deps.nodeId,
-          spec: this.assignment.spec,
-        });
+        const handle = await this.startContainer();
+        if (!handle) return;
         this.containerId = handle.containerId;
         if (this.stopping) return;
         this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null, health: this.assignment.spec.health ? "starting" : null });
@@ -139,6 +132,24 @@ export class TaskRunner {
     await driver.stop(containerId, this.deps.stopTimeoutMs).catch(() => undefined);
     const exit = await exited;
     return { ...exit, description: `unhealthy (${outcome.reason}), then ${exit.description}` };
+  }
+
+  /**
+   * Starts the task's container. The engine being away (restarting, say) is not the task's fault, so
+   * the runner waits for it to answer again instead of spending restart attempts. Null when stopped meanwhile.
+   */
+  private async startContainer(): Promise<TaskHandle | null> {
+    const { task, spec } = this.assignment;
+    for (let delay = 250; !this.stopping; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
+      } catch (err) {
+        if (!(err instanceof DriverError && err.code === "engine_unreachable")) throw err;
+        this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: delay, reason: err.message });
+        await this.sleep(delay);
+      }
+    }
+    return null;
   }
 
   private send(report: TaskReport): void {
