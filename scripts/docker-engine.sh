@@ -22,6 +22,16 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 command -v docker >/dev/null 2>&1 || die "the docker client is missing after installing docker.io"
 
+# A dockerd that is starting or shutting down answers (or exits) soon: give it that time.
+for _ in $(seq 1 30); do
+  pgrep -x dockerd >/dev/null 2>&1 || break
+  if engine_answers; then
+    log "engine up ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+
 # A dockerd that was killed leaves its pid file behind and the next start refuses to run.
 pidfile=/var/run/docker.pid
 if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then

@@ -3,6 +3,7 @@ import { DriverError } from "../driver/driver.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, TaskReport } from "../model/api-types.ts";
 import { taskName } from "../model/task.ts";
+import { formatDuration } from "../model/duration.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
 
@@ -87,6 +88,7 @@ export class TaskRunner {
           return;
         }
         this.deps.log.info("restarting", { task: this.name, after: exit.description, delayMs: decision.delayMs });
+        this.send({ state: "running", message: `${exit.description}; restarting in ${formatDuration(decision.delayMs)} (attempt ${decision.attempt}/${this.assignment.spec.restart.attempts})`, exitCode: exit.exitCode });
         await this.sleep(decision.delayMs);
         if (this.stopping) return;
         await this.removeContainer();

@@ -218,4 +218,15 @@ describe("DockerDriver against the real engine", () => {
     const [a, b] = await Promise.all([driver.start(first), driver.start(second)]);
     expect(a.containerId).not.toBe(b.containerId);
   });
+
+  test("a container this task left behind (its name taken) is replaced, not a failure", async () => {
+    const config = sh("sleep 30");
+    const first = await driver.start(config);
+    await driver.stop(first.containerId, 0);
+    const second = await driver.start(config);
+    expect(second.containerId).not.toBe(first.containerId);
+    expect((await docker.getContainer(second.containerId).inspect()).State.Running).toBe(true);
+    const err = await docker.getContainer(first.containerId).inspect().catch((e: { statusCode?: number }) => e);
+    expect((err as { statusCode?: number }).statusCode).toBe(404);
+  });
 });

@@ -25,7 +25,8 @@ function engineTime(iso: string): number {
   return ms > 0 ? ms : 0;
 }
 
-const short = (containerId: string) => containerId.slice(0, 12);
+/** Engine ids read best cut to 12 characters, as `docker ps` shows them; names stay whole. */
+const short = (containerId: string) => (/^[0-9a-f]{64}$/.test(containerId) ? containerId.slice(0, 12) : containerId);
 
 /** The Docker Engine driver, on dockerode. Cube alone restarts tasks: containers get Docker's policy "no". */
 export class DockerDriver implements Driver {
@@ -67,6 +68,12 @@ export class DockerDriver implements Driver {
     try {
       return await this.docker.createContainer(spec);
     } catch (err) {
+      // 409: a container of this very task (the name holds its id) was left behind, e.g. when the engine
+      // went away before it could be removed. It is ours to replace.
+      if (engineStatus(err) === 409 && spec.name) {
+        await this.destroy(spec.name);
+        return await this.engine(action, () => this.docker.createContainer(spec));
+      }
       // On create, 404 means "no such image".
       if (engineStatus(err) !== 404) throw toDriverError(err, action, this.socketPath);
     }
