@@ -1,4 +1,4 @@
-import type { JobSpec, Resources, TaskSpec } from "../model/job.ts";
+import type { JobSpec, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 
@@ -7,25 +7,27 @@ export type Algorithm = "binpack" | "spread" | "epvm" | "round-robin";
 /** What the scheduler sees of the cluster; the caller builds it from the store. */
 export interface ClusterSnapshot {
   nodes: Node[];
-  /** Live tasks holding resources on a node. */
+  /** Live (non-terminal, non-lost) tasks that hold resources, each with its node id set. */
   tasks: Pick<Task, "id" | "job" | "group" | "nodeId" | "resources" | "reservedPorts">[];
 }
 
 export interface PlacementRequest {
   job: JobSpec;
+  /** One of `job.tasks`. */
   group: TaskSpec;
-  /** Replica slots to place. */
+  /** Replica slots to place, e.g. [0, 1, 2]. */
   indexes: number[];
   algorithm: Algorithm;
-  /** Same seed and input, same result: a placement can be replayed. */
+  /** Same seed and input, same result: a placement can be replayed (the caller passes e.g. the evaluation id). */
   seed: string;
-  /** System jobs pin each task to one node. */
+  /** System jobs: only these node ids are allowed; undefined means any node. */
   onlyNodes?: string[];
 }
 
 export interface NodeScore {
   nodeId: string;
   nodeName: string;
+  /** Weighted average of `byPlugin`, 0–100, rounded to 2 decimals. */
   total: number;
   byPlugin: Record<string, number>;
 }
@@ -33,8 +35,10 @@ export interface NodeScore {
 export interface Placement {
   index: number;
   nodeId: string;
+  /** Static host ports reserved for this task (port name → host port). */
   reservedPorts: Record<string, number>;
   score: NodeScore;
+  /** Every feasible node, in the seeded order the scheduler considered them. */
   candidates: NodeScore[];
 }
 
@@ -48,33 +52,4 @@ export interface PlacementFailure {
 export interface PlacementResult {
   placements: Placement[];
   failures: PlacementFailure[];
-}
-
-/** A node with what is already allocated on it; the scheduler's working copy, updated as it places. */
-export interface NodeUsage {
-  node: Node;
-  allocated: Resources;
-  ports: Set<number>;
-  /** Live tasks per `job/group` on this node. */
-  groups: Map<string, number>;
-  taskCount: number;
-}
-
-/** What every plugin gets besides the node. */
-export interface PlacementContext {
-  request: PlacementRequest;
-  groupKey: string;
-  /** Replicas of this task group the job wants in all. */
-  desiredCount: number;
-}
-
-/** A feasibility check: null when the node passes, else the reason people read. */
-export type Filter = (usage: NodeUsage, ctx: PlacementContext) => string | null;
-
-export interface ScorePlugin {
-  name: string;
-  weight: number;
-  /** A raw score; 0–100 unless `normalize` maps the candidates' raw scores onto 0–100. */
-  score(usage: NodeUsage, ctx: PlacementContext): number;
-  normalize?: (raw: number[]) => number[];
 }

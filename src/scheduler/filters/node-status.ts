@@ -1,15 +1,8 @@
-import type { Filter } from "../types.ts";
+import type { Filter } from "../plugin.ts";
 
+/** Only a ready, eligible node takes new tasks; a draining or ineligible one keeps what it has. */
 export const nodeStatus: Filter = ({ node }) => {
   if (node.status !== "ready") return `node is ${node.status}`;
   if (!node.eligible) return "node is ineligible";
   return null;
-};
-
-export const targetNodes: Filter = ({ node }, { request }) =>
-  request.onlyNodes && !request.onlyNodes.includes(node.id) ? "not a target of this system job" : null;
-
-export const datacenter: Filter = ({ node }, { request }) => {
-  const wanted = request.job.datacenters;
-  return wanted.length > 0 && !wanted.includes(node.datacenter) ? `datacenter not in [${wanted.join(", ")}]` : null;
 };

@@ -1,9 +1,9 @@
-import type { ScorePlugin } from "../types.ts";
+import type { ScorePlugin } from "../plugin.ts";
 import { normalizeToRange } from "./normalize.ts";
 
 /**
- * The seed's round-robin made stateless: the node holding the fewest tasks of this group goes next;
- * the seeded node order breaks ties, so replicas take turns over the nodes.
+ * The seed's round-robin made stateless: the node holding the fewest tasks of this group goes next,
+ * and the seeded node order breaks ties, so replicas take turns over the nodes.
  */
 export const roundRobin: ScorePlugin = {
   name: "round-robin",
