@@ -1,20 +1,31 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { BadRequestError, UpstreamError } from "../lib/errors.ts";
+import { BadRequestError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { ClusterEvent } from "../manager/event-bus.ts";
 import type { Manager } from "../manager/manager.ts";
 import { decodeJobFile, validateJob } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
+import { createUiApp } from "../ui/ui-app.tsx";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { boolParam, durationParam, readJson } from "./request.ts";
-import { parseEligibility, parseHeartbeat, parseRegister, parseScale, parseTaskReport } from "./wire-schemas.ts";
+import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReport } from "./wire-schemas.ts";
+import { forwardToWorker } from "./worker-proxy.ts";
 
 export interface ManagerAppOptions {
   manager: Manager;
   log: Logger;
   version: string;
   maxBodyBytes?: number;
+}
+
+/** Event filters by job, node (id), task (id or prefix) and type; an absent filter matches all. */
+function matchesEvent(event: ClusterEvent, filter: { job?: string; node?: string; task?: string; type?: string }): boolean {
+  if (filter.job !== undefined && event.job !== filter.job) return false;
+  if (filter.node !== undefined && event.node !== filter.node) return false;
+  if (filter.task !== undefined && !event.task?.startsWith(filter.task)) return false;
+  return filter.type === undefined || event.type === filter.type;
 }
 
 const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/;
@@ -33,6 +44,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   );
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
+  app.get("/", (c) => c.redirect("/ui"));
+  app.route("/ui", createUiApp({ manager, log: log.child("ui") }).app);
 
   app.post("/v1/jobs", async (c) => {
     const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
@@ -55,16 +68,26 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return c.json({ tasks: manager.listTasks({ job, nodeId, state: state as TaskState | undefined }) });
   });
   app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
-  app.get("/v1/tasks/:id/logs", async (c) => {
+  app.get("/v1/tasks/:id/logs", (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
     const query = new URL(c.req.url).search;
-    let upstream: Response;
-    try {
-      upstream = await fetch(`${node.address}/v1/tasks/${task.id}/logs${query}`, { signal: c.req.raw.signal });
-    } catch (err) {
-      throw new UpstreamError(`cannot reach worker ${node.name} at ${node.address} for the logs of task ${task.name}: ${(err as Error).message}`);
-    }
-    return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "text/plain" } });
+    return forwardToWorker(node, `/v1/tasks/${task.id}/logs${query}`, { signal: c.req.raw.signal, what: `the logs of task ${task.name}` });
+  });
+  app.post("/v1/tasks/:id/exec", async (c) => {
+    const { task, node } = manager.taskLocation(c.req.param("id"));
+    const body = JSON.stringify(parseExec(await readJson(c)));
+    return forwardToWorker(node, `/v1/tasks/${task.id}/exec`, { method: "POST", body, headers: { "content-type": "application/json" }, signal: c.req.raw.signal, what: `exec in task ${task.name}` });
+  });
+  app.post("/v1/tasks/:id/restart", (c) => {
+    const { task, node } = manager.taskLocation(c.req.param("id"));
+    return forwardToWorker(node, `/v1/tasks/${task.id}/restart`, { method: "POST", what: `restarting task ${task.name}` });
+  });
+  app.post("/v1/tasks/:id/stop", (c) => c.json(manager.stopTask(c.req.param("id"))));
+
+  app.get("/v1/jobs/:name/versions", (c) => c.json({ versions: manager.jobVersions(c.req.param("name")) }));
+  app.post("/v1/jobs/:name/revert", async (c) => {
+    const { version } = parseRevert(await readJson(c));
+    return c.json(manager.revertJob(c.req.param("name"), version));
   });
 
   app.post("/v1/jobs/:name/scale", async (c) => {
@@ -81,10 +104,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
 
   app.get("/v1/events", (c) => {
-    const job = c.req.query("job");
+    const filter = { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
     return streamSSE(c, async (stream) => {
       const unsubscribe = manager.bus.subscribe((event) => {
-        if (job !== undefined && event.job !== job) return;
+        if (!matchesEvent(event, filter)) return;
         void stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
       });
       // A comment at once sends the headers, so a subscriber knows it is listening before anything happens;

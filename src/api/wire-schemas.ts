@@ -34,6 +34,13 @@ const scale = z.strictObject({ group: z.string().min(1).max(63), count: z.number
 
 const eligibility = z.strictObject({ eligible: z.boolean() });
 
+const exec = z.strictObject({
+  command: z.array(z.string().max(65_536)).min(1).max(1024),
+  timeoutMs: z.number().int().min(1).max(10 * 60_000).default(60_000),
+});
+
+const revert = z.strictObject({ version: z.number().int().min(1) });
+
 function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -46,3 +53,5 @@ export const parseHeartbeat = (input: unknown): HeartbeatRequest => parseWith(he
 export const parseTaskReport = (input: unknown): TaskReport => parseWith(report, "task report", input);
 export const parseScale = (input: unknown): { group: string; count: number } => parseWith(scale, "scale request", input);
 export const parseEligibility = (input: unknown): { eligible: boolean } => parseWith(eligibility, "eligibility request", input);
+export const parseExec = (input: unknown): { command: string[]; timeoutMs: number } => parseWith(exec, "exec request", input);
+export const parseRevert = (input: unknown): { version: number } => parseWith(revert, "revert request", input);

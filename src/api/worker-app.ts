@@ -2,30 +2,37 @@ import { Hono } from "hono";
 import type { Driver } from "../driver/driver.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { WorkerAgent } from "../worker/agent.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
-import { boolParam, intParam } from "./request.ts";
+import { boolParam, intParam, readJson } from "./request.ts";
+import { parseExec } from "./wire-schemas.ts";
 
 export interface WorkerAppOptions {
   driver: Driver;
   log: Logger;
   version: string;
-  nodeId: () => string;
+  /** Set once the agent exists; until then the worker has no tasks to speak of. */
+  agent: () => WorkerAgent | undefined;
 }
 
 /** The worker's own small API: health, and container logs that the manager proxies to users. */
-export function createWorkerApp({ driver, log, version, nodeId }: WorkerAppOptions): Hono {
+export function createWorkerApp({ driver, log, version, agent }: WorkerAppOptions): Hono {
+  const containerOf = (taskId: string): string => {
+    const container = agent()?.containerOf(taskId);
+    if (!container) throw new NotFoundError(`task ${taskId} has no container on this node (it may have been removed)`);
+    return container;
+  };
+
   const app = new Hono();
   app.onError(errorHandler(log));
   app.notFound(notFoundHandler);
 
-  app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: nodeId(), version }));
+  app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: agent()?.nodeId ?? null, version }));
 
   app.get("/v1/tasks/:id/logs", async (c) => {
-    const taskId = c.req.param("id");
-    const container = (await driver.recover(nodeId())).find((t) => t.taskId === taskId);
-    if (!container) throw new NotFoundError(`task ${taskId} has no container on this node (it may have been removed)`);
+    const containerId = containerOf(c.req.param("id"));
     const stderrOnly = boolParam(c, "stderr");
-    const stream = await driver.logs(container.containerId, {
+    const stream = await driver.logs(containerId, {
       follow: boolParam(c, "follow"),
       tail: intParam(c, "tail"),
       stdout: !stderrOnly,
@@ -33,6 +40,19 @@ export function createWorkerApp({ driver, log, version, nodeId }: WorkerAppOptio
       signal: c.req.raw.signal,
     });
     return new Response(stream, { headers: { "content-type": "text/plain; charset=utf-8" } });
+  });
+
+  app.post("/v1/tasks/:id/restart", async (c) => {
+    const taskId = c.req.param("id");
+    const current = agent();
+    if (!current) throw new NotFoundError(`task ${taskId} is not running on this node`);
+    await current.restartTask(taskId);
+    return c.json({ restarted: taskId });
+  });
+
+  app.post("/v1/tasks/:id/exec", async (c) => {
+    const { command, timeoutMs } = parseExec(await readJson(c));
+    return c.json(await driver.exec(containerOf(c.req.param("id")), command, timeoutMs));
   });
 
   return app;

@@ -15,6 +15,10 @@ export const root = defineCommand({
     node: () => import("./node.ts").then((m) => m.default),
     scale: () => import("./scale.ts").then((m) => m.default),
     logs: () => import("./logs.ts").then((m) => m.default),
+    exec: () => import("./exec.ts").then((m) => m.default),
+    task: () => import("./task.ts").then((m) => m.default),
+    job: () => import("./job.ts").then((m) => m.default),
+    events: () => import("./events.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
   },
 });

@@ -11,6 +11,7 @@ import type {
   TaskReport,
   TaskView,
 } from "../model/api-types.ts";
+import type { JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 
 /** An API call that failed: `status` is 0 when the manager could not be reached at all. */
@@ -67,6 +68,33 @@ export class ApiClient {
 
   scaleJob(name: string, group: string, count: number): Promise<SubmitResult> {
     return this.call("POST", `/v1/jobs/${encodeURIComponent(name)}/scale`, { json: { group, count } });
+  }
+
+  async jobVersions(name: string): Promise<{ version: number; spec: JobSpec; createdAt: number }[]> {
+    return (await this.call<{ versions: { version: number; spec: JobSpec; createdAt: number }[] }>("GET", `/v1/jobs/${encodeURIComponent(name)}/versions`)).versions;
+  }
+
+  revertJob(name: string, version: number): Promise<SubmitResult> {
+    return this.call("POST", `/v1/jobs/${encodeURIComponent(name)}/revert`, { json: { version } });
+  }
+
+  stopTask(id: string): Promise<TaskView> {
+    return this.call("POST", `/v1/tasks/${encodeURIComponent(id)}/stop`);
+  }
+
+  restartTask(id: string): Promise<{ restarted: string }> {
+    return this.call("POST", `/v1/tasks/${encodeURIComponent(id)}/restart`);
+  }
+
+  exec(id: string, command: string[], timeoutMs?: number): Promise<{ exitCode: number; output: string }> {
+    return this.call("POST", `/v1/tasks/${encodeURIComponent(id)}/exec`, { json: { command, ...(timeoutMs ? { timeoutMs } : {}) }, stream: true });
+  }
+
+  /** The cluster's event stream (server-sent events), filtered; read until the signal aborts. */
+  async events(filter: { job?: string; node?: string; task?: string; type?: string }, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+    const response = await this.send("GET", `/v1/events?${query}`, { signal, stream: true });
+    return response.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
   async listTasks(filter: { job?: string; node?: string; state?: string } = {}): Promise<TaskView[]> {

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, AssignmentsResponse, JobDetail, JobView, NodeView, SubmitResult, TaskDetail, TaskReport, TaskView } from "../model/api-types.ts";
 import type { Job, JobSpec, Resources, TaskSpec } from "../model/job.ts";
@@ -152,6 +152,28 @@ export class Manager {
       this.reconciler.trigger();
     }
     return task;
+  }
+
+  /** The job's stored versions, newest first. */
+  jobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[] {
+    this.requireJob(name);
+    return this.store.listJobVersions(name);
+  }
+
+  /** Submits an earlier version's spec again, as a new version (history is never rewritten). */
+  revertJob(name: string, version: number): SubmitResult {
+    const old = this.jobVersions(name).find((v) => v.version === version);
+    if (!old) throw new NotFoundError(`job ${name} has no version ${version}`);
+    return this.submitJob(old.spec);
+  }
+
+  /** Stops one task on a user's request; a service replaces it, like a failure. */
+  stopTask(idOrPrefix: string): TaskView {
+    const task = this.getTask(idOrPrefix);
+    if (isGone(task.state) || task.desired === "stopped") throw new ConflictError(`task ${task.name} is already ${task.desired === "stopped" ? "stopping" : task.state}`);
+    const stored = this.store.transaction(() => this.ledger.requestStop(task, "stopped by user", this.now()));
+    this.reconciler.trigger();
+    return this.taskView(stored, this.nodeNames());
   }
 
   /** Changes one task group's count: a new job version that only scales, so running tasks stay. */

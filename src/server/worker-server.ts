@@ -44,7 +44,7 @@ function guessAdvertiseHost(bind: string): string {
 export async function startWorkerServer(options: WorkerServerOptions): Promise<WorkerServer> {
   const driver = new DockerDriver();
   let agent: WorkerAgent | undefined;
-  const app = createWorkerApp({ driver, log: options.log.child("api"), version: VERSION, nodeId: () => agent?.nodeId ?? "" });
+  const app = createWorkerApp({ driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
   const http = startHttpServer(app, { port: options.port, hostname: options.bind });
   const address = `http://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
   agent = new WorkerAgent({

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
 import type { Driver, RecoveredTask } from "../driver/driver.ts";
+import { NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment } from "../model/api-types.ts";
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   token?: string;
   heartbeatIntervalMs?: number;
   stopTimeoutMs?: number;
+  /** How long the container of a finished task is kept for its logs (default 1 h). */
+  finishedRetentionMs?: number;
   /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
   capacity?: Resources;
 }
@@ -45,6 +48,8 @@ export class WorkerAgent {
   /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
   private recovered: Map<string, RecoveredTask> | null = null;
   private capacity: Resources | null = null;
+  /** Containers of tasks that ended here (completed or failed), kept a while so their logs stay readable. */
+  private readonly retained = new Map<string, { containerId: string; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ApiClient(options.managerAddress, { token: options.token });
@@ -67,12 +72,26 @@ export class WorkerAgent {
     this.watchLoop = this.watchAssignments();
   }
 
+  /** The container of a task on this node, running or kept after it finished. */
+  containerOf(taskId: string): string | null {
+    return this.runners.get(taskId)?.container ?? this.retained.get(taskId)?.containerId ?? null;
+  }
+
+  /** Restarts a running task's container in place (`cube task restart`). */
+  async restartTask(taskId: string): Promise<void> {
+    const runner = this.runners.get(taskId);
+    if (!runner || runner.finished) throw new NotFoundError(`task ${taskId} is not running on this node`);
+    await runner.restart();
+  }
+
   /** Leaves containers running (a restarted worker re-adopts them) unless `stopTasks`. */
   async stop(stopTasks = false): Promise<void> {
     this.abort.abort();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.watchLoop;
+    for (const { timer } of this.retained.values()) clearTimeout(timer);
     if (stopTasks) {
+      await Promise.all([...this.retained.values()].map(({ containerId }) => this.destroy(containerId)));
       await Promise.all([...this.runners.values()].map((r) => r.stop("worker shutting down")));
       await Promise.race([this.reports.flushed(), Bun.sleep(2_000)]);
     }
@@ -162,7 +181,8 @@ export class WorkerAgent {
     for (const [id, runner] of this.runners) {
       if (wanted.has(id)) continue;
       this.runners.delete(id);
-      void runner.stop("no longer assigned", false);
+      if (runner.finished && runner.container) this.retain(id, runner.container);
+      else void runner.stop("no longer assigned", false);
     }
     if (this.recovered) {
       for (const orphan of this.recovered.values()) {
@@ -171,6 +191,14 @@ export class WorkerAgent {
       }
       this.recovered = null;
     }
+  }
+
+  private retain(taskId: string, containerId: string): void {
+    const timer = setTimeout(() => {
+      this.retained.delete(taskId);
+      void this.destroy(containerId);
+    }, this.options.finishedRetentionMs ?? 3_600_000);
+    this.retained.set(taskId, { containerId, timer });
   }
 
   private newRunner(assignment: Assignment): TaskRunner {

@@ -24,6 +24,8 @@ export class TaskRunner {
   finished = false;
   private containerId: string | null = null;
   private stopping = false;
+  /** Set by restart(): the next exit is the user's doing, not a crash. */
+  private userRestart = false;
   private wakeSleep: (() => void) | null = null;
   private loop: Promise<void> = Promise.resolve();
   private readonly restartTimes: number[] = [];
@@ -40,6 +42,21 @@ export class TaskRunner {
 
   get taskId(): string {
     return this.assignment.task.id;
+  }
+
+  /** The task's container, running or exited; null between restarts or once removed. */
+  get container(): string | null {
+    return this.containerId;
+  }
+
+  /**
+   * Restarts the task in place on a user's request: the container is stopped and the run loop
+   * starts a new one at once. It does not count against the restart policy.
+   */
+  async restart(): Promise<void> {
+    if (this.finished || this.stopping || !this.containerId) throw new Error(`task ${this.name} is not running here`);
+    this.userRestart = true;
+    await this.deps.driver.stop(this.containerId, this.deps.stopTimeoutMs);
   }
 
   /** Starts the run loop; `adopted` is a container of this task found on the engine at worker start. */
@@ -77,25 +94,12 @@ export class TaskRunner {
       if (exit === null) await this.removeContainer();
     }
     while (!this.stopping) {
+      let message = "started";
       if (exit !== null) {
-        if (this.assignment.jobType === "batch" && exit.exitCode === 0) {
-          this.finish({ state: "completed", message: exit.description, exitCode: 0 });
-          return;
-        }
-        const decision = decideRestart(this.assignment.spec.restart, this.restartTimes, Date.now());
-        if (!decision.restart) {
-          this.finish({ state: "failed", message: `${exit.description}; ${decision.reason}`, exitCode: exit.exitCode });
-          return;
-        }
-        this.deps.log.info("restarting", { task: this.name, after: exit.description, delayMs: decision.delayMs });
-        this.send({ state: "running", message: `${exit.description}; restarting in ${formatDuration(decision.delayMs)} (attempt ${decision.attempt}/${this.assignment.spec.restart.attempts})`, exitCode: exit.exitCode });
-        await this.sleep(decision.delayMs);
-        if (this.stopping) return;
-        await this.removeContainer();
-        this.restartTimes.push(Date.now());
-        this.restarts++;
+        const next = await this.afterExit(exit);
+        if (next === null) return;
+        message = next;
       }
-      const message = exit === null ? "started" : `restarted after ${exit.description} (restart ${this.restarts}, attempt ${this.restartTimes.length}/${this.assignment.spec.restart.attempts})`;
       try {
         const handle = await this.startContainer();
         if (!handle) return;
@@ -115,6 +119,37 @@ export class TaskRunner {
       }
       if (this.stopping) return;
     }
+  }
+
+  /**
+   * Decides what an exit means: a completed batch task, a restart (the user's, or the policy's after
+   * its delay), or a failure. Returns the message for the restart, or null when the run is over.
+   */
+  private async afterExit(exit: ExitResult): Promise<string | null> {
+    const { restart } = this.assignment.spec;
+    if (this.assignment.jobType === "batch" && exit.exitCode === 0 && !this.userRestart) {
+      this.finish({ state: "completed", message: exit.description, exitCode: 0 });
+      return null;
+    }
+    if (this.userRestart) {
+      this.userRestart = false;
+      await this.removeContainer();
+      this.restarts++;
+      return `restarted on request (restart ${this.restarts})`;
+    }
+    const decision = decideRestart(restart, this.restartTimes, Date.now());
+    if (!decision.restart) {
+      this.finish({ state: "failed", message: `${exit.description}; ${decision.reason}`, exitCode: exit.exitCode });
+      return null;
+    }
+    this.deps.log.info("restarting", { task: this.name, after: exit.description, delayMs: decision.delayMs });
+    this.send({ state: "running", message: `${exit.description}; restarting in ${formatDuration(decision.delayMs)} (attempt ${decision.attempt}/${restart.attempts})`, exitCode: exit.exitCode });
+    await this.sleep(decision.delayMs);
+    if (this.stopping) return null;
+    await this.removeContainer();
+    this.restartTimes.push(Date.now());
+    this.restarts++;
+    return `restarted after ${exit.description} (restart ${this.restarts}, attempt ${this.restartTimes.length}/${restart.attempts})`;
   }
 
   /**
