@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../src/model/duration.ts";
-import { CubeProcess, requireBinary, CUBE_BINARY } from "../test/support/processes.ts";
+import { CubeProcess, managerTokens, requireBinary, CUBE_BINARY } from "../test/support/processes.ts";
 import { median, report, round } from "./stats.ts";
 
 const settleMs = parseDuration(process.argv.find((a) => a.startsWith("--settle="))?.slice("--settle=".length) ?? "10s") ?? 10_000;
@@ -34,13 +34,14 @@ const manager = new CubeProcess(["serve", "--role=manager", "--port=0", "--bind=
 let worker: CubeProcess | undefined;
 try {
   const url = (await manager.waitForOutput(/manager listening url=(\S+)/))[1] as string;
-  worker = new CubeProcess(["serve", "--role=worker", `--join=${url}`, "--port=0", "--bind=127.0.0.1", "--name=footprint-w1", `--data-dir=${join(dataDir, "w")}`]);
+  const tokens = managerTokens(join(dataDir, "m"));
+  worker = new CubeProcess(["serve", "--role=worker", `--join=${url}`, `--join-token=${tokens.join}`, "--port=0", "--bind=127.0.0.1", "--name=footprint-w1", `--data-dir=${join(dataDir, "w")}`]);
   await worker.waitForOutput(/worker listening/);
   await Bun.sleep(settleMs);
   const managerRssMb = rssMb(manager.proc.pid);
   const workerRssMb = rssMb(worker.proc.pid);
   const cliVersionMs = timeCommand(["version"]);
-  const cliNodesMs = timeCommand(["nodes", "--addr", url]);
+  const cliNodesMs = timeCommand(["nodes", "--addr", url, "--token", tokens.management]);
   report(
     { scenario: "footprint", managerRssMb, workerRssMb, cliVersionMs, cliNodesMs },
     `idle RSS: manager ${managerRssMb} MB (target ≤ 80), worker ${workerRssMb} MB (target ≤ 64); cube version ${cliVersionMs} ms, cube nodes ${cliNodesMs} ms (target ≤ 60)`,

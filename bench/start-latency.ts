@@ -22,14 +22,14 @@ const benchId = crypto.randomUUID().slice(0, 8);
 await requireDocker();
 const dataDir = mkdtempSync(join(tmpdir(), "cube-bench-"));
 const cluster = await startDevCluster({ dataDir, port: 0, bind: "127.0.0.1", workers: 1, datacenter: "dc1", algorithm: "binpack", heartbeatTtlMs: 30_000, log: createLogger("bench", "error") });
-const client = new ApiClient(cluster.url);
+const client = new ApiClient(cluster.url, { token: cluster.token });
 const nodeId = cluster.workers[0]?.agent.nodeId as string;
 
 async function cubeStart(i: number): Promise<number> {
   const name = `bench-${benchId}-${i}`;
   const body = JSON.stringify({ name, tasks: [{ name: "main", image: TEST_IMAGE, command: COMMAND, resources: { cpu: 0.1, memory: 16 } }] });
   // Listen on the event stream rather than poll, so measuring does not load the 2 cores it measures.
-  const events = await fetch(`${cluster.url}/v1/events?job=${name}`);
+  const events = await fetch(`${cluster.url}/v1/events?job=${name}`, { headers: { authorization: `Bearer ${cluster.token}` } });
   const reader = (events.body as ReadableStream<Uint8Array>).getReader();
   const started = performance.now();
   await client.submitJob(body, "json");

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BadRequestError, ConflictError, NotFoundError, UpstreamError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
 import { JobValidationError } from "../model/job-validation-error.ts";
@@ -16,6 +16,11 @@ export function errorHandler(log: Logger) {
     const reply = (status: ContentfulStatusCode, code: string, details?: unknown) => c.json(body(code, err.message, details), status);
     if (err instanceof JobValidationError) return reply(400, "invalid_job", err.issues);
     if (err instanceof BadRequestError) return reply(400, "bad_request", err.details);
+    if (err instanceof UnauthorizedError) {
+      c.header("WWW-Authenticate", 'Bearer realm="cube"');
+      return reply(401, "unauthorized");
+    }
+    if (err instanceof ForbiddenError) return reply(403, "forbidden");
     if (err instanceof NotFoundError) return reply(404, "not_found");
     if (err instanceof ConflictError || err instanceof InvalidTransitionError) return reply(409, "conflict");
     if (err instanceof UpstreamError) return reply(502, "worker_unreachable");

@@ -5,19 +5,25 @@ import { BadRequestError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ClusterEvent } from "../manager/event-bus.ts";
 import type { Manager } from "../manager/manager.ts";
+import { joinNode } from "../manager/node-join.ts";
 import { decodeJobFile, validateJob } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
+import { authenticate } from "./auth.ts";
+import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { boolParam, durationParam, readJson } from "./request.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReport } from "./wire-schemas.ts";
-import { forwardToWorker } from "./worker-proxy.ts";
+import { tokenRoutes } from "./token-routes.ts";
+import { createWorkerProxy } from "./worker-proxy.ts";
 
 export interface ManagerAppOptions {
   manager: Manager;
   log: Logger;
   version: string;
   maxBodyBytes?: number;
+  /** PEM of the CA that signed the workers' certificates, when workers serve HTTPS. */
+  workerCa?: string;
 }
 
 /** Event filters by job, node (id), task (id or prefix) and type; an absent filter matches all. */
@@ -31,10 +37,15 @@ function matchesEvent(event: ClusterEvent, filter: { job?: string; node?: string
 const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/;
 
 /** The manager's HTTP API (`/v1`), built from an injected Manager so tests call it without sockets. */
-export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024 }: ManagerAppOptions): Hono {
+export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024, workerCa }: ManagerAppOptions): Hono {
+  const forwardToWorker = createWorkerProxy({ keyOf: (nodeId) => manager.tokens.workerKey(nodeId), ca: workerCa });
   const app = new Hono();
   app.onError(errorHandler(log));
   app.notFound(notFoundHandler);
+  // Authentication first: an anonymous caller gets its 401 before any body is read.
+  app.use("/ui", browserLogin(manager.tokens));
+  app.use("/ui/*", browserLogin(manager.tokens));
+  app.use("*", authenticate(manager.tokens));
   app.use(
     "/v1/*",
     bodyLimit({
@@ -43,9 +54,18 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     }),
   );
 
+  // API latency by route pattern (not by raw path, so task ids do not explode the label set).
+  app.use("/v1/*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
+    manager.metrics.observe("cube_api_request_duration_seconds", "API requests by route and status.", labels, (performance.now() - started) / 1000);
+  });
+  app.get("/metrics", (c) => c.text(manager.renderMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
   app.get("/", (c) => c.redirect("/ui"));
-  app.route("/ui", createUiApp({ manager, log: log.child("ui") }).app);
+  app.route("/ui", createUiApp({ manager, log: log.child("ui") }));
 
   app.post("/v1/jobs", async (c) => {
     const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
@@ -70,8 +90,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
   app.get("/v1/tasks/:id/logs", (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
-    const query = new URL(c.req.url).search;
-    return forwardToWorker(node, `/v1/tasks/${task.id}/logs${query}`, { signal: c.req.raw.signal, what: `the logs of task ${task.name}` });
+    const url = new URL(c.req.url);
+    // A browser's `?token=` is for the manager; the worker must not see it.
+    url.searchParams.delete("token");
+    return forwardToWorker(node, `/v1/tasks/${task.id}/logs${url.search}`, { signal: c.req.raw.signal, what: `the logs of task ${task.name}` });
   });
   app.post("/v1/tasks/:id/exec", async (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
@@ -120,8 +142,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     });
   });
 
+  app.route("/v1/tokens", tokenRoutes(manager.tokens));
+
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
-  app.post("/v1/nodes/register", async (c) => c.json({ node: manager.nodes.register(parseRegister(await readJson(c))) }));
+  app.post("/v1/nodes/register", async (c) => c.json(joinNode(manager.nodes, manager.tokens, c.get("principal"), parseRegister(await readJson(c)))));
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
     const node = manager.nodes.heartbeat(c.req.param("id"), parseHeartbeat(await readJson(c)).stats);
     return c.json({ status: node.status });

@@ -7,7 +7,7 @@ import { TASK_STATES } from "../model/task-state.ts";
 const resources = z.strictObject({ cpu: z.number().nonnegative(), memory: z.number().nonnegative(), disk: z.number().nonnegative() });
 
 const register = z.strictObject({
-  id: z.string().min(1).max(64).optional(),
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "node ids are letters, digits, '.', '_' or '-'").optional(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "node names are letters, digits, '.', '_' or '-'"),
   address: z.url(),
   datacenter: z.string().min(1).max(63),
@@ -41,6 +41,11 @@ const exec = z.strictObject({
 
 const revert = z.strictObject({ version: z.number().int().min(1) });
 
+const newToken = z.strictObject({
+  role: z.enum(["read", "submit", "admin", "join"]),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,62}$/, "token names are 1-63 letters, digits, spaces or . _ @ -"),
+});
+
 function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -55,3 +60,4 @@ export const parseScale = (input: unknown): { group: string; count: number } => 
 export const parseEligibility = (input: unknown): { eligible: boolean } => parseWith(eligibility, "eligibility request", input);
 export const parseExec = (input: unknown): { command: string[]; timeoutMs: number } => parseWith(exec, "exec request", input);
 export const parseRevert = (input: unknown): { version: number } => parseWith(revert, "revert request", input);
+export const parseNewToken = (input: unknown): { role: "read" | "submit" | "admin" | "join"; name: string } => parseWith(newToken, "token request", input);

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { createLogger } from "../lib/logger.ts";
+import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { onShutdown } from "../server/shutdown.ts";
 import { algorithmArg, durationArg, portArg, serverArgs } from "./server-args.ts";
 
@@ -11,6 +12,7 @@ export default defineCommand({
   args: {
     workers: { type: "string", description: "how many workers", default: "3" },
     bind: { type: "string", description: "address to listen on", default: "127.0.0.1" },
+    allow: { type: "string", description: `host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
     ...serverArgs,
     "data-dir": { type: "string", description: "where state is kept (default: a new temporary dir)" },
   },
@@ -28,14 +30,18 @@ export default defineCommand({
       datacenter: args.datacenter,
       algorithm: algorithmArg(args.scheduler),
       heartbeatTtlMs: durationArg("heartbeat-ttl", args["heartbeat-ttl"]),
+      containerPolicy: parseAllowList((args.allow ?? "").split(",")),
       log,
     });
     process.stdout.write(
       [
         `cube dev: a manager and ${workers} worker(s) are running (data in ${dataDir})`,
         `  manager: ${cluster.url}`,
-        `  ui:      ${cluster.url}/ui`,
+        // The link signs the browser in (the token moves into a cookie), so the dashboard needs no typing.
+        `  ui:      ${cluster.url}/ui?token=${cluster.token}`,
+        "  an admin token was made for you; in another shell:",
         `  export CUBE_ADDR=${cluster.url}`,
+        `  export CUBE_TOKEN=${cluster.token}`,
         "",
       ].join("\n"),
     );

@@ -9,7 +9,7 @@ const jobArg = { job: { type: "positional", description: "job name", required: t
 /** A stored spec back in the job file's own notation (durations as 5s, health as http/tcp/exec), so it can be edited and resubmitted. */
 export function toJobFile(spec: JobSpec): Record<string, unknown> {
   const task = (t: TaskSpec) => {
-    const { restart, health, ...rest } = t;
+    const { restart, health, update, ...rest } = t;
     const check = health && {
       ...(health.kind === "http" ? { http: health.path, port: health.port } : health.kind === "tcp" ? { tcp: health.port } : { exec: health.command }),
       interval: formatDuration(health.intervalMs),
@@ -20,6 +20,9 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...rest,
       restart: { attempts: restart.attempts, interval: formatDuration(restart.intervalMs), delay: formatDuration(restart.delayMs), mode: restart.mode },
       ...(check ? { health: check } : {}),
+      ...(update
+        ? { update: { max_parallel: update.maxParallel, min_healthy_time: formatDuration(update.minHealthyTimeMs), healthy_deadline: formatDuration(update.healthyDeadlineMs), auto_revert: update.autoRevert } }
+        : {}),
     };
   };
   return { ...spec, tasks: spec.tasks.map(task) };

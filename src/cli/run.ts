@@ -1,20 +1,29 @@
 import { defineCommand } from "citty";
+import { parseDuration } from "../model/duration.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
+import { watchDeployment } from "./watch-deployment.ts";
 
 export default defineCommand({
   meta: { name: "run", description: "Submit a job file (YAML or JSON); submitting a changed file updates the job" },
   args: {
     file: { type: "positional", description: "job file, or - for standard input", required: true },
+    detach: { type: "boolean", alias: "d", description: "return once submitted, without watching", default: false },
+    timeout: { type: "string", description: "stop watching after this long", default: "5m" },
     ...clientArgs,
   },
   async run({ args }) {
     const text = args.file === "-" ? await Bun.stdin.text() : await readJobFile(args.file);
     const format = args.file.endsWith(".json") || /^\s*\{/.test(text) ? "json" : "yaml";
-    const result = await clientFrom(args).submitJob(text, format);
+    const timeoutMs = parseDuration(args.timeout);
+    if (timeoutMs === undefined) throw new Error(`--timeout must be a duration like 90s or 5m, not "${args.timeout}"`);
+    const client = clientFrom(args);
+    const result = await client.submitJob(text, format);
     if (args.json) return printJson(result);
     const { job } = result;
     const what = result.created ? "created" : result.changed ? `updated to version ${job.version}` : `unchanged (version ${job.version})`;
-    process.stdout.write(`job ${job.name} ${what}: ${job.summary.desired} task(s) wanted; see \`cube status ${job.name}\`\n`);
+    process.stdout.write(`job ${job.name} ${what}: ${job.summary.desired} task(s) wanted\n`);
+    if (args.detach) return;
+    if (!(await watchDeployment(client, job.name, job.version, timeoutMs))) process.exitCode = 1;
   },
 });
 

@@ -1,8 +1,12 @@
 import { defineCommand } from "citty";
 import { join, resolve } from "node:path";
 import { createLogger } from "../lib/logger.ts";
+import { type BootstrapTokens, JOIN_TOKEN_FILE, MANAGEMENT_TOKEN_FILE } from "../manager/bootstrap-tokens.ts";
 import { onShutdown } from "../server/shutdown.ts";
-import { algorithmArg, defaultNodeName, durationArg, labelArgs, portArg, serverArgs } from "./server-args.ts";
+import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
+import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
+import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, portArg, serverArgs } from "./server-args.ts";
+import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
 export default defineCommand({
   meta: { name: "serve", description: "Run a manager, or a worker that joins one" },
@@ -12,8 +16,14 @@ export default defineCommand({
     bind: { type: "string", description: "address to listen on", default: "0.0.0.0" },
     advertise: { type: "string", description: "worker: host the manager reaches this worker at (default: first non-loopback IPv4)" },
     "heartbeat-interval": { type: "string", description: "worker: how often to heartbeat", default: "3s" },
+    "gc-after": { type: "string", description: "manager: forget finished tasks and dead jobs after this long", default: "1h" },
+    "keep-versions": { type: "string", description: "manager: versions kept per job", default: "10" },
     "stop-tasks-on-exit": { type: "boolean", description: "worker: stop its containers on SIGTERM (default: leave them running)", default: false },
-    token: { type: "string", description: "API token (env CUBE_TOKEN)" },
+    "join-token": { type: "string", description: "worker: the manager's join token (env CUBE_JOIN_TOKEN; in the manager's data dir, file join-token)" },
+    "tls-ca": { type: "string", description: "CA certificate that the manager's (for a worker) or the workers' (for a manager) must verify against (env CUBE_TLS_CA)" },
+    allow: { type: "string", description: `manager: host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
+    "max-tasks-per-job": { type: "string", description: "manager: tasks one job may ask for", default: String(DEFAULT_MAX_TASKS_PER_JOB) },
+    ...tlsServerArgs,
     ...serverArgs,
   },
   async run({ args, rawArgs }) {
@@ -28,7 +38,14 @@ export default defineCommand({
         log,
         algorithm: algorithmArg(args.scheduler),
         heartbeatTtlMs: durationArg("heartbeat-ttl", args["heartbeat-ttl"]),
+        gcAfterMs: durationArg("gc-after", args["gc-after"]),
+        keepVersions: countArg("keep-versions", args["keep-versions"]),
+        containerPolicy: parseAllowList((args.allow ?? "").split(",")),
+        maxTasksPerJob: countArg("max-tasks-per-job", args["max-tasks-per-job"]),
+        tls: tlsKeyPairArg(args["tls-cert"], args["tls-key"]),
+        workerCa: tlsCaArg(args["tls-ca"]),
       });
+      printNewTokens(server.tokens, dataDir);
       onShutdown(log, () => server.stop());
       return;
     }
@@ -48,7 +65,9 @@ export default defineCommand({
         bind: args.bind,
         advertise: args.advertise,
         log,
-        token: args.token ?? process.env.CUBE_TOKEN,
+        joinToken: args["join-token"] ?? process.env.CUBE_JOIN_TOKEN,
+        ca: tlsCaArg(args["tls-ca"]),
+        tls: tlsKeyPairArg(args["tls-cert"], args["tls-key"]),
         heartbeatIntervalMs: durationArg("heartbeat-interval", args["heartbeat-interval"]),
         stopTasksOnExit: args["stop-tasks-on-exit"],
       });
@@ -58,3 +77,15 @@ export default defineCommand({
     throw new Error(`--role must be manager or worker, not "${args.role}"`);
   },
 });
+
+/** Secrets are printed once, when they are made; after that they are only in the data dir (mode 0600). */
+function printNewTokens(tokens: BootstrapTokens, dataDir: string): void {
+  const lines: string[] = [];
+  if (tokens.management?.created) {
+    lines.push(`cube: the management token (admin; shown once, kept in ${join(dataDir, MANAGEMENT_TOKEN_FILE)}):`, `  export CUBE_TOKEN=${tokens.management.secret}`);
+  }
+  if (tokens.join.created) {
+    lines.push(`cube: workers join with (kept in ${join(dataDir, JOIN_TOKEN_FILE)}):`, `  cube serve --role=worker --join=HOST:PORT --join-token=${tokens.join.secret}`);
+  }
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+}

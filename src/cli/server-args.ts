@@ -31,6 +31,12 @@ export function durationArg(flag: string, value: string): number {
   return ms;
 }
 
+export function countArg(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number of at least 1, not "${value}"`);
+  return n;
+}
+
 /** Every `--label k=v` (or `--label=k=v`) in the raw arguments; citty keeps only the last of a repeated flag. */
 export function labelArgs(rawArgs: string[]): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -6,13 +6,14 @@ import type {
   JobView,
   NodeView,
   RegisterRequest,
+  RegisterResponse,
   SubmitResult,
   TaskDetail,
   TaskReport,
   TaskView,
 } from "../model/api-types.ts";
 import type { JobSpec } from "../model/job.ts";
-import type { Node } from "../model/node.ts";
+import type { IssuedToken, Token } from "../model/token.ts";
 
 /** An API call that failed: `status` is 0 when the manager could not be reached at all. */
 export class ApiClientError extends Error {
@@ -28,6 +29,8 @@ export class ApiClientError extends Error {
 
 export interface ApiClientOptions {
   token?: string;
+  /** PEM of the CA that signed the manager's certificate, for `https://` addresses. */
+  ca?: string;
   /** Per-request timeout for calls that are not long-polls or streams. */
   timeoutMs?: number;
 }
@@ -38,12 +41,19 @@ export interface ApiClientOptions {
  */
 export class ApiClient {
   readonly base: string;
+  private token: string | undefined;
 
   constructor(
     address: string,
     private readonly options: ApiClientOptions = {},
   ) {
     this.base = normalizeAddress(address);
+    this.token = options.token;
+  }
+
+  /** Changes the token later calls carry (a worker trades its join token for its node's credential). */
+  useToken(token: string | undefined): void {
+    this.token = token;
   }
 
   health(): Promise<{ status: string; role: string; version: string }> {
@@ -129,8 +139,21 @@ export class ApiClient {
     return response.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
-  async register(request: RegisterRequest): Promise<Node> {
-    return (await this.call<{ node: Node }>("POST", "/v1/nodes/register", { json: request })).node;
+  /** With the join token, or with the node's own credential (see RegisterResponse). */
+  register(request: RegisterRequest): Promise<RegisterResponse> {
+    return this.call("POST", "/v1/nodes/register", { json: request });
+  }
+
+  createToken(role: string, name: string): Promise<IssuedToken> {
+    return this.call("POST", "/v1/tokens", { json: { role, name } });
+  }
+
+  async listTokens(): Promise<Token[]> {
+    return (await this.call<{ tokens: Token[] }>("GET", "/v1/tokens")).tokens;
+  }
+
+  revokeToken(id: string): Promise<Token> {
+    return this.call("DELETE", `/v1/tokens/${encodeURIComponent(id)}`);
   }
 
   heartbeat(nodeId: string, request: HeartbeatRequest): Promise<{ status: string }> {
@@ -154,7 +177,7 @@ export class ApiClient {
 
   private async send(method: string, path: string, init: SendOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (init.json !== undefined) {
       body = JSON.stringify(init.json);
@@ -167,10 +190,10 @@ export class ApiClient {
     const signal = timeout && init.signal ? AbortSignal.any([timeout, init.signal]) : (timeout ?? init.signal);
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body, signal });
+      response = await fetch(`${this.base}${path}`, { method, headers, body, signal, ...(this.options.ca ? { tls: { ca: this.options.ca } } : {}) });
     } catch (err) {
       if (init.signal?.aborted) throw err;
-      throw new ApiClientError(`cannot reach the Cube manager at ${this.base}: ${describeFetchError(err)} (is it running? set --addr or CUBE_ADDR)`, 0, "unreachable");
+      throw fetchFailure(err, this.base);
     }
     if (!response.ok) throw await toError(response, method, path);
     return response;
@@ -186,11 +209,20 @@ interface SendOptions {
   stream?: boolean;
 }
 
-function describeFetchError(err: unknown): string {
+/** OpenSSL's codes for a certificate that does not verify (wrong CA, self-signed, wrong host, expired). */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
+
+function fetchFailure(err: unknown, base: string): ApiClientError {
   const e = err as { code?: string; name?: string; message?: string };
-  if (e.name === "TimeoutError") return "no answer in time";
-  if (e.code === "ConnectionRefused" || e.code === "ECONNREFUSED") return "connection refused";
-  return e.message ?? String(err);
+  if (e.code !== undefined && CERTIFICATE_ERROR.test(e.code)) {
+    return new ApiClientError(
+      `refusing the Cube manager at ${base}: its TLS certificate does not verify (${e.code}: ${e.message}); give the cluster's CA with --tls-ca or CUBE_TLS_CA (cube tls init makes one)`,
+      0,
+      "tls",
+    );
+  }
+  const reason = e.name === "TimeoutError" ? "no answer in time" : e.code === "ConnectionRefused" || e.code === "ECONNREFUSED" ? "connection refused" : (e.message ?? String(err));
+  return new ApiClientError(`cannot reach the Cube manager at ${base}: ${reason} (is it running? set --addr or CUBE_ADDR)`, 0, "unreachable");
 }
 
 async function toError(response: Response, method: string, path: string): Promise<ApiClientError> {

@@ -1,4 +1,4 @@
-import type { TaskSpec } from "../model/job.ts";
+import type { HostAccess, TaskSpec } from "../model/job.ts";
 
 /** Labels on every container Cube starts, so a restarted worker finds its own and removes orphans. */
 export const LABELS = { taskId: "cube.task.id", job: "cube.job", group: "cube.group", index: "cube.index", nodeId: "cube.node.id" } as const;
@@ -9,7 +9,7 @@ export interface TaskConfig {
   group: string;
   index: number;
   nodeId: string;
-  spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports">;
+  spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | keyof HostAccess>;
 }
 
 export interface TaskHandle {
@@ -55,6 +55,12 @@ export interface ExecResult {
   output: string;
 }
 
+export interface ContainerStats {
+  /** Total cpu time used since the container started. */
+  cpuSeconds: number;
+  memoryBytes: number;
+}
+
 export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "engine_unreachable" | "container_failed" | "not_found";
 
 export class DriverError extends Error {
@@ -89,6 +95,8 @@ export interface Driver {
    * The stream closes when the output ends (not following, or the container exited) or the signal aborts.
    */
   logs(containerId: string, options: LogOptions): Promise<ReadableStream<Uint8Array>>;
+  /** One reading of the container's cpu time and memory, without waiting for a second sample. */
+  stats(containerId: string): Promise<ContainerStats>;
   /** Runs a command inside the running container and waits for it (health checks, `cube exec`). */
   exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult>;
 }

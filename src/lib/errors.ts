@@ -21,3 +21,13 @@ export class BadRequestError extends Error {
 export class UpstreamError extends Error {
   readonly code = "worker_unreachable";
 }
+
+/** No credential, or one the manager does not know (wrong, revoked): 401. */
+export class UnauthorizedError extends Error {
+  readonly code = "unauthorized";
+}
+
+/** A valid credential that may not do this (too little role, another node's credential): 403. */
+export class ForbiddenError extends Error {
+  readonly code = "forbidden";
+}

@@ -1,25 +1,39 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { Metrics } from "../lib/metrics.ts";
 import type { Assignment, AssignmentsResponse, JobDetail, JobView, NodeView, SubmitResult, TaskDetail, TaskReport, TaskView } from "../model/api-types.ts";
 import type { Job, JobSpec, Resources, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 import { taskName } from "../model/task.ts";
-import { isGone, type TaskState } from "../model/task-state.ts";
+import { isGone, TASK_STATES, type TaskState } from "../model/task-state.ts";
+import { type ContainerPolicy, LOCKED_DOWN, policyIssues } from "../model/container-policy.ts";
+import { DEFAULT_MAX_TASKS_PER_JOB, jobSizeIssues } from "../model/job-limits.ts";
+import { JobValidationError } from "../model/job-validation-error.ts";
 import type { Algorithm } from "../scheduler/index.ts";
 import type { Store } from "../store/index.ts";
 import { AssignmentWatch } from "./assignment-watch.ts";
 import { EventBus } from "./event-bus.ts";
+import { GarbageCollector } from "./garbage-collector.ts";
+import { UsageHistory } from "./usage-history.ts";
 import { NodeRegistry } from "./node-registry.ts";
 import { Reconciler } from "./reconciler.ts";
 import { TaskLedger } from "./task-ledger.ts";
 import { applyTaskReport } from "./task-reports.ts";
+import { Tokens } from "./tokens.ts";
 
 export interface ManagerOptions {
   store: Store;
   log: Logger;
   algorithm?: Algorithm;
   heartbeatTtlMs?: number;
+  /** Forget finished tasks and dead jobs after this long (default 1 h), keeping this many versions per job (default 10). */
+  gcAfterMs?: number;
+  keepVersions?: number;
+  /** What tasks may ask of their hosts (--allow); default: nothing beyond an ordinary container. */
+  containerPolicy?: ContainerPolicy;
+  /** Tasks one job may ask for, all groups together (default 10,000). */
+  maxTasksPerJob?: number;
   now?: () => number;
 }
 
@@ -28,6 +42,13 @@ export class Manager {
   readonly bus = new EventBus();
   readonly watch = new AssignmentWatch();
   readonly nodes: NodeRegistry;
+  readonly garbage: GarbageCollector;
+  readonly metrics = new Metrics();
+  /** Recent cpu and memory of each node, from heartbeats, for the dashboard's charts. */
+  readonly usage = new UsageHistory();
+  readonly tokens: Tokens;
+  private readonly policy: ContainerPolicy;
+  private readonly maxTasksPerJob: number;
   private readonly store: Store;
   private readonly ledger: TaskLedger;
   private readonly reconciler: Reconciler;
@@ -36,8 +57,12 @@ export class Manager {
   constructor(options: ManagerOptions) {
     this.store = options.store;
     this.now = options.now ?? Date.now;
+    this.tokens = new Tokens(this.store, this.now);
+    this.policy = options.containerPolicy ?? LOCKED_DOWN;
+    this.maxTasksPerJob = options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB;
     this.ledger = new TaskLedger(this.store, this.bus, this.watch);
-    this.reconciler = new Reconciler({ store: this.store, ledger: this.ledger, algorithm: options.algorithm ?? "binpack", log: options.log.child("reconciler"), now: this.now });
+    this.reconciler = new Reconciler({ store: this.store, ledger: this.ledger, bus: this.bus, metrics: this.metrics, algorithm: options.algorithm ?? "binpack", log: options.log.child("reconciler"), now: this.now });
+    this.garbage = new GarbageCollector(this.store, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, options.log.child("gc"), this.now);
     this.nodes = new NodeRegistry({
       store: this.store,
       ledger: this.ledger,
@@ -46,17 +71,20 @@ export class Manager {
       log: options.log.child("nodes"),
       heartbeatTtlMs: options.heartbeatTtlMs ?? 10_000,
       onChange: () => this.reconciler.trigger(),
+      onHeartbeat: (node) => this.usage.record(node),
       now: this.now,
     });
   }
 
   start(): void {
     this.nodes.start();
+    this.garbage.start();
     this.reconciler.trigger();
   }
 
   stop(): void {
     this.nodes.stop();
+    this.garbage.stop();
     this.reconciler.stop();
   }
 
@@ -65,7 +93,10 @@ export class Manager {
     this.reconciler.runOnce();
   }
 
+  /** Every way a job gets stored (submit, scale, revert) passes here, so the manager's limits are checked once. */
   submitJob(spec: JobSpec): SubmitResult {
+    const refused = [...jobSizeIssues(spec, this.maxTasksPerJob), ...policyIssues(spec, this.policy)];
+    if (refused.length > 0) throw new JobValidationError(refused);
     const { job, created, changed } = this.store.putJob(spec, this.now());
     this.bus.publish({ at: this.now(), type: "job", job: spec.name, message: `job ${spec.name} ${created ? "created" : changed ? `updated to version ${job.version}` : "submitted unchanged"}` });
     this.reconciler.trigger();
@@ -147,11 +178,20 @@ export class Manager {
 
   reportTask(nodeId: string, taskId: string, report: TaskReport): Task {
     const task = applyTaskReport(this.store, this.ledger, nodeId, taskId, report, this.now());
-    if (isGone(task.state)) {
-      this.nodes.finishDrainIfEmpty(nodeId);
-      this.reconciler.trigger();
-    }
+    if (isGone(task.state)) this.nodes.finishDrainIfEmpty(nodeId);
+    // Any change may unblock the reconciler: a slot to refill, or a rollout waiting for health.
+    this.reconciler.trigger();
     return task;
+  }
+
+  /** Prometheus text: what is in the store now, plus what was counted as it happened. */
+  renderMetrics(): string {
+    const count = <T>(items: T[], label: string, of: (item: T) => string, all: readonly string[]): [Record<string, string>, number][] =>
+      all.map((value) => [{ [label]: value }, items.filter((i) => of(i) === value).length]);
+    this.metrics.gauge("cube_jobs", "Jobs by status.", count(this.store.listJobs(), "status", (j) => j.status, ["running", "stopped"]));
+    this.metrics.gauge("cube_tasks", "Tasks by state.", count(this.store.listTasks(), "state", (t) => t.state, TASK_STATES));
+    this.metrics.gauge("cube_nodes", "Nodes by status.", count(this.store.listNodes(), "status", (n) => n.status, ["ready", "draining", "down"]));
+    return this.metrics.render();
   }
 
   /** The job's stored versions, newest first. */
@@ -215,7 +255,7 @@ export class Manager {
     const desired = job.status === "stopped" ? 0 : job.spec.type === "system"
       ? tasks.filter((t) => !isGone(t.state) && t.desired === "running").length
       : job.spec.tasks.reduce((sum, g) => sum + g.count, 0);
-    return { ...job, name: job.spec.name, type: job.spec.type, summary: { desired, byState } };
+    return { ...job, name: job.spec.name, type: job.spec.type, summary: { desired, byState }, rolloutFailure: this.reconciler.rolloutFailure(job.spec.name, job.version) };
   }
 
   private nodeView(node: Node, tasks: Task[]): NodeView {

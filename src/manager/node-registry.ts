@@ -18,6 +18,7 @@ export interface NodeRegistryOptions {
   /** A node silent for this long is down and its tasks are lost. */
   heartbeatTtlMs: number;
   onChange: () => void;
+  onHeartbeat?: (node: Node) => void;
   now?: () => number;
 }
 
@@ -72,6 +73,7 @@ export class NodeRegistry {
     const now = this.now();
     const updated: Node = { ...node, stats, lastHeartbeat: now, status: node.status === "down" ? "ready" : node.status };
     store.upsertNode(updated);
+    this.options.onHeartbeat?.(updated);
     if (node.status === "down") {
       this.options.bus.publish({ at: now, type: "node", node: nodeId, message: `node ${node.name} is ready again` });
       this.options.log.info("node back", { node: node.name });

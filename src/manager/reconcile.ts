@@ -2,6 +2,7 @@ import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
+import { planRollout } from "./rollout.ts";
 
 /** What must change for a job's tasks to match its spec. Pure: the caller writes it down. */
 export interface ReconcileDecision {
@@ -10,8 +11,10 @@ export interface ReconcileDecision {
   stop: { task: Task; reason: string }[];
   /** Live tasks whose spec did not change in a new version (a count-only change): relabel, don't restart. */
   adopt: Task[];
-  /** Earliest time a failed slot may be replaced; the caller wakes the reconciler then. */
+  /** Earliest time something changes by time alone (a failed slot's delay, a rollout's health); the caller wakes the reconciler then. */
   wakeAt: number | null;
+  /** A rolling update that failed, and the version to go back to when the update asks for it. */
+  rolloutFailure: { group: string; reason: string; revertTo: number | null } | null;
 }
 
 export interface ReconcileInput {
@@ -33,9 +36,9 @@ export function rescheduleDelay(consecutiveFailures: number): number {
   return Math.min(RESCHEDULE_BASE_MS * 2 ** (consecutiveFailures - 1), RESCHEDULE_MAX_MS);
 }
 
-/** The parts of a task spec that need a new container when they change (count does not). */
+/** The parts of a task spec that need a new container when they change (count and the update strategy do not). */
 function runtimeShape(spec: TaskSpec): string {
-  const { count: _count, ...rest } = spec;
+  const { count: _count, update: _update, ...rest } = spec;
   return JSON.stringify(rest);
 }
 
@@ -54,7 +57,7 @@ function slotKey(group: string, index: number): string {
  */
 export function reconcile(input: ReconcileInput): ReconcileDecision {
   const { job, tasks, now } = input;
-  const decision: ReconcileDecision = { create: [], stop: [], adopt: [], wakeAt: null };
+  const decision: ReconcileDecision = { create: [], stop: [], adopt: [], wakeAt: null, rolloutFailure: null };
   const live = tasks.filter((t) => !isGone(t.state) && t.desired === "running");
 
   if (job.status === "stopped") {
@@ -64,6 +67,7 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
 
   const groups = new Map(job.spec.tasks.map((g) => [g.name, g]));
   const kept = new Map<string, Task>();
+  const outdated: Task[] = [];
   for (const task of [...live].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)) {
     const group = groups.get(task.group);
     if (!group) {
@@ -82,13 +86,16 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
     if (task.jobVersion !== job.version) {
       const old = input.versions.get(task.jobVersion)?.tasks.find((g) => g.name === task.group);
       if (!old || runtimeShape(old) !== runtimeShape(group)) {
-        decision.stop.push({ task, reason: `replaced by job version ${job.version}` });
+        outdated.push(task);
+        kept.set(key, task);
         continue;
       }
       decision.adopt.push(task);
     }
     kept.set(key, task);
   }
+
+  for (const group of job.spec.tasks) rollOut(input, group, kept, outdated, decision);
 
   for (const group of job.spec.tasks) {
     if (job.spec.type === "system") planSystemGroup(input, group, kept, decision);
@@ -113,6 +120,24 @@ function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<stri
       continue;
     }
     decision.create.push({ group: group.name, index });
+  }
+}
+
+/** Replaces a group's outdated tasks, all at once or, with an update strategy, a few at a time. */
+function rollOut(input: ReconcileInput, group: TaskSpec, kept: Map<string, Task>, outdated: Task[], decision: ReconcileDecision): void {
+  const { job, now } = input;
+  const mine = outdated.filter((t) => t.group === group.name);
+  const current = [...kept.values()].filter((t) => t.group === group.name && t.jobVersion === job.version);
+  const history = input.tasks.filter((t) => t.group === group.name && t.jobVersion === job.version);
+  const plan = planRollout(group, current, mine, history, now);
+  for (const task of plan.replace) {
+    decision.stop.push({ task, reason: `replaced by job version ${job.version}` });
+    kept.delete(slotKey(task.group, task.index));
+  }
+  if (plan.wakeAt !== null) decision.wakeAt = Math.min(decision.wakeAt ?? plan.wakeAt, plan.wakeAt);
+  if (plan.failure && !decision.rolloutFailure) {
+    const from = Math.max(...mine.map((t) => t.jobVersion));
+    decision.rolloutFailure = { group: group.name, reason: plan.failure, revertTo: group.update?.autoRevert ? from : null };
   }
 }
 

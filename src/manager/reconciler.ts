@@ -5,12 +5,16 @@ import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import { placeTasks, summarizeReasons, type Algorithm, type ClusterSnapshot } from "../scheduler/index.ts";
 import type { Store } from "../store/index.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import type { EventBus } from "./event-bus.ts";
 import type { TaskLedger } from "./task-ledger.ts";
 import { reconcile } from "./reconcile.ts";
 
 export interface ReconcilerOptions {
   store: Store;
   ledger: TaskLedger;
+  bus: EventBus;
+  metrics: Metrics;
   algorithm: Algorithm;
   log: Logger;
   now?: () => number;
@@ -25,6 +29,9 @@ export class Reconciler {
   private again = false;
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** Rollouts already reported failed, and versions created by an automatic revert (job@version). */
+  private readonly failedRollouts = new Map<string, string>();
+  private readonly autoReverts = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -90,8 +97,34 @@ export class Reconciler {
         for (const c of decision.create) if (c.nodeId !== undefined) this.placeSystemTask(job, c.group, c.index, c.nodeId, cluster, now);
       });
       this.placePending(job, cluster, now);
+      if (decision.rolloutFailure) this.rolloutFailed(job, decision.rolloutFailure, now);
     }
     if (wakeAt !== null) this.scheduleWake(wakeAt);
+  }
+
+  /** Why the rollout of this job version failed, if it did (since this manager started). */
+  rolloutFailure(job: string, version: number): string | null {
+    return this.failedRollouts.get(`${job}@${version}`) ?? null;
+  }
+
+  /**
+   * A failed rolling update stops replacing tasks; with auto_revert the version it was replacing is
+   * submitted again as a new version. A version that is itself an automatic revert is never reverted,
+   * so two broken versions cannot bounce back and forth.
+   */
+  private rolloutFailed(job: Job, failure: { group: string; reason: string; revertTo: number | null }, now: number): void {
+    const key = `${job.spec.name}@${job.version}`;
+    if (this.failedRollouts.has(key)) return;
+    this.failedRollouts.set(key, failure.reason);
+    const { store, log, bus } = this.options;
+    const target = failure.revertTo !== null && !this.autoReverts.has(key) ? store.listJobVersions(job.spec.name).find((v) => v.version === failure.revertTo) : undefined;
+    log.warn("rollout failed", { job: job.spec.name, version: job.version, reason: failure.reason, revertTo: target?.version ?? null });
+    bus.publish({ at: now, type: "job", job: job.spec.name, message: `rollout of job ${job.spec.name} version ${job.version} failed: ${failure.reason}${target ? `; reverting to version ${target.version}` : ""}` });
+    if (!target) return;
+    const { job: reverted } = store.putJob(target.spec, now);
+    this.autoReverts.add(`${job.spec.name}@${reverted.version}`);
+    bus.publish({ at: now, type: "job", job: job.spec.name, message: `job ${job.spec.name} reverted to version ${target.version}'s spec as version ${reverted.version}` });
+    this.trigger();
   }
 
   private versionsOf(job: Job, tasks: Task[]): Map<number, JobSpec> {
@@ -138,10 +171,13 @@ export class Reconciler {
       const waiting = pending.filter((t) => t.group === group.name && t.jobVersion === job.version);
       if (waiting.length === 0) continue;
       const byIndex = new Map(waiting.map((t) => [t.index, t]));
+      const started = performance.now();
       const result = placeTasks(
         { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
         cluster,
       );
+      this.options.metrics.observe("cube_scheduling_duration_seconds", "Time spent placing a task group's pending tasks.", {}, (performance.now() - started) / 1000);
+      this.options.metrics.inc("cube_placements_total", "Tasks placed on a node.", {}, result.placements.length);
       store.transaction(() => {
         for (const p of result.placements) {
           const task = byIndex.get(p.index) as Task;

@@ -23,6 +23,8 @@ export interface JobView extends Job {
   name: string;
   type: JobType;
   summary: JobSummary;
+  /** Why the rolling update to the current version failed, if it did. */
+  rolloutFailure: string | null;
 }
 
 export interface JobDetail extends JobView {
@@ -48,6 +50,12 @@ export interface RegisterRequest {
   labels: Record<string, string>;
   capacity: Resources;
   version: string;
+}
+
+/** `credential` is there when the join token admitted the node: the worker keeps it for every later call. */
+export interface RegisterResponse {
+  node: Node;
+  credential?: string;
 }
 
 export interface HeartbeatRequest {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
-import type { HealthCheck, JobSpec, JobType, RestartPolicy } from "./job.ts";
+import type { HealthCheck, JobSpec, JobType, RestartPolicy, UpdateStrategy } from "./job.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 
 export { type FieldIssue, JobValidationError };
@@ -61,6 +61,36 @@ const health = z
     if (h.http !== undefined && h.port === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "an http check needs the name of a port" });
   });
 
+const update = z.strictObject({
+  max_parallel: z.number().int().min(1).max(MAX_COUNT).optional(),
+  min_healthy_time: duration.optional(),
+  healthy_deadline: duration.optional(),
+  auto_revert: z.boolean().optional(),
+});
+
+const UPDATE_DEFAULTS: UpdateStrategy = { maxParallel: 1, minHealthyTimeMs: 10_000, healthyDeadlineMs: 5 * 60_000, autoRevert: false };
+
+/** The job's update block with the task's own fields on top; none when neither gives one. */
+function mergeUpdate(jobLevel?: z.output<typeof update>, taskLevel?: z.output<typeof update>): UpdateStrategy | undefined {
+  if (!jobLevel && !taskLevel) return undefined;
+  const merged = { ...jobLevel, ...taskLevel };
+  return {
+    maxParallel: merged.max_parallel ?? UPDATE_DEFAULTS.maxParallel,
+    minHealthyTimeMs: merged.min_healthy_time ?? UPDATE_DEFAULTS.minHealthyTimeMs,
+    healthyDeadlineMs: merged.healthy_deadline ?? UPDATE_DEFAULTS.healthyDeadlineMs,
+    autoRevert: merged.auto_revert ?? UPDATE_DEFAULTS.autoRevert,
+  };
+}
+
+const CAPABILITY = /^[A-Za-z_]{1,40}$/;
+const absolutePath = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\0:]*$/, "must be an absolute path without ':'")
+  // So an allowed prefix (--allow=bind-mounts:/srv) cannot be left with /srv/../etc.
+  .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain '.' or '..' segments");
+const mount = z.strictObject({ source: absolutePath, target: absolutePath, readonly: z.boolean().default(false) });
+
 const constraint = z.strictObject({
   attribute: z.string().min(1).max(256),
   operator: z.enum(["=", "!=", "regexp", "version", "distinct_hosts"]).default("="),
@@ -80,6 +110,11 @@ const task = z.strictObject({
   restart: restart.optional(),
   health: health.optional(),
   constraints: z.array(constraint).max(64).default([]),
+  update: update.optional(),
+  privileged: z.boolean().optional(),
+  network_mode: z.enum(["bridge", "host", "none"]).optional(),
+  cap_add: z.array(z.string().regex(CAPABILITY, "capabilities are names like NET_ADMIN").transform((c) => c.toUpperCase().replace(/^CAP_/, ""))).max(64).optional(),
+  mounts: z.array(mount).max(64).optional(),
 });
 
 const job = z.strictObject({
@@ -87,6 +122,7 @@ const job = z.strictObject({
   type: z.enum(["service", "batch", "system"]).default("service"),
   datacenters: z.array(name("datacenter")).max(64).default([]),
   constraints: z.array(constraint).max(64).default([]),
+  update: update.optional(),
   tasks: z.array(task).min(1, "a job needs at least one task").max(64),
 });
 
@@ -150,6 +186,7 @@ export function validateJob(input: unknown): JobSpec {
     tasks: spec.tasks.map((t) => {
       const defaults = RESTART_DEFAULTS[spec.type];
       const health = t.health && toHealthCheck(t.health);
+      const rollout = mergeUpdate(spec.update, t.update);
       return {
         name: t.name,
         image: t.image,
@@ -168,6 +205,11 @@ export function validateJob(input: unknown): JobSpec {
         },
         ...(health ? { health } : {}),
         constraints: t.constraints,
+        ...(rollout ? { update: rollout } : {}),
+        ...(t.privileged !== undefined ? { privileged: t.privileged } : {}),
+        ...(t.network_mode !== undefined ? { networkMode: t.network_mode } : {}),
+        ...(t.cap_add !== undefined ? { capAdd: t.cap_add } : {}),
+        ...(t.mounts !== undefined ? { mounts: t.mounts } : {}),
       };
     }),
   };

@@ -36,7 +36,39 @@ export interface Constraint {
   value: string;
 }
 
-export interface TaskSpec {
+/** How a changed task group is rolled out: a few replicas at a time, each healthy before the next goes. */
+export interface UpdateStrategy {
+  maxParallel: number;
+  /** A replacement counts as healthy once running (and its check passing) this long. */
+  minHealthyTimeMs: number;
+  /** A replacement not healthy this long after it was created fails the rollout. */
+  healthyDeadlineMs: number;
+  /** A failed rollout goes back to the version it was replacing. */
+  autoRevert: boolean;
+}
+
+export type NetworkMode = "bridge" | "host" | "none";
+
+/** A host directory inside the container (a bind mount). */
+export interface BindMount {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+/**
+ * What a task may ask of its host beyond an ordinary container; each is refused unless the manager's
+ * --allow list permits it (container-policy.ts). Absent means the safe default.
+ */
+export interface HostAccess {
+  privileged?: boolean;
+  networkMode?: NetworkMode;
+  /** Linux capability names without CAP_, upper case: NET_ADMIN. */
+  capAdd?: string[];
+  mounts?: BindMount[];
+}
+
+export interface TaskSpec extends HostAccess {
   name: string;
   image: string;
   command?: string[];
@@ -49,6 +81,8 @@ export interface TaskSpec {
   restart: RestartPolicy;
   health?: HealthCheck;
   constraints: Constraint[];
+  /** The job's update strategy merged with the task's own; absent means replace all at once. */
+  update?: UpdateStrategy;
 }
 
 export interface JobSpec {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Logger } from "../lib/logger.ts";
+import type { ContainerPolicy } from "../model/container-policy.ts";
 import type { Algorithm } from "../scheduler/index.ts";
 import { startManagerServer } from "./manager-server.ts";
 import { startWorkerServer, type WorkerServer } from "./worker-server.ts";
@@ -12,11 +13,14 @@ export interface DevClusterOptions {
   datacenter: string;
   algorithm: Algorithm;
   heartbeatTtlMs: number;
+  containerPolicy?: ContainerPolicy;
   log: Logger;
 }
 
 export interface DevCluster {
   url: string;
+  /** An admin token for the cluster: `cube dev` prints it, tests use it. */
+  token: string;
   workers: WorkerServer[];
   stop(): Promise<void>;
 }
@@ -33,7 +37,10 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
     log: options.log.child("manager"),
     algorithm: options.algorithm,
     heartbeatTtlMs: options.heartbeatTtlMs,
+    containerPolicy: options.containerPolicy,
   });
+  // Zero-config: a data dir reused without its management-token file still gets an admin token.
+  const token = manager.tokens.management?.secret ?? manager.manager.tokens.create("admin", "cube dev").secret;
   const workers: WorkerServer[] = [];
   try {
     for (let i = 1; i <= options.workers; i++) {
@@ -47,6 +54,7 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
           port: 0,
           bind: options.bind,
           log: options.log.child(`dev-${i}`),
+          joinToken: manager.tokens.join.secret,
           stopTasksOnExit: true,
         }),
       );
@@ -58,6 +66,7 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
   }
   return {
     url: manager.url,
+    token,
     workers,
     async stop() {
       // Workers first, so they can report their tasks stopped to a manager that still listens.

@@ -5,7 +5,7 @@ import type { Logger } from "../lib/logger.ts";
 import { VERSION } from "../lib/version.ts";
 import type { Resources } from "../model/job.ts";
 import { WorkerAgent } from "../worker/agent.ts";
-import { startHttpServer } from "./http-server.ts";
+import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
 
 export interface WorkerServerOptions {
   managerAddress: string;
@@ -18,7 +18,12 @@ export interface WorkerServerOptions {
   /** Host the manager should use to reach this worker; guessed from the bind address when absent. */
   advertise?: string;
   log: Logger;
-  token?: string;
+  /** Admits this node the first time; later it re-registers with the credential it was given. */
+  joinToken?: string;
+  /** PEM of the CA the manager's (and this worker's own peers') certificates are signed by. */
+  ca?: string;
+  /** Serve this worker's API over HTTPS with this certificate and key. */
+  tls?: TlsKeyPair;
   capacity?: Resources;
   heartbeatIntervalMs?: number;
   stopTasksOnExit?: boolean;
@@ -45,8 +50,8 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
   const driver = new DockerDriver();
   let agent: WorkerAgent | undefined;
   const app = createWorkerApp({ driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
-  const http = startHttpServer(app, { port: options.port, hostname: options.bind });
-  const address = `http://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
+  const http = startHttpServer(app, { port: options.port, hostname: options.bind, tls: options.tls });
+  const address = `${options.tls ? "https" : "http"}://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
   agent = new WorkerAgent({
     managerAddress: options.managerAddress,
     driver,
@@ -57,7 +62,8 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     address,
     version: VERSION,
     log: options.log,
-    token: options.token,
+    joinToken: options.joinToken,
+    ca: options.ca,
     capacity: options.capacity,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });

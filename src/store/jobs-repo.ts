@@ -31,6 +31,7 @@ export class JobsRepo {
   private readonly versions;
   private readonly setStatus;
   private readonly remove;
+  private readonly removeVersion;
 
   constructor(db: Database) {
     this.get = db.prepare<JobRow, [string]>("SELECT * FROM jobs WHERE name = ?");
@@ -43,6 +44,7 @@ export class JobsRepo {
     );
     this.setStatus = db.prepare("UPDATE jobs SET status = ?, updated_at = ? WHERE name = ?");
     this.remove = db.prepare("DELETE FROM jobs WHERE name = ?");
+    this.removeVersion = db.prepare("DELETE FROM job_versions WHERE job = ? AND version = ?");
   }
 
   /** Reads the current version, then writes: call inside a transaction. */
@@ -77,6 +79,10 @@ export class JobsRepo {
 
   status(name: string, status: Job["status"], now: number): void {
     if (this.setStatus.run(status, now, name).changes === 0) throw new Error(`job ${name} does not exist`);
+  }
+
+  deleteVersion(name: string, version: number): void {
+    this.removeVersion.run(name, version);
   }
 
   delete(name: string): void {

@@ -73,4 +73,21 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 2,
     sql: "ALTER TABLE tasks ADD COLUMN health TEXT",
   },
+  {
+    // API tokens, join tokens and worker credentials; only a SHA-256 of each secret is kept.
+    version: 3,
+    sql: `
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        node_id TEXT,
+        hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX tokens_node ON tokens(node_id);
+    `,
+  },
 ];

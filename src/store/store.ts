@@ -2,11 +2,13 @@ import type { Database } from "bun:sqlite";
 import type { Job, JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
+import type { Token } from "../model/token.ts";
 import type { TaskState } from "../model/task-state.ts";
 import { JobsRepo } from "./jobs-repo.ts";
 import { NodesRepo } from "./nodes-repo.ts";
 import { openDatabase } from "./open.ts";
 import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
+import { TokensRepo } from "./tokens-repo.ts";
 
 /**
  * What the manager keeps. An interface so a replicated backend can stand in for SQLite later;
@@ -27,6 +29,10 @@ export interface Store {
   listJobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[];
   /** Throws if the job does not exist. */
   setJobStatus(name: string, status: Job["status"], now: number): void;
+  /** Forgets one stored version of a job (history trimming). */
+  deleteJobVersion(name: string, version: number): void;
+  /** Forgets a task and its events. */
+  deleteTask(id: string): void;
   /** Forgets the job with its versions, tasks and events. */
   deleteJob(name: string): void;
   insertTask(task: Task): void;
@@ -46,6 +52,15 @@ export interface Store {
   getNodeByName(name: string): Node | null;
   /** By name. */
   listNodes(): Node[];
+  /** Stores a token with the SHA-256 (hex) of its secret. */
+  insertToken(token: Token, hash: string): void;
+  /** The token and its hash, revoked or not. */
+  getToken(id: string): { token: Token; hash: string } | null;
+  /** Oldest first, revoked ones included. */
+  listTokens(): Token[];
+  /** False when there was no such live token. */
+  revokeToken(id: string, now: number): boolean;
+  touchToken(id: string, now: number): void;
   close(): void;
 }
 
@@ -53,11 +68,13 @@ export class SqliteStore implements Store {
   private readonly jobs: JobsRepo;
   private readonly tasks: TasksRepo;
   private readonly nodes: NodesRepo;
+  private readonly tokens: TokensRepo;
 
   constructor(private readonly db: Database) {
     this.jobs = new JobsRepo(db);
     this.tasks = new TasksRepo(db);
     this.nodes = new NodesRepo(db);
+    this.tokens = new TokensRepo(db);
   }
 
   transaction<T>(fn: () => T): T {
@@ -81,6 +98,12 @@ export class SqliteStore implements Store {
   }
   deleteJob(name: string) {
     this.jobs.delete(name);
+  }
+  deleteJobVersion(name: string, version: number) {
+    this.jobs.deleteVersion(name, version);
+  }
+  deleteTask(id: string) {
+    this.tasks.delete(id);
   }
   insertTask(task: Task) {
     this.tasks.insert(task);
@@ -114,6 +137,21 @@ export class SqliteStore implements Store {
   }
   listNodes() {
     return this.nodes.list();
+  }
+  insertToken(token: Token, hash: string) {
+    this.tokens.insert(token, hash);
+  }
+  getToken(id: string) {
+    return this.tokens.find(id);
+  }
+  listTokens() {
+    return this.tokens.list();
+  }
+  revokeToken(id: string, now: number) {
+    return this.tokens.revoke(id, now);
+  }
+  touchToken(id: string, now: number) {
+    this.tokens.touch(id, now);
   }
   close() {
     this.db.close();

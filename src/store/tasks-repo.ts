@@ -117,6 +117,7 @@ export class AmbiguousIdError extends BadRequestError {}
 /** Tasks and their event history. */
 export class TasksRepo {
   private readonly insertStmt;
+  private readonly deleteStmt;
   private readonly updateStmt;
   private readonly getStmt;
   private readonly prefixStmt;
@@ -126,6 +127,7 @@ export class TasksRepo {
   private readonly listStmts = new Map<string, Statement<TaskRow, [FilterParams]>>();
 
   constructor(private readonly db: Database) {
+    this.deleteStmt = db.prepare("DELETE FROM tasks WHERE id = ?");
     this.insertStmt = db.prepare<null, [TaskRow]>(`INSERT INTO tasks (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `$${c}`).join(", ")})`);
     this.updateStmt = db.prepare<null, [TaskRow]>(
       `UPDATE tasks SET ${COLUMNS.filter((c) => c !== "id").map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
@@ -137,6 +139,11 @@ export class TasksRepo {
       "INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?) RETURNING id",
     );
     this.events = db.prepare<EventRow, [string]>("SELECT * FROM task_events WHERE task_id = ? ORDER BY id");
+  }
+
+  /** Forgets a task and, by cascade, its events. */
+  delete(id: string): void {
+    this.deleteStmt.run(id);
   }
 
   insert(task: Task): void {

@@ -1,13 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
 import type { Driver, RecoveredTask } from "../driver/driver.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import { newId } from "../lib/ids.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Assignment } from "../model/api-types.ts";
+import { secretHash } from "../lib/secret-hash.ts";
+import type { Assignment, RegisterResponse } from "../model/api-types.ts";
 import type { Resources } from "../model/job.ts";
 import { taskName } from "../model/task.ts";
+import { NodeIdentity } from "./node-identity.ts";
 import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
 import { TaskRunner } from "./task-runner.ts";
@@ -23,7 +22,10 @@ export interface WorkerOptions {
   address: string;
   version: string;
   log: Logger;
-  token?: string;
+  /** Admits a node that has no credential yet; the manager prints it and keeps it in its data dir. */
+  joinToken?: string;
+  /** PEM of the CA the manager's certificate must verify against (https managers). */
+  ca?: string;
   heartbeatIntervalMs?: number;
   stopTimeoutMs?: number;
   /** How long the container of a finished task is kept for its logs (default 1 h). */
@@ -38,6 +40,7 @@ export interface WorkerOptions {
  */
 export class WorkerAgent {
   nodeId: string;
+  private readonly identity: NodeIdentity;
   private readonly client: ApiClient;
   private readonly reports: ReportQueue;
   private readonly runners = new Map<string, TaskRunner>();
@@ -52,10 +55,17 @@ export class WorkerAgent {
   private readonly retained = new Map<string, { containerId: string; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly options: WorkerOptions) {
-    this.client = new ApiClient(options.managerAddress, { token: options.token });
-    this.nodeId = this.loadNodeId();
+    this.client = new ApiClient(options.managerAddress, { ca: options.ca });
+    this.identity = new NodeIdentity(options.dataDir);
+    this.nodeId = this.identity.nodeId;
     this.reports = new ReportQueue(this.client, () => this.nodeId, options.log.child("reports"));
     this.sampler = new UsageSampler(options.dataDir);
+  }
+
+  /** What the manager shows to call this worker's task routes; null until the node has a credential. */
+  get managerKey(): string | null {
+    const credential = this.identity.credential;
+    return credential === null ? null : secretHash(credential);
   }
 
   get taskCount(): number {
@@ -75,6 +85,11 @@ export class WorkerAgent {
   /** The container of a task on this node, running or kept after it finished. */
   containerOf(taskId: string): string | null {
     return this.runners.get(taskId)?.container ?? this.retained.get(taskId)?.containerId ?? null;
+  }
+
+  /** Task runners with a container on this node (running or between restarts), for metrics. */
+  tasks(): { taskId: string; name: string; containerId: string | null; finished: boolean }[] {
+    return [...this.runners.values()].map((r) => ({ taskId: r.taskId, name: r.name, containerId: r.container, finished: r.finished }));
   }
 
   /** Restarts a running task's container in place (`cube task restart`). */
@@ -98,31 +113,46 @@ export class WorkerAgent {
     this.reports.close();
   }
 
-  private loadNodeId(): string {
-    mkdirSync(this.options.dataDir, { recursive: true });
-    const file = join(this.options.dataDir, "node-id");
-    try {
-      return readFileSync(file, "utf8").trim();
-    } catch {
-      const id = newId();
-      writeFileSync(file, `${id}\n`);
-      return id;
-    }
-  }
-
   private async register(): Promise<void> {
     const { name, address, datacenter, labels, version, log } = this.options;
     for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 5_000)) {
       try {
-        const node = await this.client.register({ id: this.nodeId, name, address, datacenter, labels, capacity: this.capacity as Resources, version });
+        const { node, credential } = await this.join({ id: this.nodeId, name, address, datacenter, labels, capacity: this.capacity as Resources, version });
+        if (credential) this.identity.saveCredential(credential);
+        this.client.useToken(this.identity.credential ?? undefined);
         log.info("joined", { manager: this.client.base, node: node.name, id: node.id });
         return;
       } catch (err) {
-        // A refused registration (name taken, bad request) will not heal by retrying.
-        if (err instanceof ApiClientError && err.status >= 400 && err.status < 500) throw err;
+        // A refused registration (name taken, bad request) or a manager whose certificate does not verify will not heal by retrying.
+        if (err instanceof ApiClientError && ((err.status >= 400 && err.status < 500) || err.code === "tls")) throw err;
         log.warn("cannot join yet, retrying", { manager: this.client.base, error: (err as Error).message });
         await Bun.sleep(delay);
       }
+    }
+  }
+
+  /**
+   * Registers with the node's own credential; with the join token when it has none yet, or when the
+   * manager no longer knows the credential (its state was reset).
+   */
+  private async join(request: Parameters<ApiClient["register"]>[0]): Promise<RegisterResponse> {
+    const { joinToken } = this.options;
+    const credential = this.identity.credential;
+    try {
+      this.client.useToken(credential ?? joinToken);
+      return await this.client.register(request);
+    } catch (err) {
+      const refused = err instanceof ApiClientError && err.status === 401;
+      if (refused && credential && joinToken) {
+        this.options.log.warn("the manager does not know this node's credential; joining with the join token");
+        this.client.useToken(joinToken);
+        return await this.client.register(request);
+      }
+      if (refused) {
+        const hint = "start it with --join-token (the manager keeps it in its data dir, file join-token)";
+        throw new ApiClientError(`the manager refused this worker: ${(err as Error).message}; ${hint}`, 401, "unauthorized");
+      }
+      throw err;
     }
   }
 
@@ -130,7 +160,8 @@ export class WorkerAgent {
     try {
       await this.client.heartbeat(this.nodeId, { stats: await this.sampler.sample() });
     } catch (err) {
-      if (err instanceof ApiClientError && err.status === 404) {
+      // Unknown node (404) or refused credential (401): joining again says which, or fixes it.
+      if (err instanceof ApiClientError && (err.status === 404 || err.status === 401)) {
         await this.register().catch((e: Error) => this.options.log.error("re-register failed", { error: e.message }));
         return;
       }
@@ -149,7 +180,7 @@ export class WorkerAgent {
         await this.reconcile(response.assignments);
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (err instanceof ApiClientError && err.status === 404) await this.register().catch(() => undefined);
+        if (err instanceof ApiClientError && (err.status === 404 || err.status === 401)) await this.register().catch(() => undefined);
         else this.options.log.warn("assignment watch failed, retrying", { error: (err as Error).message });
         await Bun.sleep(delay);
         delay = Math.min(delay * 2, 5_000);

@@ -30,7 +30,7 @@ export class TaskRunner {
   private loop: Promise<void> = Promise.resolve();
   private readonly restartTimes: number[] = [];
   private restarts: number;
-  private readonly name: string;
+  readonly name: string;
 
   constructor(
     private readonly assignment: Assignment,

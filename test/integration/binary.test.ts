@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LABELS } from "../../src/driver/driver.ts";
 import type { NodeView, TaskView } from "../../src/model/api-types.ts";
 import { containersWithLabel, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
-import { cube, CubeProcess, requireBinary } from "../support/processes.ts";
+import { cube, CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "cube-bin-"));
 const processes: CubeProcess[] = [];
 let managerUrl = "";
 let nodeIds: string[] = [];
+let token = "";
+/** The CLI with the cluster's management token. */
+const cli = (args: string[]) => cube([...args, "--addr", managerUrl], { CUBE_TOKEN: token });
 
 beforeAll(async () => {
   requireBinary();
@@ -43,14 +46,24 @@ test("a manager and two workers as separate processes form a cluster that runs a
   const manager = new CubeProcess(["serve", "--role=manager", "--port=0", "--bind=127.0.0.1", `--data-dir=${join(dataDir, "m")}`]);
   processes.push(manager);
   managerUrl = (await manager.waitForOutput(/manager listening url=(\S+)/))[1] as string;
+  const tokens = managerTokens(join(dataDir, "m"));
+  token = tokens.management;
+  // Printed once, at the first start, and kept readable by the owner only.
+  expect(manager.output).toContain(`export CUBE_TOKEN=${tokens.management}`);
+  expect(manager.output).toContain(`--join-token=${tokens.join}`);
+  expect(statSync(join(dataDir, "m", "management-token")).mode & 0o777).toBe(0o600);
+  expect(statSync(join(dataDir, "m", "join-token")).mode & 0o777).toBe(0o600);
+  const anonymous = await cube(["nodes", "--addr", managerUrl], { CUBE_TOKEN: "" });
+  expect(anonymous.exitCode).toBe(1);
+  expect(anonymous.stderr).toContain("this call needs a token");
   for (const name of ["bin-w1", "bin-w2"]) {
-    const worker = new CubeProcess(["serve", "--role=worker", `--join=${managerUrl}`, "--port=0", "--bind=127.0.0.1", `--name=${name}`, `--data-dir=${join(dataDir, "w")}`, "--label", "rack=r1"]);
+    const worker = new CubeProcess(["serve", "--role=worker", `--join=${managerUrl}`, `--join-token=${tokens.join}`, "--port=0", "--bind=127.0.0.1", `--name=${name}`, `--data-dir=${join(dataDir, "w")}`, "--label", "rack=r1"]);
     processes.push(worker);
     await worker.waitForOutput(/worker listening/);
   }
 
   const nodes = await waitFor("two ready nodes", async () => {
-    const r = await cube(["nodes", "--json", "--addr", managerUrl]);
+    const r = await cli(["nodes", "--json"]);
     const list = JSON.parse(r.stdout) as NodeView[];
     return list.length === 2 && list.every((n) => n.status === "ready" && n.stats !== null) ? list : undefined;
   });
@@ -62,29 +75,50 @@ test("a manager and two workers as separate processes form a cluster that runs a
     expect(n.capacity.disk).toBeGreaterThan(0);
     expect(n.labels).toEqual({ rack: "r1" });
   }
-  const table = await cube(["nodes", "--addr", managerUrl]);
+  const table = await cli(["nodes"]);
   expect(table.stdout).toMatch(/NAME\s+STATUS/);
   expect(table.stdout).toMatch(/bin-w1\s+ready/);
 
   const name = uniqueJobName("bin");
   const file = join(dataDir, "job.yaml");
   writeFileSync(file, `name: ${name}\ntasks:\n  - name: main\n    image: ${TEST_IMAGE}\n    command: ["sleep", "300"]\n    count: 2\n    resources: { cpu: 0.1, memory: 16 }\n`);
-  const run = await cube(["run", file, "--addr", managerUrl]);
+  const run = await cli(["run", file]);
   expect(run.exitCode).toBe(0);
   expect(run.stdout).toContain(`job ${name} created`);
 
   const tasks = await waitFor("2 running tasks", async () => {
-    const r = await cube(["tasks", "--job", name, "--json", "--addr", managerUrl]);
+    const r = await cli(["tasks", "--job", name, "--json"]);
     const list = JSON.parse(r.stdout) as TaskView[];
     return list.filter((t) => t.state === "running").length === 2 ? list : undefined;
   });
   expect(new Set(tasks.map((t) => t.nodeName))).toEqual(new Set(["bin-w1", "bin-w2"]));
   expect((await containersWithLabel(LABELS.job, name)).length).toBe(2);
 
-  const status = await cube(["status", name, "--addr", managerUrl]);
+  const status = await cli(["status", name]);
   expect(status.stdout).toContain("2/2 running");
 
-  const unknown = await cube(["status", "no-such-job", "--addr", managerUrl]);
+  const unknown = await cli(["status", "no-such-job"]);
   expect(unknown.exitCode).toBe(1);
   expect(unknown.stderr).toContain("job no-such-job does not exist");
+});
+
+test("tokens from the CLI: create with a role, list without secrets, revoke at once", async () => {
+  const created = await cli(["token", "create", "--role=read", "--name=ci-reader"]);
+  expect(created.exitCode).toBe(0);
+  const secret = created.stdout.trim();
+  expect(secret).toMatch(/^cube_[0-9a-f]{12}_/);
+  const id = secret.slice("cube_".length, "cube_".length + 12);
+  const asReader = (args: string[]) => cube([...args, "--addr", managerUrl], { CUBE_TOKEN: secret });
+  expect((await asReader(["nodes"])).exitCode).toBe(0);
+  const refused = await asReader(["token", "list"]);
+  expect(refused.exitCode).toBe(1);
+  expect(refused.stderr).toContain("this needs a token with role admin");
+  const list = await cli(["token", "list"]);
+  expect(list.stdout).toMatch(new RegExp(`${id}\\s+ci-reader\\s+read`));
+  expect(list.stdout).toMatch(/management\s+admin/);
+  expect(list.stdout).not.toContain(secret);
+  expect((await cli(["token", "revoke", id])).stdout).toContain(`token ${id} (read, "ci-reader") revoked`);
+  const revoked = await asReader(["nodes"]);
+  expect(revoked.exitCode).toBe(1);
+  expect(revoked.stderr).toContain("the token is not valid");
 });

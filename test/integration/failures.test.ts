@@ -8,7 +8,7 @@ import type { JobDetail } from "../../src/model/api-types.ts";
 import { containersWithLabel, docker, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { freePort } from "../support/free-port.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
-import { CubeProcess, requireBinary } from "../support/processes.ts";
+import { CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /**
@@ -34,7 +34,8 @@ function startManager(): CubeProcess {
 }
 
 async function startWorker(name: string): Promise<CubeProcess> {
-  const p = new CubeProcess(["serve", "--role=worker", `--join=${url}`, "--port=0", "--bind=127.0.0.1", `--name=${name}`, `--data-dir=${join(dataDir, "workers")}`, "--heartbeat-interval=1s"]);
+  const joinToken = managerTokens(join(dataDir, "manager")).join;
+  const p = new CubeProcess(["serve", "--role=worker", `--join=${url}`, `--join-token=${joinToken}`, "--port=0", "--bind=127.0.0.1", `--name=${name}`, `--data-dir=${join(dataDir, "workers")}`, "--heartbeat-interval=1s"]);
   started.push(p);
   workers.set(name, p);
   await p.waitForOutput(/worker listening/);
@@ -65,6 +66,7 @@ beforeAll(async () => {
   await requireDocker();
   manager = startManager();
   await manager.waitForOutput(/manager listening/);
+  client.useToken(managerTokens(join(dataDir, "manager")).management);
   await startWorker("fw1");
   await startWorker("fw2");
   const nodes = await waitFor("2 ready nodes", async () => {

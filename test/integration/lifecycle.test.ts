@@ -143,3 +143,60 @@ describe("events", () => {
     await local.client.stopJob(name, true);
   });
 });
+
+describe("rolling updates", () => {
+  // httpd under a shell that exits on SIGTERM, so replaced tasks stop at once.
+  const web = (greeting: string, extra: Record<string, unknown> = {}) => ({
+    name: "http",
+    image: TEST_IMAGE,
+    command: ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"],
+    count: 3,
+    env: { GREETING: greeting },
+    ports: [{ name: "http", container: 8080 }],
+    health: { http: "/", port: "http", interval: "300ms", timeout: "1s", failures: 2 },
+    resources: { memory: 16 },
+    ...extra,
+  });
+  const update = { max_parallel: 1, min_healthy_time: "1s", healthy_deadline: "20s", auto_revert: true };
+  const healthy = (j: JobDetail) => j.tasks.filter((t) => t.desired === "running" && t.state === "running" && t.health === "healthy");
+
+  test("replaces a 3-count service one at a time, keeping at least 2 healthy, and ends on the new version", async () => {
+    const name = uniqueJobName("roll");
+    await local.client.submitJob(JSON.stringify({ name, update, tasks: [web("one")] }), "json");
+    await jobWhen(name, "3 healthy", (j) => healthy(j).length === 3);
+    await local.client.submitJob(JSON.stringify({ name, update, tasks: [web("two")] }), "json");
+    let lowest = 3;
+    let samples = 0;
+    const final = await waitFor("3 healthy tasks of version 2", async () => {
+      const job = await local.client.getJob(name);
+      samples++;
+      lowest = Math.min(lowest, healthy(job).length);
+      const done = healthy(job).filter((t) => t.jobVersion === 2).length === 3 && job.tasks.every((t) => t.jobVersion === 2 || t.state === "stopped");
+      return done ? job : undefined;
+    }, 60_000, 100);
+    console.log(`[rolling update] ${samples} samples, fewest healthy tasks seen: ${lowest}`);
+    expect(lowest).toBeGreaterThanOrEqual(2);
+    expect(samples).toBeGreaterThan(10);
+    const containers = await waitFor("3 containers", async () => {
+      const list = await containersWithLabel(LABELS.job, name);
+      return list.length === 3 ? list : undefined;
+    });
+    expect(new Set(containers.map((c) => c.Labels[LABELS.taskId]))).toEqual(new Set(healthy(final).map((t) => t.id)));
+    await local.client.stopJob(name, true);
+  });
+
+  test("a version that never becomes healthy is rolled back by itself", async () => {
+    const name = uniqueJobName("revert");
+    await local.client.submitJob(JSON.stringify({ name, update, tasks: [web("good")] }), "json");
+    await jobWhen(name, "3 healthy", (j) => healthy(j).length === 3);
+    const broken = web("bad", { command: ["sh", "-c", "sleep 600"], update: { healthy_deadline: "3s" } });
+    await local.client.submitJob(JSON.stringify({ name, update, tasks: [broken] }), "json");
+    const reverted = await jobWhen(name, "a revert to version 1's spec", (j) => j.version === 3, 30_000);
+    expect(reverted.spec.tasks[0]?.env).toEqual({ GREETING: "good" });
+    const settled = await jobWhen(name, "3 healthy on version 3, the broken task stopped", (j) => healthy(j).filter((t) => t.jobVersion === 3).length === 3 && j.tasks.every((t) => t.jobVersion !== 2 || t.state === "stopped"), 40_000);
+    expect(settled.rolloutFailure).toBeNull();
+    // The old healthy tasks stayed: only the one broken replacement was ever started.
+    expect(settled.tasks.filter((t) => t.jobVersion === 2).length).toBe(1);
+    await local.client.stopJob(name, true);
+  });
+});

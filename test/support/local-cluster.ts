@@ -8,6 +8,7 @@ import { startDevCluster, type DevCluster } from "../../src/server/dev-cluster.t
 import { removeContainersWithLabel } from "./docker.ts";
 
 export interface LocalCluster {
+  /** Carries the cluster's admin token. */
   client: ApiClient;
   cluster: DevCluster;
   nodeIds: string[];
@@ -31,7 +32,7 @@ export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000): P
   });
   const nodeIds = cluster.workers.map((w) => w.agent.nodeId);
   return {
-    client: new ApiClient(cluster.url),
+    client: new ApiClient(cluster.url, { token: cluster.token }),
     cluster,
     nodeIds,
     dataDir,

@@ -1,6 +1,8 @@
 import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { readSecretFile } from "../../src/lib/secret-file.ts";
+import { JOIN_TOKEN_FILE, MANAGEMENT_TOKEN_FILE } from "../../src/manager/bootstrap-tokens.ts";
 
 export const CUBE_BINARY = resolve(import.meta.dir, "../../dist/cube");
 
@@ -48,9 +50,17 @@ export class CubeProcess {
   }
 }
 
-/** Runs a CLI command to completion. */
-export async function cube(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([CUBE_BINARY, ...args], { stdout: "pipe", stderr: "pipe" });
+/** The management and join tokens a manager started with `--data-dir=dir` wrote there (mode 0600). */
+export function managerTokens(dir: string): { management: string; join: string } {
+  const management = readSecretFile(join(dir, MANAGEMENT_TOKEN_FILE));
+  const joinToken = readSecretFile(join(dir, JOIN_TOKEN_FILE));
+  if (!management || !joinToken) throw new Error(`no management-token or join-token in ${dir}: has the manager started?`);
+  return { management, join: joinToken };
+}
+
+/** Runs a CLI command to completion; `env` adds to this process's environment (CUBE_TOKEN, say). */
+export async function cube(args: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([CUBE_BINARY, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { exitCode, stdout, stderr };
 }

@@ -5,24 +5,28 @@ import { createLogger } from "../../src/lib/logger.ts";
 import { Manager } from "../../src/manager/manager.ts";
 import type { AssignmentsResponse, JobDetail, RegisterRequest } from "../../src/model/api-types.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { TestTokens } from "../support/test-tokens.ts";
 
 let clock = 1_000_000;
 let store: Store;
 let manager: Manager;
 let app: Hono;
+let auth: TestTokens;
 
 beforeEach(() => {
   clock = 1_000_000;
   store = openStore(":memory:");
   manager = new Manager({ store, log: createLogger("test", "error"), heartbeatTtlMs: 10_000, now: () => clock });
   app = createManagerApp({ manager, log: createLogger("test", "error"), version: "test" });
+  auth = new TestTokens(manager.tokens);
 });
 
 function call(method: string, path: string, body?: unknown, contentType = "application/json") {
-  const init: RequestInit = { method };
+  const headers = auth.headers(path);
+  const init: RequestInit = { method, headers };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers = { "content-type": contentType };
+    headers["content-type"] = contentType;
   }
   return app.request(path, init);
 }
@@ -31,7 +35,9 @@ async function register(name: string, memory = 1024): Promise<string> {
   const request: RegisterRequest = { name, address: `http://127.0.0.1:1`, datacenter: "dc1", labels: {}, capacity: { cpu: 2, memory, disk: 1000 }, version: "test" };
   const res = await call("POST", "/v1/nodes/register", request);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { node: { id: string } }).node.id;
+  const { node, credential } = (await res.json()) as { node: { id: string }; credential?: string };
+  auth.remember(node.id, credential);
+  return node.id;
 }
 
 const job = (name: string, count = 1, memory = 64) => ({ name, tasks: [{ name: "main", image: "img", count, resources: { cpu: 0.1, memory } }] });
@@ -198,5 +204,24 @@ describe("scaling and draining", () => {
     const eligible = await call("POST", "/v1/nodes/a/eligibility", { eligible: true });
     expect(((await eligible.json()) as { status: string; eligible: boolean }).eligible).toBe(true);
     expect((await call("POST", "/v1/nodes/nope/drain")).status).toBe(404);
+  });
+});
+
+describe("metrics", () => {
+  test("GET /metrics counts jobs, tasks, nodes, placements and API requests in Prometheus text", async () => {
+    await register("a");
+    await call("POST", "/v1/jobs", job("web", 2));
+    manager.reconcileNow();
+    await call("GET", "/v1/jobs/web");
+    const res = await call("GET", "/metrics");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain("# TYPE cube_tasks gauge");
+    expect(text).toContain('cube_tasks{state="scheduled"} 2');
+    expect(text).toContain('cube_jobs{status="running"} 1');
+    expect(text).toContain('cube_nodes{status="ready"} 1');
+    expect(text).toContain("cube_placements_total 2");
+    expect(text).toMatch(/cube_scheduling_duration_seconds_count 1\n/);
+    expect(text).toMatch(/cube_api_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:name",status="200"\} 1/);
   });
 });

@@ -84,3 +84,50 @@ describe("reconcile", () => {
     expect(d.create).toEqual([{ group: "http", index: 1, nodeId: "id-e" }]);
   });
 });
+
+describe("rolling updates", () => {
+  const update = { maxParallel: 1, minHealthyTimeMs: 1_000, healthyDeadlineMs: 10_000, autoRevert: true };
+  const v1 = makeJobSpec("web", [{ image: "one", count: 3, update }]);
+  const v2 = makeJobSpec("web", [{ image: "two", count: 3, update }]);
+  const versions = new Map([[1, v1]]);
+  const old = (index: number) => makeTask({ index, jobVersion: 1, startedAt: 0 });
+
+  test("replaces one outdated task at a time", () => {
+    const d = reconcile({ job: makeJob(v2, 2), tasks: [old(0), old(1), old(2)], versions, nodes, now: 100_000 });
+    expect(d.stop.map((s) => s.task.index)).toEqual([0]);
+    expect(d.create).toEqual([{ group: "http", index: 0 }]);
+    expect(d.rolloutFailure).toBeNull();
+  });
+
+  test("waits while the new task is not yet healthy, and wakes when it will be", () => {
+    const fresh = makeTask({ index: 0, jobVersion: 2, createdAt: 99_000, startedAt: 99_500 });
+    const d = reconcile({ job: makeJob(v2, 2), tasks: [fresh, old(1), old(2)], versions, nodes, now: 100_000 });
+    expect(d.stop).toEqual([]);
+    expect(d.create).toEqual([]);
+    expect(d.wakeAt).toBe(100_500);
+    const later = reconcile({ job: makeJob(v2, 2), tasks: [fresh, old(1), old(2)], versions, nodes, now: 100_600 });
+    expect(later.stop.map((s) => s.task.index)).toEqual([1]);
+  });
+
+  test("a new task not healthy by the deadline fails the rollout and names the version to go back to", () => {
+    const stuck = makeTask({ index: 0, jobVersion: 2, state: "scheduled", createdAt: 80_000 });
+    const d = reconcile({ job: makeJob(v2, 2), tasks: [stuck, old(1), old(2)], versions, nodes, now: 100_000 });
+    expect(d.stop).toEqual([]);
+    expect(d.rolloutFailure).toEqual({ group: "http", reason: "task http.0 of the new version was not healthy within 10s", revertTo: 1 });
+  });
+
+  test("without an update strategy every outdated task is replaced at once", () => {
+    const plain1 = makeJobSpec("web", [{ image: "one", count: 3 }]);
+    const plain2 = makeJobSpec("web", [{ image: "two", count: 3 }]);
+    const d = reconcile({ job: makeJob(plain2, 2), tasks: [old(0), old(1), old(2)], versions: new Map([[1, plain1]]), nodes, now: 0 });
+    expect(d.stop.length).toBe(3);
+    expect(d.create.length).toBe(3);
+  });
+
+  test("changing only the update strategy restarts nothing", () => {
+    const slower = makeJobSpec("web", [{ image: "one", count: 3, update: { ...update, maxParallel: 2 } }]);
+    const d = reconcile({ job: makeJob(slower, 2), tasks: [old(0), old(1), old(2)], versions, nodes, now: 0 });
+    expect(d.stop).toEqual([]);
+    expect(d.adopt.length).toBe(3);
+  });
+});

@@ -47,6 +47,9 @@ class ScriptedDriver implements Driver {
   async exec() {
     return { exitCode: 0, output: "" };
   }
+  async stats() {
+    return { cpuSeconds: 0, memoryBytes: 0 };
+  }
 }
 
 function runner(driver: Driver, jobType: Assignment["jobType"], attempts: number) {

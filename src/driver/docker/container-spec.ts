@@ -9,7 +9,11 @@ export function containerName(config: TaskConfig): string {
   return `cube-${config.job}-${config.group}-${config.index}-${config.taskId.slice(0, 8)}`;
 }
 
-/** The engine's create request for a task: labels, limits, ports, env, and no restart policy of Docker's own. */
+/**
+ * The engine's create request for a task: labels, limits, ports, env, and no restart policy of Docker's own.
+ * Host access (privileged, host network, capabilities, host directories) is only what the spec asks
+ * for; the manager already refused what its --allow list does not permit.
+ */
 export function containerSpec(config: TaskConfig, extraLabels: Record<string, string>): ContainerCreateOptions {
   const { spec } = config;
   const exposed: Record<string, object> = {};
@@ -44,6 +48,10 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       NanoCpus: Math.round(spec.resources.cpu * 1e9),
       RestartPolicy: { Name: "no" },
       PortBindings: bindings,
+      Privileged: spec.privileged ?? false,
+      ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
+      ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
+      ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { DriverError, LABELS, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
+import { DriverError, LABELS, type ContainerStats, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
 import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
 import { containerSpec } from "./container-spec.ts";
 import { engineMessage, engineStatus, engineUnreachable, toDriverError } from "./engine-errors.ts";
@@ -180,6 +180,13 @@ export class DockerDriver implements Driver {
       ? await this.engine(action, () => container.logs({ ...query, follow: true }))
       : await this.engine(action, () => container.logs({ ...query, follow: false }));
     return demuxedLogStream(this.docker, source, options);
+  }
+
+  async stats(containerId: string): Promise<ContainerStats> {
+    const container = this.docker.getContainer(containerId);
+    // one-shot: the engine answers at once instead of sampling twice a second apart.
+    const stats = await this.engine(`cannot read the stats of container ${short(containerId)}`, () => container.stats({ stream: false, "one-shot": true } as { stream: false }));
+    return { cpuSeconds: (stats.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9, memoryBytes: stats.memory_stats?.usage ?? 0 };
   }
 
   async exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult> {

@@ -1,0 +1,64 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { ForbiddenError, UnauthorizedError } from "../lib/errors.ts";
+import type { Principal, Tokens } from "../manager/tokens.ts";
+import type { UserRole } from "../model/token.ts";
+import { type Requirement, requirementOf } from "./route-roles.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    principal: Principal;
+  }
+}
+
+/** Where a browser keeps its token after signing in to the dashboard (HttpOnly, SameSite=Strict). */
+export const TOKEN_COOKIE = "cube_token";
+
+const RANK: Record<UserRole, number> = { read: 1, submit: 2, admin: 3 };
+
+/** A browser's EventSource cannot send headers, so these two streams also take `?token=`. */
+const QUERY_TOKEN_ROUTES = /^\/v1\/(events|tasks\/[^/]+\/logs)$/;
+
+function credentialOf(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  // A header that is there but malformed counts as a wrong token, not as no token.
+  if (header !== undefined) return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? "";
+  const query = c.req.method === "GET" && QUERY_TOKEN_ROUTES.test(c.req.path) ? c.req.query("token") : undefined;
+  return query ?? getCookie(c, TOKEN_COOKIE);
+}
+
+function authorize(principal: Principal, requires: Exclude<Requirement, "public">, nodeId: string | undefined): void {
+  if (requires === "node") {
+    if (principal.role !== "worker") throw new ForbiddenError("only a worker's own credential may call this route");
+    if (principal.nodeId !== nodeId) throw new ForbiddenError(`this credential belongs to node ${principal.nodeId}, not to node ${nodeId}`);
+    return;
+  }
+  if (requires === "join") {
+    if (principal.role !== "join" && principal.role !== "worker") {
+      throw new ForbiddenError("registering a worker needs the join token (cube serve --role=worker --join-token=...)");
+    }
+    return;
+  }
+  const role = principal.role;
+  if (role === "join" || role === "worker" || RANK[role] < RANK[requires]) {
+    throw new ForbiddenError(`this needs a token with role ${requires}${requires === "admin" ? "" : " or above"}; this token's role is ${role}`);
+  }
+}
+
+/**
+ * Refuses every call that the route table (route-roles.ts) does not open to the caller: 401 without
+ * a known, live token, 403 when the token may not do this. The principal is kept on the context.
+ */
+export function authenticate(tokens: Tokens): MiddlewareHandler {
+  return async (c, next) => {
+    const { requires, nodeId } = requirementOf(c.req.method, c.req.path);
+    if (requires === "public") return next();
+    const secret = credentialOf(c);
+    if (!secret) throw new UnauthorizedError("this call needs a token: send `Authorization: Bearer <token>` (the CLI takes --token or CUBE_TOKEN)");
+    const principal = tokens.verify(secret);
+    if (!principal) throw new UnauthorizedError("the token is not valid: it is unknown, mistyped or revoked");
+    authorize(principal, requires, nodeId);
+    c.set("principal", principal);
+    return next();
+  };
+}

@@ -1,0 +1,79 @@
+import type { UserRole } from "../model/token.ts";
+
+/**
+ * What a caller needs for each route: nothing (`public`), a user role (`read` ⊂ `submit` ⊂ `admin`),
+ * a join token (`join`), or the credential of the node named by the path's `:id` (`node`).
+ */
+export type Requirement = "public" | UserRole | "join" | "node";
+
+/** The one table of who may call what; README.md's Security section shows the same. */
+export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, requires: Requirement])[] = [
+  ["GET", "/v1/health", "public"],
+  ["GET", "/", "public"],
+  ["GET", "/ui/assets/:name", "public"],
+  ["GET", "/ui", "read"],
+  ["GET", "/ui/*", "read"],
+
+  ["GET", "/v1/jobs", "read"],
+  ["GET", "/v1/jobs/:name", "read"],
+  ["GET", "/v1/jobs/:name/versions", "read"],
+  ["GET", "/v1/tasks", "read"],
+  ["GET", "/v1/tasks/:id", "read"],
+  ["GET", "/v1/tasks/:id/logs", "read"],
+  ["GET", "/v1/nodes", "read"],
+  ["GET", "/v1/nodes/:id", "read"],
+  ["GET", "/v1/events", "read"],
+  ["GET", "/metrics", "read"],
+
+  ["POST", "/v1/jobs", "submit"],
+  ["DELETE", "/v1/jobs/:name", "submit"],
+  ["POST", "/v1/jobs/:name/scale", "submit"],
+  ["POST", "/v1/jobs/:name/revert", "submit"],
+  ["POST", "/v1/plan", "submit"],
+  ["POST", "/v1/tasks/:id/stop", "submit"],
+  ["POST", "/v1/tasks/:id/restart", "submit"],
+  ["POST", "/v1/tasks/:id/exec", "submit"],
+
+  ["POST", "/v1/nodes/:id/drain", "admin"],
+  ["POST", "/v1/nodes/:id/eligibility", "admin"],
+  ["GET", "/v1/tokens", "admin"],
+  ["POST", "/v1/tokens", "admin"],
+  ["DELETE", "/v1/tokens/:id", "admin"],
+
+  ["POST", "/v1/nodes/register", "join"],
+  ["POST", "/v1/nodes/:id/heartbeat", "node"],
+  ["GET", "/v1/nodes/:id/assignments", "node"],
+  ["POST", "/v1/nodes/:id/tasks/:taskId", "node"],
+];
+
+const COMPILED = ROUTE_ROLES.map(([method, pattern, requires]) => {
+  const source = pattern
+    .split("/")
+    .map((segment) => (segment === "*" ? ".*" : segment.startsWith(":") ? `(?<${segment.slice(1)}>[^/]+)` : segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return { method, regex: new RegExp(`^${source}$`), requires };
+});
+
+/**
+ * The requirement of a request, and the node id a `node` route is about. A route missing from the
+ * table needs `read` to be read and `admin` to be changed, so a new write route is never open by accident.
+ */
+export function requirementOf(method: string, path: string): { requires: Requirement; nodeId?: string } {
+  const verb = method === "HEAD" ? "GET" : method;
+  for (const route of COMPILED) {
+    if (route.method !== verb) continue;
+    const match = route.regex.exec(path);
+    // Decoded as the router decodes it, so `%61` cannot name a different node than the one checked.
+    if (match) return { requires: route.requires, nodeId: decodeParam(match.groups?.id) };
+  }
+  return { requires: verb === "GET" ? "read" : "admin" };
+}
+
+function decodeParam(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}

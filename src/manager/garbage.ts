@@ -1,0 +1,51 @@
+import type { Job } from "../model/job.ts";
+import type { Task } from "../model/task.ts";
+import { isTerminal } from "../model/task-state.ts";
+
+export interface GarbageOptions {
+  /** Finished tasks and dead jobs older than this are forgotten. */
+  afterMs: number;
+  /** Versions kept per job (besides those live tasks still run). */
+  keepVersions: number;
+}
+
+export interface Garbage {
+  tasks: string[];
+  versions: { job: string; version: number }[];
+  jobs: string[];
+}
+
+const finishedAt = (t: Task) => t.finishedAt ?? t.updatedAt;
+
+/**
+ * What the store may forget, so it does not grow forever. Pure. It never takes the newest task of
+ * a replica slot (a finished batch slot is known by it) nor a version a live task still runs.
+ * @example collectGarbage(jobs, tasks, versions, Date.now(), { afterMs: 3_600_000, keepVersions: 10 })
+ */
+export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string, number[]>, now: number, options: GarbageOptions): Garbage {
+  const garbage: Garbage = { tasks: [], versions: [], jobs: [] };
+  const cutoff = now - options.afterMs;
+  const newestInSlot = new Map<string, Task>();
+  for (const t of tasks) {
+    const key = `${t.job}\u0000${t.group}\u0000${t.index}`;
+    const seen = newestInSlot.get(key);
+    if (!seen || t.createdAt > seen.createdAt) newestInSlot.set(key, t);
+  }
+  const newest = new Set([...newestInSlot.values()].map((t) => t.id));
+  for (const job of jobs) {
+    const mine = tasks.filter((t) => t.job === job.spec.name);
+    const allDone = mine.every((t) => isTerminal(t.state));
+    const dead = job.status === "stopped" || (job.spec.type === "batch" && mine.length > 0 && allDone);
+    if (dead && allDone && job.updatedAt < cutoff && mine.every((t) => finishedAt(t) < cutoff)) {
+      garbage.jobs.push(job.spec.name);
+      continue;
+    }
+    for (const t of mine) if (isTerminal(t.state) && finishedAt(t) < cutoff && !newest.has(t.id)) garbage.tasks.push(t.id);
+    const inUse = new Set(mine.filter((t) => !isTerminal(t.state)).map((t) => t.jobVersion));
+    const stored = [...(versions.get(job.spec.name) ?? [])].sort((a, b) => b - a);
+    for (const version of stored.slice(options.keepVersions)) {
+      if (!inUse.has(version) && version !== job.version) garbage.versions.push({ job: job.spec.name, version });
+    }
+  }
+  return garbage;
+}
