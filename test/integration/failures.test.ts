@@ -9,7 +9,7 @@ import { containersWithLabel, docker, removeContainersWithLabel, requireDocker, 
 import { freePort } from "../support/free-port.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { jobWhen as waitForJob, waitFor } from "../support/wait-for.ts";
 
 /**
  * Real processes of the compiled binary, killed and restarted: a manager with a 3 s heartbeat TTL
@@ -46,12 +46,7 @@ function sleeperJob(name: string, count: number, extra: Record<string, unknown> 
   return JSON.stringify({ name, tasks: [{ name: "main", image: TEST_IMAGE, command: SLEEPER, count, resources: { cpu: 0.01, memory: 8 }, restart: { delay: "200ms" }, ...extra }] });
 }
 
-async function jobWhen(name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs = 30_000): Promise<JobDetail> {
-  return waitFor(what, async () => {
-    const job = await client.getJob(name);
-    return done(job) ? job : undefined;
-  }, timeoutMs, 100);
-}
+const jobWhen = (name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs?: number) => waitForJob(client, name, what, done, timeoutMs);
 
 const running = (job: JobDetail) => job.tasks.filter((t) => t.state === "running" && t.desired === "running");
 

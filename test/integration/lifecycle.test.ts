@@ -3,7 +3,7 @@ import { LABELS } from "../../src/driver/driver.ts";
 import type { JobDetail } from "../../src/model/api-types.ts";
 import { containersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { startLocalCluster, uniqueJobName, type LocalCluster } from "../support/local-cluster.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { jobWhen as waitForJob, waitFor } from "../support/wait-for.ts";
 
 let local: LocalCluster;
 
@@ -18,12 +18,7 @@ afterAll(async () => {
 
 const SLEEPER = ["sh", "-c", "echo started; trap 'exit 0' TERM; while true; do sleep 1; done"];
 
-async function jobWhen(name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs = 30_000): Promise<JobDetail> {
-  return waitFor(what, async () => {
-    const job = await local.client.getJob(name);
-    return done(job) ? job : undefined;
-  }, timeoutMs);
-}
+const jobWhen = (name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs?: number) => waitForJob(local.client, name, what, done, timeoutMs);
 
 const running = (job: JobDetail) => job.tasks.filter((t) => t.state === "running" && t.desired === "running");
 

@@ -3,7 +3,7 @@ import { LABELS } from "../../src/driver/driver.ts";
 import type { JobDetail } from "../../src/model/api-types.ts";
 import { containersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { startLocalCluster, uniqueJobName, type LocalCluster } from "../support/local-cluster.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { jobWhen as waitForJob, waitFor } from "../support/wait-for.ts";
 
 let local: LocalCluster;
 
@@ -16,12 +16,7 @@ afterAll(async () => {
   await local?.close();
 });
 
-async function jobWhen(name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs = 30_000): Promise<JobDetail> {
-  return waitFor(what, async () => {
-    const job = await local.client.getJob(name);
-    return done(job) ? job : undefined;
-  }, timeoutMs);
-}
+const jobWhen = (name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs?: number) => waitForJob(local.client, name, what, done, timeoutMs);
 
 const httpd = ["httpd", "-f", "-p", "8080", "-h", "/www"];
 
