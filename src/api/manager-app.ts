@@ -73,6 +73,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const result = manager.submitJob(spec);
     return c.json(result, result.created ? 201 : 200);
   });
+  // A dry run of the same body: where each task would go and why, nothing stored.
+  app.post("/v1/plan", async (c) => {
+    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
+    return c.json(manager.plan(validateJob(decodeJobFile(await c.req.text(), format))));
+  });
   app.get("/v1/jobs", (c) => c.json({ jobs: manager.listJobs() }));
   app.get("/v1/jobs/:name", (c) => c.json(manager.getJob(c.req.param("name"))));
   app.delete("/v1/jobs/:name", (c) => c.json(manager.stopJob(c.req.param("name"), boolParam(c, "purge"))));

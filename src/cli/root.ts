@@ -8,6 +8,7 @@ export const root = defineCommand({
     serve: () => import("./serve.ts").then((m) => m.default),
     dev: () => import("./dev.ts").then((m) => m.default),
     run: () => import("./run.ts").then((m) => m.default),
+    plan: () => import("./plan.ts").then((m) => m.default),
     stop: () => import("./stop.ts").then((m) => m.default),
     status: () => import("./status.ts").then((m) => m.default),
     tasks: () => import("./tasks.ts").then((m) => m.default),

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { parseDuration } from "../model/duration.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
+import { pendingReasons } from "./pending-reasons.ts";
 import { watchDeployment } from "./watch-deployment.ts";
 
 export default defineCommand({
@@ -22,6 +23,8 @@ export default defineCommand({
     const { job } = result;
     const what = result.created ? "created" : result.changed ? `updated to version ${job.version}` : `unchanged (version ${job.version})`;
     process.stdout.write(`job ${job.name} ${what}: ${job.summary.desired} task(s) wanted\n`);
+    // The manager places before it answers, so one look says which tasks no node can take, and why.
+    for (const line of pendingReasons(await client.getJob(job.name), job.version)) process.stdout.write(`${line}\n`);
     if (args.detach) return;
     if (!(await watchDeployment(client, job.name, job.version, timeoutMs))) process.exitCode = 1;
   },

@@ -5,6 +5,7 @@ import type {
   JobDetail,
   JobView,
   NodeView,
+  PlanResult,
   RegisterRequest,
   RegisterResponse,
   SubmitResult,
@@ -62,6 +63,11 @@ export class ApiClient {
 
   submitJob(text: string, format: "yaml" | "json"): Promise<SubmitResult> {
     return this.call("POST", "/v1/jobs", { body: text, contentType: format === "yaml" ? "application/yaml" : "application/json" });
+  }
+
+  /** A dry run of submitJob: where each task would go, every node's score or why it was rejected. */
+  plan(text: string, format: "yaml" | "json"): Promise<PlanResult> {
+    return this.call("POST", "/v1/plan", { body: text, contentType: format === "yaml" ? "application/yaml" : "application/json" });
   }
 
   async listJobs(): Promise<JobView[]> {

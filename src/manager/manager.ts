@@ -1,7 +1,7 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Metrics } from "../lib/metrics.ts";
-import type { Assignment, AssignmentsResponse, JobDetail, JobView, NodeView, SubmitResult, TaskDetail, TaskReport, TaskView } from "../model/api-types.ts";
+import type { Assignment, AssignmentsResponse, JobDetail, JobView, NodeView, PlanResult, SubmitResult, TaskDetail, TaskReport, TaskView } from "../model/api-types.ts";
 import type { Job, JobSpec, Resources, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
@@ -21,6 +21,7 @@ import { Reconciler } from "./reconciler.ts";
 import { TaskLedger } from "./task-ledger.ts";
 import { applyTaskReport } from "./task-reports.ts";
 import { Tokens } from "./tokens.ts";
+import { planJob } from "./plan.ts";
 
 export interface ManagerOptions {
   store: Store;
@@ -49,6 +50,7 @@ export class Manager {
   readonly tokens: Tokens;
   private readonly policy: ContainerPolicy;
   private readonly maxTasksPerJob: number;
+  private readonly algorithm: Algorithm;
   private readonly store: Store;
   private readonly ledger: TaskLedger;
   private readonly reconciler: Reconciler;
@@ -60,8 +62,9 @@ export class Manager {
     this.tokens = new Tokens(this.store, this.now);
     this.policy = options.containerPolicy ?? LOCKED_DOWN;
     this.maxTasksPerJob = options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB;
+    this.algorithm = options.algorithm ?? "binpack";
     this.ledger = new TaskLedger(this.store, this.bus, this.watch);
-    this.reconciler = new Reconciler({ store: this.store, ledger: this.ledger, bus: this.bus, metrics: this.metrics, algorithm: options.algorithm ?? "binpack", log: options.log.child("reconciler"), now: this.now });
+    this.reconciler = new Reconciler({ store: this.store, ledger: this.ledger, bus: this.bus, metrics: this.metrics, algorithm: this.algorithm, log: options.log.child("reconciler"), now: this.now });
     this.garbage = new GarbageCollector(this.store, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, options.log.child("gc"), this.now);
     this.nodes = new NodeRegistry({
       store: this.store,
@@ -101,6 +104,13 @@ export class Manager {
     this.bus.publish({ at: this.now(), type: "job", job: spec.name, message: `job ${spec.name} ${created ? "created" : changed ? `updated to version ${job.version}` : "submitted unchanged"}` });
     this.reconciler.trigger();
     return { job: this.jobView(job, this.store.listTasks({ job: spec.name })), created, changed };
+  }
+
+  /** Where the job's tasks would go now, every node scored or rejected with why (see planJob); refused like a submit, and nothing is stored. */
+  plan(spec: JobSpec): PlanResult {
+    const refused = [...jobSizeIssues(spec, this.maxTasksPerJob), ...policyIssues(spec, this.policy)];
+    if (refused.length > 0) throw new JobValidationError(refused);
+    return planJob({ spec, nodes: this.store.listNodes(), tasks: this.store.listTasks(), existing: this.store.getJob(spec.name), algorithm: this.algorithm });
   }
 
   stopJob(name: string, purge: boolean): JobView {

@@ -3,7 +3,7 @@ import { newId } from "../lib/ids.ts";
 import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
 import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
-import { placeTasks, summarizeReasons, type Algorithm, type ClusterSnapshot } from "../scheduler/index.ts";
+import { ClusterIndex, placeTasks, summarizeReasons, type Algorithm } from "../scheduler/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import type { EventBus } from "./event-bus.ts";
@@ -83,10 +83,12 @@ export class Reconciler {
     const now = this.now();
     const nodes = store.listNodes();
     const allTasks = store.listTasks();
-    const cluster: ClusterSnapshot = { nodes, tasks: allTasks.filter((t) => t.nodeId !== null && !isGone(t.state)) };
+    // One index of the cluster for the whole pass; each placement written down is added to it.
+    const cluster = ClusterIndex.of({ nodes, tasks: allTasks.filter((t) => t.nodeId !== null && !isGone(t.state)) });
+    const tasksByJob = Map.groupBy(allTasks, (t) => t.job);
     let wakeAt: number | null = null;
     for (const job of store.listJobs()) {
-      const tasks = allTasks.filter((t) => t.job === job.spec.name);
+      const tasks = tasksByJob.get(job.spec.name) ?? [];
       const decision = reconcile({ job, tasks, versions: this.versionsOf(job, tasks), nodes, now });
       if (decision.wakeAt !== null) wakeAt = Math.min(wakeAt ?? decision.wakeAt, decision.wakeAt);
       store.transaction(() => {
@@ -164,7 +166,7 @@ export class Reconciler {
   }
 
   /** Places every pending task of a job, one transaction per task group. */
-  private placePending(job: Job, cluster: ClusterSnapshot, now: number): void {
+  private placePending(job: Job, cluster: ClusterIndex, now: number): void {
     const { store, ledger } = this.options;
     const pending = store.listTasks({ job: job.spec.name, state: "pending", desired: "running" });
     for (const group of job.spec.tasks) {
@@ -173,7 +175,7 @@ export class Reconciler {
       const byIndex = new Map(waiting.map((t) => [t.index, t]));
       const started = performance.now();
       const result = placeTasks(
-        { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
+        { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
         cluster,
       );
       this.options.metrics.observe("cube_scheduling_duration_seconds", "Time spent placing a task group's pending tasks.", {}, (performance.now() - started) / 1000);
@@ -182,7 +184,7 @@ export class Reconciler {
         for (const p of result.placements) {
           const task = byIndex.get(p.index) as Task;
           const placed = ledger.place(task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}`, now);
-          cluster.tasks.push(placed);
+          cluster.add(placed);
         }
         for (const f of result.failures) {
           const task = byIndex.get(f.index) as Task;
@@ -193,13 +195,13 @@ export class Reconciler {
     }
   }
 
-  private placeSystemTask(job: Job, group: string, index: number, nodeId: string, cluster: ClusterSnapshot, now: number): void {
+  private placeSystemTask(job: Job, group: string, index: number, nodeId: string, cluster: ClusterIndex, now: number): void {
     const spec = job.spec.tasks.find((g) => g.name === group) as TaskSpec;
-    const result = placeTasks({ job: job.spec, group: spec, indexes: [index], algorithm: this.options.algorithm, seed: `${job.spec.name}/${nodeId}`, onlyNodes: [nodeId] }, cluster);
+    const result = placeTasks({ job: job.spec, group: spec, indexes: [index], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${nodeId}`, onlyNodes: [nodeId] }, cluster);
     const placement = result.placements[0];
     // A node that fails the job's constraints or lacks room simply does not run this system job.
     if (!placement) return;
     const task = this.createPending(job, group, index, now);
-    cluster.tasks.push(this.options.ledger.place(task, placement.nodeId, placement.reservedPorts, `placed on ${placement.score.nodeName}`, now));
+    cluster.add(this.options.ledger.place(task, placement.nodeId, placement.reservedPorts, `placed on ${placement.score.nodeName}`, now));
   }
 }

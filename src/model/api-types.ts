@@ -89,3 +89,57 @@ export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+/** A node's score for a task: the weighted total (0–100) and each scoring plugin's part. */
+export interface PlanScore {
+  nodeId: string;
+  nodeName: string;
+  total: number;
+  byPlugin: Record<string, number>;
+}
+
+export interface PlanRejection {
+  nodeId: string;
+  nodeName: string;
+  reason: string;
+}
+
+/** Where one task (one replica slot) would go, and why there. */
+export interface PlannedTask {
+  /** job.group.index */
+  name: string;
+  index: number;
+  /** The chosen node, or null when no node can run it. */
+  node: { id: string; name: string } | null;
+  score: PlanScore | null;
+  /** Every node that could run it, best first (the chosen one included). */
+  candidates: PlanScore[];
+  /** Every node that could not, with why. */
+  rejected: PlanRejection[];
+  /** Reason → how many nodes were rejected for it. */
+  reasons: Record<string, number>;
+  /** Why it cannot be placed (`no node can run it: 3 nodes: memory exhausted…`), or null. */
+  failure: string | null;
+  /** False for replicas past the first few of a large group: node and score only, no candidates or rejections. */
+  detailed: boolean;
+}
+
+export interface PlannedGroup {
+  name: string;
+  /** Tasks the group asks for (system jobs: nodes that could run it). */
+  count: number;
+  placed: number;
+  tasks: PlannedTask[];
+  /** System jobs only: the nodes that would not run the task, with why. */
+  rejected?: PlanRejection[];
+}
+
+/** `POST /v1/plan`: where a job's tasks would go on the cluster as it is now; nothing is stored. */
+export interface PlanResult {
+  job: string;
+  /** The job's own `scheduler:`, else the cluster's. */
+  algorithm: string;
+  /** The stored version when the job exists: it is planned as if placed afresh, its own tasks' resources counted free. */
+  existingVersion: number | null;
+  nodes: number;
+  groups: PlannedGroup[];
+}

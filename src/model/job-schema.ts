@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
-import type { HealthCheck, JobSpec, JobType, RestartPolicy, UpdateStrategy } from "./job.ts";
+import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type UpdateStrategy } from "./job.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 
 export { type FieldIssue, JobValidationError };
@@ -97,6 +97,15 @@ const constraint = z.strictObject({
   value: z.union([z.string(), z.number(), z.boolean()]).transform(String).default("true"),
 });
 
+const spread = z.strictObject({
+  attribute: z
+    .string()
+    .max(256)
+    .regex(/^node\.(datacenter|name|id|label\.[A-Za-z0-9._/-]+)$/, "spread attribute must be node.datacenter, node.name, node.id or node.label.<key>"),
+  weight: z.number().int().min(0).max(100).default(50),
+});
+const spreads = z.array(spread).min(1).max(16);
+
 const task = z.strictObject({
   name: name("task name"),
   image: z.string().min(1).max(512).regex(/^[^\s]+$/, "image must not contain spaces"),
@@ -110,6 +119,7 @@ const task = z.strictObject({
   restart: restart.optional(),
   health: health.optional(),
   constraints: z.array(constraint).max(64).default([]),
+  spread: spreads.optional(),
   update: update.optional(),
   privileged: z.boolean().optional(),
   network_mode: z.enum(["bridge", "host", "none"]).optional(),
@@ -122,6 +132,8 @@ const job = z.strictObject({
   type: z.enum(["service", "batch", "system"]).default("service"),
   datacenters: z.array(name("datacenter")).max(64).default([]),
   constraints: z.array(constraint).max(64).default([]),
+  scheduler: z.enum(SCHEDULER_ALGORITHMS).optional(),
+  spread: spreads.optional(),
   update: update.optional(),
   tasks: z.array(task).min(1, "a job needs at least one task").max(64),
 });
@@ -130,7 +142,7 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
-/** Checks that need the whole job: names unique, ports declared once, checks point at declared ports. */
+/** Checks that need the whole job: names unique, ports declared once, checks point at declared ports, one spread per attribute. */
 function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();
@@ -149,6 +161,18 @@ function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
     if (checkPort !== undefined && !portNames.has(checkPort)) {
       issues.push({ path: `tasks[${i}].health`, message: `port "${checkPort}" is not declared in tasks[${i}].ports` });
     }
+    issues.push(...repeatedSpreads(t.spread, `tasks[${i}].spread`));
+  });
+  issues.push(...repeatedSpreads(spec.spread, "spread"));
+  return issues;
+}
+
+function repeatedSpreads(list: { attribute: string }[] | undefined, path: string): FieldIssue[] {
+  const seen = new Set<string>();
+  const issues: FieldIssue[] = [];
+  list?.forEach((s, j) => {
+    if (seen.has(s.attribute)) issues.push({ path: `${path}[${j}].attribute`, message: `${s.attribute} is spread over twice` });
+    seen.add(s.attribute);
   });
   return issues;
 }
@@ -183,6 +207,8 @@ export function validateJob(input: unknown): JobSpec {
     type: spec.type,
     datacenters: spec.datacenters,
     constraints: spec.constraints,
+    ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}),
+    ...(spec.spread !== undefined ? { spread: spec.spread } : {}),
     tasks: spec.tasks.map((t) => {
       const defaults = RESTART_DEFAULTS[spec.type];
       const health = t.health && toHealthCheck(t.health);
@@ -205,6 +231,7 @@ export function validateJob(input: unknown): JobSpec {
         },
         ...(health ? { health } : {}),
         constraints: t.constraints,
+        ...(t.spread !== undefined ? { spread: t.spread } : {}),
         ...(rollout ? { update: rollout } : {}),
         ...(t.privileged !== undefined ? { privileged: t.privileged } : {}),
         ...(t.network_mode !== undefined ? { networkMode: t.network_mode } : {}),

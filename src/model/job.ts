@@ -36,6 +36,17 @@ export interface Constraint {
   value: string;
 }
 
+/** Placement algorithms a cluster (`--scheduler`) or a job (`scheduler:`) can choose. */
+export const SCHEDULER_ALGORITHMS = ["binpack", "spread", "epvm", "round-robin"] as const;
+export type SchedulerAlgorithm = (typeof SCHEDULER_ALGORITHMS)[number];
+
+/** Spread a group's replicas evenly over the values of a node attribute (`node.datacenter`, `node.label.rack`). */
+export interface Spread {
+  attribute: string;
+  /** 0-100: how much evenness counts against the algorithm's own scores (default 50). */
+  weight: number;
+}
+
 /** How a changed task group is rolled out: a few replicas at a time, each healthy before the next goes. */
 export interface UpdateStrategy {
   maxParallel: number;
@@ -81,6 +92,8 @@ export interface TaskSpec extends HostAccess {
   restart: RestartPolicy;
   health?: HealthCheck;
   constraints: Constraint[];
+  /** With the job's own spreads; a task's spread on the same attribute replaces the job's. */
+  spread?: Spread[];
   /** The job's update strategy merged with the task's own; absent means replace all at once. */
   update?: UpdateStrategy;
 }
@@ -91,6 +104,9 @@ export interface JobSpec {
   /** Empty means any datacenter. */
   datacenters: string[];
   constraints: Constraint[];
+  /** Overrides the manager's `--scheduler` for this job. */
+  scheduler?: SchedulerAlgorithm;
+  spread?: Spread[];
   tasks: TaskSpec[];
 }
 

@@ -1,3 +1,4 @@
+import { SCHEDULER_ALGORITHMS } from "../model/job.ts";
 import { constraints } from "./filters/constraints.ts";
 import { datacenter } from "./filters/datacenter.ts";
 import { nodeStatus } from "./filters/node-status.ts";
@@ -11,7 +12,7 @@ import { roundRobin } from "./scores/round-robin.ts";
 import { binpack, spread } from "./scores/utilization.ts";
 import type { Algorithm } from "./types.ts";
 
-export const ALGORITHMS: readonly Algorithm[] = ["binpack", "spread", "epvm", "round-robin"];
+export const ALGORITHMS: readonly Algorithm[] = SCHEDULER_ALGORITHMS;
 
 /** Cheapest first, so most nodes are turned away before the costlier checks run. */
 export const FILTERS: readonly Filter[] = [targetNodes, nodeStatus, datacenter, resourcesFit, portsFree, constraints];

@@ -1,24 +1,19 @@
 import type { Resources } from "../model/job.ts";
+import type { Node } from "../model/node.ts";
 import type { NodeUsage } from "./plugin.ts";
-import type { ClusterSnapshot } from "./types.ts";
 
 /** Job names cannot contain "/", so this key is unique per job and group. */
 export function groupKey(job: string, group: string): string {
   return `${job}/${group}`;
 }
 
-/** Per-node allocations from the live tasks, built once per call (O(nodes + tasks)), sorted by node id. */
-export function usageOf(cluster: ClusterSnapshot): NodeUsage[] {
-  const byNode = new Map<string, NodeUsage>();
-  for (const node of cluster.nodes) {
-    byNode.set(node.id, { node, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: new Map(), taskCount: 0 });
-  }
-  for (const task of cluster.tasks) {
-    const usage = task.nodeId === null ? undefined : byNode.get(task.nodeId);
-    if (usage) addTask(usage, groupKey(task.job, task.group), task.resources, Object.values(task.reservedPorts));
-  }
-  // Sorted so that the seeded shuffle, not the caller's order, decides ties.
-  return [...byNode.values()].sort((a, b) => (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0));
+export function emptyUsage(node: Node): NodeUsage {
+  return { node, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: new Map(), taskCount: 0 };
+}
+
+/** A copy the scheduler may change without touching the original (copy on write during one call). */
+export function copyUsage(usage: NodeUsage): NodeUsage {
+  return { node: usage.node, allocated: { ...usage.allocated }, ports: new Set(usage.ports), groups: new Map(usage.groups), taskCount: usage.taskCount };
 }
 
 export function addTask(usage: NodeUsage, key: string, resources: Resources, ports: readonly number[]): void {

@@ -1,5 +1,6 @@
 import type { Resources } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
+import type { SpreadTally } from "./spread-tally.ts";
 import type { PlacementRequest } from "./types.ts";
 
 /** A node with what is already allocated on it: the scheduler's working copy, updated as it places. */
@@ -17,6 +18,8 @@ export interface NodeUsage {
 export interface CompiledConstraint {
   reason: string;
   holds(usage: NodeUsage, groupKey: string): boolean;
+  /** True when only the node decides (not what runs on it, as with distinct_hosts). */
+  onNodeOnly: boolean;
 }
 
 /** Everything about the request that plugins need, derived once per call. */
@@ -28,10 +31,20 @@ export interface PlacementContext {
   targets: ReadonlySet<string> | null;
   constraints: readonly CompiledConstraint[];
   reservedPorts: Record<string, number>;
+  /** Host ports of `reservedPorts`, as a list (what a placement adds to its node). */
+  hostPorts: readonly number[];
+  /** The job's and the group's spreads, with replicas counted per attribute value. */
+  spreads: readonly SpreadTally[];
 }
 
-/** A feasibility check: null when the node passes, else the reason people read. */
-export type Filter = (usage: NodeUsage, ctx: PlacementContext) => string | null;
+/**
+ * A feasibility check. `passes` runs on every node a scan visits, so it is cheap and allocates
+ * nothing; `reason`, the text people read, is asked only of nodes that did not pass.
+ */
+export interface Filter {
+  passes(usage: NodeUsage, ctx: PlacementContext): boolean;
+  reason(usage: NodeUsage, ctx: PlacementContext): string;
+}
 
 export interface ScorePlugin {
   name: string;

@@ -17,12 +17,3 @@ export function seededRandom(seed: string): () => number {
   };
 }
 
-/** Fisher–Yates with the seeded generator; returns a new array. */
-export function seededShuffle<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}

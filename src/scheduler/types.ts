@@ -1,14 +1,18 @@
-import type { JobSpec, TaskSpec } from "../model/job.ts";
+import type { JobSpec, SchedulerAlgorithm, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 
-export type Algorithm = "binpack" | "spread" | "epvm" | "round-robin";
+/** The job file's `scheduler:` and the manager's `--scheduler` name the same algorithms. */
+export type Algorithm = SchedulerAlgorithm;
+
+/** A live task as the scheduler sees it: what it holds, and where. */
+export type LiveTask = Pick<Task, "id" | "job" | "group" | "nodeId" | "resources" | "reservedPorts">;
 
 /** What the scheduler sees of the cluster; the caller builds it from the store. */
 export interface ClusterSnapshot {
   nodes: Node[];
   /** Live (non-terminal, non-lost) tasks that hold resources, each with its node id set. */
-  tasks: Pick<Task, "id" | "job" | "group" | "nodeId" | "resources" | "reservedPorts">[];
+  tasks: LiveTask[];
 }
 
 export interface PlacementRequest {
@@ -22,6 +26,12 @@ export interface PlacementRequest {
   seed: string;
   /** System jobs: only these node ids are allowed; undefined means any node. */
   onlyNodes?: string[];
+  /**
+   * Filter and score every node and record why each rejected one was turned away (for `plan`).
+   * Otherwise each replica scores a bounded number of feasible nodes (see `candidateLimit`); a replica
+   * that fits nowhere is always explained from every node.
+   */
+  exhaustive?: boolean;
 }
 
 export interface NodeScore {
@@ -32,21 +42,29 @@ export interface NodeScore {
   byPlugin: Record<string, number>;
 }
 
+export interface Rejection {
+  nodeId: string;
+  nodeName: string;
+  reason: string;
+}
+
 export interface Placement {
   index: number;
   nodeId: string;
   /** Static host ports reserved for this task (port name → host port). */
   reservedPorts: Record<string, number>;
   score: NodeScore;
-  /** Every feasible node, in the seeded order the scheduler considered them. */
+  /** The feasible nodes scored, in the seeded order the scheduler considered them: all of them in exhaustive mode. */
   candidates: NodeScore[];
+  /** Exhaustive mode only: every node the filters turned away, with why. */
+  rejected?: Rejection[];
 }
 
 export interface PlacementFailure {
   index: number;
   /** Reason → how many nodes were rejected for it. */
   reasons: Record<string, number>;
-  rejected: { nodeId: string; nodeName: string; reason: string }[];
+  rejected: Rejection[];
 }
 
 export interface PlacementResult {

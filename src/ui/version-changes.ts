@@ -17,7 +17,7 @@ export function describeChanges(previous: JobSpec | undefined, spec: JobSpec): s
     if (fields.length > 0) changes.push(`${group.name}: ${fields.join(", ")}`);
   }
   for (const group of previous.tasks) if (!spec.tasks.some((g) => g.name === group.name)) changes.push(`${group.name}: removed`);
-  for (const field of ["type", "datacenters", "constraints"] as const) {
+  for (const field of ["type", "datacenters", "constraints", "scheduler", "spread"] as const) {
     if (!sameValue(previous[field], spec[field])) changes.push(field);
   }
   return changes.length > 0 ? changes : ["no change (submitted again)"];

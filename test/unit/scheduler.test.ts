@@ -244,6 +244,55 @@ for (const algorithm of ALGORITHMS) {
       });
     });
 
+    describe("spread over an attribute", () => {
+      /** Racks r1..r3 with two nodes each: r1a, r1b, r2a, … */
+      const racks = () => ["r1", "r2", "r3"].flatMap((rack) => ["a", "b"].map((n) => makeNode(`${rack}${n}`, { labels: { rack } })));
+      const byRack = (names: string[]) => names.map((n) => n.slice(0, 2)).sort();
+      const overRacks = (count: number) => makeJob("web", { count, spread: [{ attribute: "node.label.rack", weight: 50 }] });
+
+      test("a 3-count over 3 racks of 2 nodes puts one in each rack", () => {
+        for (const seed of SEEDS) expect(byRack(placedOn(place(algorithm, overRacks(3), racks(), [], { seed })))).toEqual(["r1", "r2", "r3"]);
+      });
+
+      test("a 6-count over 3 racks of 2 nodes puts two in each rack, one per node", () => {
+        for (const seed of SEEDS) {
+          const placed = placedOn(place(algorithm, overRacks(6), racks(), [], { seed }));
+          expect(byRack(placed)).toEqual(["r1", "r1", "r2", "r2", "r3", "r3"]);
+          expect(new Set(placed).size).toBe(6);
+        }
+      });
+
+      test("counts the replicas already running: the next goes to the rack with the fewest", () => {
+        const tasks = [liveTask("web", "r1a"), liveTask("web", "r1b"), liveTask("web", "r2a")];
+        for (const seed of SEEDS) expect(byRack(placedOn(place(algorithm, overRacks(6), racks(), tasks, { seed, indexes: [3] })))).toEqual(["r3"]);
+      });
+
+      test("a job-level spread over datacenters evens out even where a datacenter has one node", () => {
+        const nodes = [makeNode("a", { datacenter: "dc1" }), makeNode("b", { datacenter: "dc1" }), makeNode("c", { datacenter: "dc1" }), makeNode("d", { datacenter: "dc2" })];
+        const job = makeJob("web", { count: 4 }, { spread: [{ attribute: "node.datacenter", weight: 50 }] });
+        for (const seed of SEEDS) {
+          const placed = placedOn(place(algorithm, job, nodes, [], { seed }));
+          expect(placed.filter((n) => n === "d")).toHaveLength(2);
+        }
+      });
+
+      test("is scored per spread by name; a node without the attribute scores 0 on it", () => {
+        const nodes = [makeNode("a", { labels: { rack: "r1" } }), makeNode("b", { datacenter: "dc2" })];
+        const job = makeJob("web", { spread: [{ attribute: "node.label.rack", weight: 50 }] }, { spread: [{ attribute: "node.datacenter", weight: 50 }] });
+        const [placement] = place(algorithm, job, nodes).placements;
+        const b = placement?.candidates.find((c) => c.nodeName === "b");
+        expect(Object.keys(b?.byPlugin ?? {}).slice(-2)).toEqual(["spread(node.datacenter)", "spread(node.label.rack)"]);
+        expect(b?.byPlugin["spread(node.label.rack)"]).toBe(0);
+        expect(placement?.score.nodeName).toBe("a");
+      });
+
+      test("a task's spread on an attribute replaces the job's on it", () => {
+        const job = makeJob("web", { spread: [{ attribute: "node.label.rack", weight: 0 }] }, { spread: [{ attribute: "node.label.rack", weight: 50 }] });
+        const [placement] = place(algorithm, job, racks()).placements;
+        expect(Object.keys(placement?.score.byPlugin ?? {}).filter((k) => k.startsWith("spread("))).toEqual(["spread(node.label.rack)"]);
+      });
+    });
+
     describe("reproducibility", () => {
       const nodes = () => ["a", "b", "c", "d", "e"].map((n) => makeNode(n));
 

@@ -1,7 +1,10 @@
 import type { Filter } from "../plugin.ts";
 
 /** Static host ports must not be reserved by another task on the node. */
-export const portsFree: Filter = ({ ports }, { reservedPorts }) => {
-  for (const port of Object.values(reservedPorts)) if (ports.has(port)) return `port ${port} in use`;
-  return null;
+export const portsFree: Filter = {
+  passes: ({ ports }, { hostPorts }) => {
+    for (const port of hostPorts) if (ports.has(port)) return false;
+    return true;
+  },
+  reason: ({ ports }, { hostPorts }) => `port ${hostPorts.find((p) => ports.has(p))} in use`,
 };
