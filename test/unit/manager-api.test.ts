@@ -1,50 +1,21 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import type { Hono } from "hono";
-import { createManagerApp } from "../../src/api/manager-app.ts";
-import { createLogger } from "../../src/lib/logger.ts";
-import { Manager } from "../../src/manager/manager.ts";
+import type { Manager } from "../../src/manager/manager.ts";
 import type { AssignmentsResponse, JobDetail, RegisterRequest } from "../../src/model/api-types.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
-import { TestTokens } from "../support/test-tokens.ts";
+import { ApiHarness } from "./api-harness.ts";
 
-let clock = 1_000_000;
-let store: Store;
+let h: ApiHarness;
 let manager: Manager;
-let app: Hono;
-let auth: TestTokens;
 
 beforeEach(() => {
-  clock = 1_000_000;
-  store = openStore(":memory:");
-  manager = new Manager({ store, log: createLogger("test", "error"), heartbeatTtlMs: 10_000, now: () => clock });
-  app = createManagerApp({ manager, log: createLogger("test", "error"), version: "test" });
-  auth = new TestTokens(manager.tokens);
+  h = new ApiHarness();
+  manager = h.manager;
 });
 
-function call(method: string, path: string, body?: unknown, contentType = "application/json") {
-  const headers = auth.headers(path);
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    headers["content-type"] = contentType;
-  }
-  return app.request(path, init);
-}
-
-async function register(name: string, memory = 1024): Promise<string> {
-  const request: RegisterRequest = { name, address: `http://127.0.0.1:1`, datacenter: "dc1", labels: {}, capacity: { cpu: 2, memory, disk: 1000 }, version: "test" };
-  const res = await call("POST", "/v1/nodes/register", request);
-  expect(res.status).toBe(200);
-  const { node, credential } = (await res.json()) as { node: { id: string }; credential?: string };
-  auth.remember(node.id, credential);
-  return node.id;
-}
+const call = (method: string, path: string, body?: unknown, contentType?: string) => h.call(method, path, body, contentType);
+const register = (name: string, memory?: number, extra?: Partial<RegisterRequest>) => h.register(name, memory, extra);
+const jobDetail = (name: string) => h.jobDetail(name);
 
 const job = (name: string, count = 1, memory = 64) => ({ name, tasks: [{ name: "main", image: "img", count, resources: { cpu: 0.1, memory } }] });
-
-async function jobDetail(name: string): Promise<JobDetail> {
-  return (await (await call("GET", `/v1/jobs/${name}`)).json()) as JobDetail;
-}
 
 describe("jobs", () => {
   test("a malformed job gets a 400 naming the field, and nothing is stored", async () => {
@@ -144,9 +115,9 @@ describe("the worker protocol", () => {
     await call("POST", "/v1/jobs", job("web", 2));
     manager.reconcileNow();
     expect(new Set((await jobDetail("web")).tasks.map((t) => t.nodeId))).toEqual(new Set([a, b]));
-    clock += 5_000;
-    await call("POST", `/v1/nodes/${b}/heartbeat`, { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: clock } });
-    clock += 6_000;
+    h.clock += 5_000;
+    await call("POST", `/v1/nodes/${b}/heartbeat`, { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: h.clock } });
+    h.clock += 6_000;
     manager.nodes.checkLiveness();
     manager.reconcileNow();
     const nodes = (await (await call("GET", "/v1/nodes")).json()) as { nodes: { id: string; status: string }[] };

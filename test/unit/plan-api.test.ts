@@ -1,43 +1,20 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import type { Hono } from "hono";
-import { createManagerApp } from "../../src/api/manager-app.ts";
-import { createLogger } from "../../src/lib/logger.ts";
-import { Manager } from "../../src/manager/manager.ts";
+import type { Manager } from "../../src/manager/manager.ts";
 import { PLAN_DETAIL } from "../../src/manager/plan.ts";
 import type { JobDetail, PlanResult, RegisterRequest } from "../../src/model/api-types.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
-import { TestTokens } from "../support/test-tokens.ts";
+import { ApiHarness } from "./api-harness.ts";
 
-let store: Store;
+let h: ApiHarness;
 let manager: Manager;
-let app: Hono;
-let auth: TestTokens;
 
 beforeEach(() => {
-  store = openStore(":memory:");
-  manager = new Manager({ store, log: createLogger("test", "error"), heartbeatTtlMs: 10_000, now: () => 1_000_000 });
-  app = createManagerApp({ manager, log: createLogger("test", "error"), version: "test" });
-  auth = new TestTokens(manager.tokens);
+  h = new ApiHarness();
+  manager = h.manager;
 });
 
-function call(method: string, path: string, body?: unknown, contentType = "application/json") {
-  const headers = auth.headers(path);
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    headers["content-type"] = contentType;
-  }
-  return app.request(path, init);
-}
-
-async function register(name: string, memory = 1024, extra: Partial<RegisterRequest> = {}): Promise<string> {
-  const request: RegisterRequest = { name, address: "http://127.0.0.1:1", datacenter: "dc1", labels: {}, capacity: { cpu: 2, memory, disk: 1000 }, version: "test", ...extra };
-  const res = await call("POST", "/v1/nodes/register", request);
-  expect(res.status).toBe(200);
-  const { node, credential } = (await res.json()) as { node: { id: string }; credential?: string };
-  auth.remember(node.id, credential);
-  return node.id;
-}
+const call = (method: string, path: string, body?: unknown, contentType?: string) => h.call(method, path, body, contentType);
+const register = (name: string, memory?: number, extra?: Partial<RegisterRequest>) => h.register(name, memory, extra);
+const jobDetail = (name: string) => h.jobDetail(name);
 
 const job = (name: string, count = 1, memory = 64, extra: Record<string, unknown> = {}) => ({ name, tasks: [{ name: "main", image: "img", count, resources: { cpu: 0.1, memory }, ...extra }] });
 
@@ -69,18 +46,18 @@ describe("POST /v1/plan", () => {
   test("stores nothing: no job, no task; an existing job keeps its version and tasks", async () => {
     await register("a");
     await plan(job("web", 3));
-    expect(store.listJobs()).toEqual([]);
-    expect(store.listTasks()).toEqual([]);
+    expect(h.store.listJobs()).toEqual([]);
+    expect(h.store.listTasks()).toEqual([]);
     await call("POST", "/v1/jobs", job("db", 2, 400));
     manager.reconcileNow();
-    const before = store.listTasks();
+    const before = h.store.listTasks();
     expect(before.filter((t) => t.state === "scheduled")).toHaveLength(2);
     // Planned as if placed afresh: the 800 MiB its own tasks hold on the 1024 MiB node count as free.
     const result = await plan(job("db", 2, 400));
     expect(result.existingVersion).toBe(1);
     expect(result.groups[0]?.placed).toBe(2);
-    expect(store.listTasks()).toEqual(before);
-    expect(store.getJob("db")?.version).toBe(1);
+    expect(h.store.listTasks()).toEqual(before);
+    expect(h.store.getJob("db")?.version).toBe(1);
   });
 
   test("each task's node and every candidate's score by plugin; every rejected node with its reason", async () => {
