@@ -58,6 +58,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/v1/*", async (c, next) => {
     const started = performance.now();
     await next();
+    // The assignments long-poll waits on purpose (up to 30 s); its time is not the API's latency.
+    if (c.req.routePath === "/v1/nodes/:id/assignments") return;
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.metrics.observe("cube_api_request_duration_seconds", "API requests by route and status.", labels, (performance.now() - started) / 1000);
   });

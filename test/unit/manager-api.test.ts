@@ -184,6 +184,8 @@ describe("metrics", () => {
     await call("POST", "/v1/jobs", job("web", 2));
     manager.reconcileNow();
     await call("GET", "/v1/jobs/web");
+    const nodeId = (await (await call("GET", "/v1/nodes")).json() as { nodes: { id: string }[] }).nodes[0]?.id;
+    await call("GET", `/v1/nodes/${nodeId}/assignments?index=&wait=1s`);
     const res = await call("GET", "/metrics");
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -194,5 +196,6 @@ describe("metrics", () => {
     expect(text).toContain("cube_placements_total 2");
     expect(text).toMatch(/cube_scheduling_duration_seconds_count 1\n/);
     expect(text).toMatch(/cube_api_request_duration_seconds_count\{method="GET",route="\/v1\/jobs\/:name",status="200"\} 1/);
+    expect(text).not.toContain("/v1/nodes/:id/assignments");
   });
 });
