@@ -28,6 +28,7 @@ const report = z.strictObject({
   exitCode: z.number().int().nullable().optional(),
   restarts: z.number().int().min(0).optional(),
   health: z.enum(["starting", "healthy", "unhealthy"]).nullable().optional(),
+  nextAttemptAt: z.number().int().nonnegative().nullable().optional(),
 });
 
 const scale = z.strictObject({ group: z.string().min(1).max(63), count: z.number().int().min(0).max(MAX_COUNT) });

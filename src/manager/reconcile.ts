@@ -44,7 +44,7 @@ function runtimeShape(spec: TaskSpec): string {
 
 /** Picks the task to keep when a slot holds several: the most advanced, then the newest. */
 function rank(task: Task): number {
-  return { running: 3, scheduled: 2, pending: 1 }[task.state as "running" | "scheduled" | "pending"] ?? 0;
+  return { running: 4, restarting: 3, scheduled: 2, pending: 1 }[task.state as "running" | "restarting" | "scheduled" | "pending"] ?? 0;
 }
 
 function slotKey(group: string, index: number): string {

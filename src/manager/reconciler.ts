@@ -160,6 +160,7 @@ export class Reconciler {
       startedAt: null,
       finishedAt: null,
       health: null,
+      nextAttemptAt: null,
     };
     this.options.ledger.create(task, now);
     return task;

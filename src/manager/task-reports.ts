@@ -23,6 +23,7 @@ export function applyTaskReport(store: Store, ledger: TaskLedger, nodeId: string
       ...(report.exitCode !== undefined ? { exitCode: report.exitCode } : {}),
       ...(report.restarts !== undefined ? { restarts: report.restarts } : {}),
       ...(report.health !== undefined ? { health: report.health } : {}),
+      nextAttemptAt: report.state === "restarting" ? (report.nextAttemptAt ?? null) : null,
     };
     if (report.state === "running" && task.state !== "running") fields.startedAt = now;
     if (isTerminal(report.state)) fields.finishedAt = now;

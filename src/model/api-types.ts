@@ -83,6 +83,8 @@ export interface TaskReport {
   exitCode?: number | null;
   restarts?: number;
   health?: TaskHealth | null;
+  /** With `restarting`: when the next attempt is due (null: when the engine answers again). */
+  nextAttemptAt?: number | null;
 }
 
 export interface ApiErrorBody {

@@ -1,16 +1,19 @@
 /** Observed states of a task; `desired` is set by the manager, `state` is what was last observed. */
-export const TASK_STATES = ["pending", "scheduled", "running", "completed", "failed", "lost", "stopped"] as const;
+export const TASK_STATES = ["pending", "scheduled", "running", "restarting", "completed", "failed", "lost", "stopped"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export type DesiredState = "running" | "stopped";
 
 /**
- * The one table of allowed transitions. `running → running` is a restart in place on the worker.
+ * The one table of allowed transitions. `running` holds only while the container runs: between
+ * attempts (after an exit, or a start the engine refused) the task is `restarting`, with the time of
+ * its next attempt; `running → running` is a change seen while it runs (health, say).
  * completed, failed and stopped are final: a replacement is a new task, so history stays true.
  */
 const TRANSITIONS: Record<TaskState, readonly TaskState[]> = {
   pending: ["scheduled", "stopped"],
-  scheduled: ["running", "completed", "failed", "lost", "stopped"],
-  running: ["running", "completed", "failed", "lost", "stopped"],
+  scheduled: ["running", "restarting", "completed", "failed", "lost", "stopped"],
+  running: ["running", "restarting", "completed", "failed", "lost", "stopped"],
+  restarting: ["running", "restarting", "failed", "lost", "stopped"],
   lost: ["stopped"],
   completed: [],
   failed: [],

@@ -31,6 +31,8 @@ export interface Task {
   startedAt: number | null;
   finishedAt: number | null;
   health: TaskHealth | null;
+  /** While `restarting`: when the worker tries again (null when it waits for the engine to come back). */
+  nextAttemptAt: number | null;
 }
 
 export interface TaskEvent {

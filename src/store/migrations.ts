@@ -90,4 +90,8 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX tokens_node ON tokens(node_id);
     `,
   },
+  {
+    version: 4,
+    sql: "ALTER TABLE tasks ADD COLUMN next_attempt_at INTEGER",
+  },
 ];

@@ -25,6 +25,7 @@ type TaskRow = {
   started_at: number | null;
   finished_at: number | null;
   health: string | null;
+  next_attempt_at: number | null;
 };
 
 interface EventRow {
@@ -57,6 +58,7 @@ function toTask(r: TaskRow): Task {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     health: r.health as TaskHealth | null,
+    nextAttemptAt: r.next_attempt_at,
   };
 }
 
@@ -82,6 +84,7 @@ function toRow(t: Task): TaskRow {
     started_at: t.startedAt,
     finished_at: t.finishedAt,
     health: t.health,
+    next_attempt_at: t.nextAttemptAt,
   };
 }
 
@@ -91,7 +94,7 @@ function toEvent(r: EventRow): TaskEvent {
 
 const COLUMNS: readonly (keyof TaskRow)[] = [
   "id", "job", "job_version", "grp", "idx", "node_id", "desired", "state", "resources", "reserved_ports", "host_ports",
-  "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health",
+  "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health", "next_attempt_at",
 ];
 
 export interface TaskFilter {

@@ -67,6 +67,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     startedAt: null,
     finishedAt: null,
     health: null,
+    nextAttemptAt: null,
     ...overrides,
   };
 }

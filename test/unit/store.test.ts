@@ -53,6 +53,7 @@ function task(overrides: Partial<Task> = {}): Task {
     startedAt: null,
     finishedAt: null,
     health: null,
+    nextAttemptAt: null,
     ...overrides,
   };
 }
