@@ -32,8 +32,9 @@ export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string,
     if (!seen || t.createdAt > seen.createdAt) newestInSlot.set(key, t);
   }
   const newest = new Set([...newestInSlot.values()].map((t) => t.id));
+  const byJob = Map.groupBy(tasks, (t) => t.job);
   for (const job of jobs) {
-    const mine = tasks.filter((t) => t.job === job.spec.name);
+    const mine = byJob.get(job.spec.name) ?? [];
     const allDone = mine.every((t) => isTerminal(t.state));
     const dead = job.status === "stopped" || (job.spec.type === "batch" && mine.length > 0 && allDone);
     if (dead && allDone && job.updatedAt < cutoff && mine.every((t) => finishedAt(t) < cutoff)) {

@@ -23,7 +23,7 @@ export interface ReconcileInput {
   tasks: Task[];
   /** Specs of the versions live tasks run, by version (at least those differing from the current one). */
   versions: ReadonlyMap<number, JobSpec>;
-  nodes: Node[];
+  nodes: readonly Node[];
   now: number;
 }
 

@@ -66,12 +66,11 @@ export class Tokens {
    * node's live credential, which only the manager and that worker can know. Null without one.
    */
   workerKey(nodeId: string): string | null {
-    const live = this.list().find((t) => t.role === "worker" && t.nodeId === nodeId && t.revokedAt === null);
-    return live ? (this.store.getToken(live.id)?.hash ?? null) : null;
+    return this.store.listNodeTokens(nodeId).find((t) => t.token.role === "worker" && t.token.revokedAt === null)?.hash ?? null;
   }
 
   /** Whether the node was ever given a credential (revoked ones count: revoked stays revoked). */
   nodeHadCredential(nodeId: string): boolean {
-    return this.list().some((t) => t.role === "worker" && t.nodeId === nodeId);
+    return this.store.listNodeTokens(nodeId).some((t) => t.token.role === "worker");
   }
 }

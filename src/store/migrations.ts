@@ -94,4 +94,12 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 4,
     sql: "ALTER TABLE tasks ADD COLUMN next_attempt_at INTEGER",
   },
+  {
+    // What happened to a version's rolling update, so a restarted manager neither retries nor re-reverts it.
+    version: 5,
+    sql: `
+      ALTER TABLE job_versions ADD COLUMN rollout_failure TEXT;
+      ALTER TABLE job_versions ADD COLUMN auto_revert INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

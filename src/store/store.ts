@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { JobVersion } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
@@ -21,12 +22,16 @@ export interface Store {
    * Stores spec as a new version when it differs from the current one (canonical JSON, so key order does not count),
    * else leaves it; a stopped job submitted again becomes running, with a new version only if its spec differs.
    */
-  putJob(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean };
+  putJob(spec: JobSpec, now: number, options?: { autoRevert?: boolean }): { job: Job; created: boolean; changed: boolean };
   getJob(name: string): Job | null;
   /** By name. */
   listJobs(): Job[];
   /** Newest first. */
-  listJobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[];
+  listJobVersions(name: string): JobVersion[];
+  /** Every job's versions by job name, newest first (what a manager loads at start). */
+  listAllJobVersions(): Map<string, JobVersion[]>;
+  /** Records why the rolling update to a version failed; throws if there is no such version. */
+  setRolloutFailure(name: string, version: number, reason: string): void;
   /** Throws if the job does not exist. */
   setJobStatus(name: string, status: Job["status"], now: number): void;
   /** Forgets one stored version of a job (history trimming). */
@@ -58,6 +63,8 @@ export interface Store {
   getToken(id: string): { token: Token; hash: string } | null;
   /** Oldest first, revoked ones included. */
   listTokens(): Token[];
+  /** The node's worker credentials, oldest first, revoked ones included. */
+  listNodeTokens(nodeId: string): { token: Token; hash: string }[];
   /** False when there was no such live token. */
   revokeToken(id: string, now: number): boolean;
   touchToken(id: string, now: number): void;
@@ -81,8 +88,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(fn)();
   }
 
-  putJob(spec: JobSpec, now: number) {
-    return this.transaction(() => this.jobs.put(spec, now));
+  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean } = {}) {
+    return this.transaction(() => this.jobs.put(spec, now, options.autoRevert === true));
   }
   getJob(name: string) {
     return this.jobs.find(name);
@@ -92,6 +99,12 @@ export class SqliteStore implements Store {
   }
   listJobVersions(name: string) {
     return this.jobs.history(name);
+  }
+  listAllJobVersions() {
+    return this.jobs.everyHistory();
+  }
+  setRolloutFailure(name: string, version: number, reason: string) {
+    this.jobs.rolloutFailed(name, version, reason);
   }
   setJobStatus(name: string, status: Job["status"], now: number) {
     this.jobs.status(name, status, now);
@@ -146,6 +159,9 @@ export class SqliteStore implements Store {
   }
   listTokens() {
     return this.tokens.list();
+  }
+  listNodeTokens(nodeId: string) {
+    return this.tokens.ofNode(nodeId);
   }
   revokeToken(id: string, now: number) {
     return this.tokens.revoke(id, now);

@@ -171,8 +171,8 @@ describe("store", () => {
       expect(result).toMatchObject({ created: false, changed: true, job: { version: 2, createdAt: 1000, updatedAt: 2000 } });
       expect(store.getJob("web")?.spec).toEqual(changedSpec);
       expect(store.listJobVersions("web")).toEqual([
-        { version: 2, spec: changedSpec, createdAt: 2000 },
-        { version: 1, spec: jobSpec(), createdAt: 1000 },
+        { version: 2, spec: changedSpec, createdAt: 2000, rolloutFailure: null, autoRevert: false },
+        { version: 1, spec: jobSpec(), createdAt: 1000, rolloutFailure: null, autoRevert: false },
       ]);
     });
 

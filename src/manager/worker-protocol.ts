@@ -1,0 +1,97 @@
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { newId } from "../lib/ids.ts";
+import type { Assignment, AssignmentsResponse, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
+import type { Node, NodeStats } from "../model/node.ts";
+import { isGone } from "../model/task-state.ts";
+import { ChangeSet } from "./change-set.ts";
+import type { ManagerContext } from "./context.ts";
+import { finishDrainIfEmpty } from "./node-commands.ts";
+import { applyTaskReports } from "./task-reports.ts";
+import type { UsageHistory } from "./usage-history.ts";
+
+/**
+ * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
+ * on them (served from memory) and report what happened, many tasks per request.
+ */
+export class WorkerProtocol {
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly usage: UsageHistory,
+  ) {}
+
+  register(request: RegisterRequest): Node {
+    const { state, log } = this.ctx;
+    const byName = state.nodeByName(request.name);
+    if (byName && byName.id !== request.id) {
+      throw new ConflictError(
+        `node name "${request.name}" belongs to node ${byName.id} (${byName.status}); restart that worker with its own data dir, or give this one another --name`,
+      );
+    }
+    const existing = request.id === undefined ? undefined : state.node(request.id);
+    const changes = new ChangeSet(this.ctx.now());
+    const node: Node = {
+      id: existing?.id ?? request.id ?? newId(),
+      name: request.name,
+      address: request.address,
+      datacenter: request.datacenter,
+      labels: request.labels,
+      capacity: request.capacity,
+      stats: existing?.stats ?? null,
+      status: existing?.status === "draining" ? "draining" : "ready",
+      eligible: existing?.eligible ?? true,
+      lastHeartbeat: changes.now,
+      registeredAt: existing?.registeredAt ?? changes.now,
+      version: request.version,
+    };
+    changes.putNode(node);
+    changes.publish({ at: changes.now, type: "node", node: node.id, message: `node ${node.name} ${existing ? "rejoined" : "joined"} (${node.address})` });
+    this.ctx.commit(changes);
+    // A worker that registers again may have lost what it knew: it gets its assignments at once.
+    this.ctx.watch.bump(node.id);
+    log.info(existing ? "node rejoined" : "node joined", { node: node.name, id: node.id, address: node.address });
+    return node;
+  }
+
+  /** Stats and the time of the heartbeat stay in memory; a node that was down and is back is written down. */
+  heartbeat(nodeId: string, stats: NodeStats): { status: Node["status"] } {
+    const node = this.ctx.state.node(nodeId);
+    if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    const now = this.ctx.now();
+    if (node.status === "down") {
+      const changes = new ChangeSet(now);
+      changes.putNode({ ...node, stats, lastHeartbeat: now, status: "ready" });
+      changes.publish({ at: now, type: "node", node: nodeId, message: `node ${node.name} is ready again` });
+      this.ctx.commit(changes);
+      this.ctx.log.info("node back", { node: node.name });
+    } else {
+      node.stats = stats;
+      node.lastHeartbeat = now;
+    }
+    const current = this.ctx.state.node(nodeId) as Node;
+    this.usage.record(current);
+    return { status: current.status };
+  }
+
+  /** Where a worker's long-poll lands: what should run on the node, after waiting for a change past `index`. */
+  async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+    const { state, watch } = this.ctx;
+    if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    await watch.wait(nodeId, index, waitMs, signal);
+    const assignments: Assignment[] = [];
+    for (const task of state.tasks.activeOn(nodeId)) {
+      const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
+      const group = spec?.tasks.find((g) => g.name === task.group);
+      if (spec && group) assignments.push({ task, spec: group, jobType: spec.type });
+    }
+    return { index: watch.current(nodeId), assignments };
+  }
+
+  /** Applies a batch of reports in one transaction; each is answered on its own (refused ones are skipped). */
+  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): TaskReportResult[] {
+    const changes = new ChangeSet(this.ctx.now());
+    const results = applyTaskReports(changes, this.ctx.state, nodeId, reports);
+    this.ctx.commit(changes);
+    if (results.some((r) => r.ok && isGone(r.state))) finishDrainIfEmpty(this.ctx, nodeId);
+    return results;
+  }
+}
