@@ -1,12 +1,13 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { BadRequestError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ClusterEvent } from "../manager/event-bus.ts";
 import type { Manager } from "../manager/manager.ts";
 import { joinNode } from "../manager/node-join.ts";
-import { decodeJobFile, validateJob } from "../model/job-schema.ts";
+import { jobFileFormat } from "../model/job-file-format.ts";
+import { parseJobFile } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
 import { authenticate } from "./auth.ts";
@@ -34,7 +35,11 @@ function matchesEvent(event: ClusterEvent, filter: { job?: string; node?: string
   return filter.type === undefined || event.type === filter.type;
 }
 
-const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/;
+/** A job file sent as the request body, in the format its Content-Type (or else its text) says. */
+async function jobFileBody(c: Context) {
+  const body = await c.req.text();
+  return parseJobFile(body, jobFileFormat(body, { contentType: c.req.header("content-type") }));
+}
 
 /** The manager's HTTP API (`/v1`), built from an injected Manager so tests call it without sockets. */
 export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024, workerCa }: ManagerAppOptions): Hono {
@@ -70,15 +75,13 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.route("/ui", createUiApp({ manager, log: log.child("ui") }));
 
   app.post("/v1/jobs", async (c) => {
-    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
-    const spec = validateJob(decodeJobFile(await c.req.text(), format));
+    const spec = await jobFileBody(c);
     const result = manager.submitJob(spec);
     return c.json(result, result.created ? 201 : 200);
   });
   // A dry run of the same body: where each task would go and why, nothing stored.
   app.post("/v1/plan", async (c) => {
-    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
-    return c.json(manager.plan(validateJob(decodeJobFile(await c.req.text(), format))));
+    return c.json(manager.plan(await jobFileBody(c)));
   });
   app.get("/v1/jobs", (c) => c.json({ jobs: manager.listJobs() }));
   app.get("/v1/jobs/:name", (c) => c.json(manager.getJob(c.req.param("name"))));
@@ -109,6 +112,9 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   app.post("/v1/tasks/:id/restart", (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
+    if (task.state !== "running" || task.desired !== "running") {
+      throw new ConflictError(`task ${task.name} is ${task.desired === "stopped" ? "stopping" : task.state}; only a running task can be restarted`);
+    }
     return forwardToWorker(node, `/v1/tasks/${task.id}/restart`, { method: "POST", what: `restarting task ${task.name}` });
   });
   app.post("/v1/tasks/:id/stop", (c) => c.json(manager.stopTask(c.req.param("id"))));
@@ -154,7 +160,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
   app.post("/v1/nodes/register", async (c) => c.json(joinNode(manager.nodes, manager.tokens, c.get("principal"), parseRegister(await readJson(c)))));
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
-    const node = manager.nodes.heartbeat(c.req.param("id"), parseHeartbeat(await readJson(c)).stats);
+    const { stats, events } = parseHeartbeat(await readJson(c));
+    const node = manager.nodes.heartbeat(c.req.param("id"), stats, events);
     return c.json({ status: node.status });
   });
   app.get("/v1/nodes/:id/assignments", async (c) => {

@@ -239,7 +239,7 @@ export class Manager {
   /** The worker address and task id for proxying logs. */
   taskLocation(idOrPrefix: string): { task: TaskView; node: Node } {
     const task = this.getTask(idOrPrefix);
-    if (!task.nodeId) throw new BadRequestError(`task ${taskName(task)} is not placed on a node yet: ${task.message}`);
+    if (!task.nodeId) throw new ConflictError(`task ${taskName(task)} is not placed on a node yet: ${task.message}`);
     const node = this.store.getNode(task.nodeId);
     if (!node) throw new NotFoundError(`node ${task.nodeId} of task ${taskName(task)} no longer exists`);
     return { task, node };

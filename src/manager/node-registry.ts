@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { RegisterRequest } from "../model/api-types.ts";
+import type { NodeEvent, RegisterRequest } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
 import type { Store } from "../store/index.ts";
@@ -66,11 +66,13 @@ export class NodeRegistry {
     return node;
   }
 
-  heartbeat(nodeId: string, stats: NodeStats): Node {
+  /** `events`: what the worker did on its own (see NodeEvent), published as node events. */
+  heartbeat(nodeId: string, stats: NodeStats, events: NodeEvent[] = []): Node {
     const { store } = this.options;
     const node = store.getNode(nodeId);
     if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     const now = this.now();
+    for (const event of events) this.options.bus.publish({ at: event.at, type: "node", node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` });
     const updated: Node = { ...node, stats, lastHeartbeat: now, status: node.status === "down" ? "ready" : node.status };
     store.upsertNode(updated);
     this.options.onHeartbeat?.(updated);
