@@ -10,7 +10,7 @@ function body(code: string, message: string, details?: unknown): ApiErrorBody {
   return { error: { code, message, ...(details !== undefined ? { details } : {}) } };
 }
 
-/** Maps errors to the API's JSON shape: 4xx for the caller's fault, 500 (without internals) for ours. */
+/** Maps errors to the API's JSON shape: 4xx for the caller's fault or the cluster's state, 500 (without internals) for ours. */
 export function errorHandler(log: Logger) {
   return (err: Error, c: Context) => {
     const reply = (status: ContentfulStatusCode, code: string, details?: unknown) => c.json(body(code, err.message, details), status);
@@ -23,7 +23,8 @@ export function errorHandler(log: Logger) {
     if (err instanceof ForbiddenError) return reply(403, "forbidden");
     if (err instanceof NotFoundError) return reply(404, "not_found");
     if (err instanceof ConflictError || err instanceof InvalidTransitionError) return reply(409, "conflict");
-    if (err instanceof UpstreamError) return reply(502, "worker_unreachable");
+    // A dead or unreachable worker is the state of the cluster, not a fault of the manager: a 409 that names it.
+    if (err instanceof UpstreamError) return reply(409, "worker_unreachable");
     if ("status" in err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
       return reply(err.status as ContentfulStatusCode, "bad_request");
     }

@@ -1,11 +1,12 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { BadRequestError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
 import { matchesEvent } from "../manager/event-bus.ts";
-import { decodeJobFile, validateJob } from "../model/job-schema.ts";
+import { jobFileFormat } from "../model/job-file-format.ts";
+import { parseJobFile } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
 import { authenticate } from "./auth.ts";
@@ -30,7 +31,11 @@ function eventFilter(c: Context): EventFilter {
   return { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
 }
 
-const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/;
+/** A job file sent as the request body, in the format its Content-Type (or else its text) says. */
+async function jobFileBody(c: Context) {
+  const body = await c.req.text();
+  return parseJobFile(body, jobFileFormat(body, { contentType: c.req.header("content-type") }));
+}
 
 /** The manager's HTTP API (`/v1`), built from an injected ControlPlane so tests call it without sockets. Lists page (`?limit=&next=`). */
 export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024, workerCa }: ManagerAppOptions): Hono {
@@ -67,15 +72,13 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.route("/ui", createUiApp({ manager, log: log.child("ui") }));
 
   app.post("/v1/jobs", async (c) => {
-    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
-    const spec = validateJob(decodeJobFile(await c.req.text(), format));
+    const spec = await jobFileBody(c);
     const result = manager.submitJob(spec);
     return c.json(result, result.created ? 201 : 200);
   });
   // A dry run of the same body: where each task would go and why, nothing stored.
   app.post("/v1/plan", async (c) => {
-    const format = YAML_TYPES.test(c.req.header("content-type") ?? "") ? "yaml" : "json";
-    return c.json(manager.plan(validateJob(decodeJobFile(await c.req.text(), format))));
+    return c.json(manager.plan(await jobFileBody(c)));
   });
   app.get("/v1/jobs", (c) => {
     const { items, next } = manager.listJobs(pageParams(c));
@@ -110,6 +113,9 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   app.post("/v1/tasks/:id/restart", (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
+    if (task.state !== "running" || task.desired !== "running") {
+      throw new ConflictError(`task ${task.name} is ${task.desired === "stopped" ? "stopping" : task.state}; only a running task can be restarted`);
+    }
     return forwardToWorker(node, `/v1/tasks/${task.id}/restart`, { method: "POST", what: `restarting task ${task.name}` });
   });
   app.post("/v1/tasks/:id/stop", (c) => c.json(manager.stopTask(c.req.param("id"))));
@@ -162,7 +168,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
   app.post("/v1/nodes/register", async (c) => c.json(manager.joinNode(c.get("principal"), parseRegister(await readJson(c)))));
-  app.post("/v1/nodes/:id/heartbeat", async (c) => c.json(manager.heartbeat(c.req.param("id"), parseHeartbeat(await readJson(c)).stats)));
+  app.post("/v1/nodes/:id/heartbeat", async (c) => {
+    const { stats, events } = parseHeartbeat(await readJson(c));
+    return c.json(manager.heartbeat(c.req.param("id"), stats, events));
+  });
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
     return c.json(await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));

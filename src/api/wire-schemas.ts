@@ -18,6 +18,7 @@ const register = z.strictObject({
 
 const heartbeat = z.strictObject({
   stats: z.strictObject({ cpuPercent: z.number(), memoryUsedMb: z.number(), diskUsedMb: z.number(), at: z.number() }),
+  events: z.array(z.strictObject({ at: z.number(), message: z.string().max(1024), task: z.string().max(128).optional() })).max(100).optional(),
 });
 
 const report = z.strictObject({

@@ -14,6 +14,9 @@ export interface WorkerProxyOptions {
  */
 export function createWorkerProxy({ keyOf, ca }: WorkerProxyOptions) {
   return async function forwardToWorker(node: Node, path: string, init: RequestInit & { what: string }): Promise<Response> {
+    if (node.status === "down") {
+      throw new UpstreamError(`worker ${node.name} is down (no heartbeat since ${new Date(node.lastHeartbeat).toISOString()}), so ${init.what} cannot be reached until it returns`);
+    }
     const key = keyOf(node.id);
     if (key === null) throw new UpstreamError(`worker ${node.name} has no credential (revoked?), so the manager cannot call it for ${init.what}`);
     const headers = { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${key}` };

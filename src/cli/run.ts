@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { parseDuration } from "../model/duration.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
+import { readJobFileArg } from "./job-file-arg.ts";
 import { pendingReasons } from "./pending-reasons.ts";
 import { watchDeployment } from "./watch-deployment.ts";
 
@@ -13,8 +14,7 @@ export default defineCommand({
     ...clientArgs,
   },
   async run({ args }) {
-    const text = args.file === "-" ? await Bun.stdin.text() : await readJobFile(args.file);
-    const format = args.file.endsWith(".json") || /^\s*\{/.test(text) ? "json" : "yaml";
+    const { text, format } = await readJobFileArg(args.file);
     const timeoutMs = parseDuration(args.timeout);
     if (timeoutMs === undefined) throw new Error(`--timeout must be a duration like 90s or 5m, not "${args.timeout}"`);
     const client = clientFrom(args);
@@ -29,9 +29,3 @@ export default defineCommand({
     if (!(await watchDeployment(client, job.name, job.version, timeoutMs))) process.exitCode = 1;
   },
 });
-
-async function readJobFile(path: string): Promise<string> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new Error(`job file ${path} does not exist`);
-  return file.text();
-}

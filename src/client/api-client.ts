@@ -199,14 +199,19 @@ export class ApiClient {
     return this.call("DELETE", `/v1/tokens/${encodeURIComponent(id)}`);
   }
 
-  heartbeat(nodeId: string, request: HeartbeatRequest): Promise<{ status: string }> {
-    return this.call("POST", `/v1/nodes/${nodeId}/heartbeat`, { json: request });
+  /** `timeoutMs`: a heartbeat that takes longer has failed (the connection may be dead). */
+  heartbeat(nodeId: string, request: HeartbeatRequest, timeoutMs?: number): Promise<{ status: string }> {
+    return this.call("POST", `/v1/nodes/${nodeId}/heartbeat`, { json: request, timeoutMs });
   }
 
-  /** Long-polls until the node's assignments change past `index` (or `waitMs` passes). */
-  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+  /**
+   * Long-polls until the node's assignments change past `index` (or `waitMs` passes). The manager
+   * answers by then; `graceMs` later the call gives up, so a connection that died silently (a network
+   * partition) cannot hold the watch forever.
+   */
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, graceMs = 5_000): Promise<AssignmentsResponse> {
     const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
-    return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, stream: true });
+    return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
   /** Several task reports in one request, applied in order; each is answered on its own. */
@@ -230,7 +235,7 @@ export class ApiClient {
       body = init.body;
       headers["content-type"] = init.contentType ?? "application/json";
     }
-    const timeout = init.stream ? undefined : AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+    const timeout = init.stream ? undefined : AbortSignal.timeout(init.timeoutMs ?? this.options.timeoutMs ?? 15_000);
     const signal = timeout && init.signal ? AbortSignal.any([timeout, init.signal]) : (timeout ?? init.signal);
     let response: Response;
     try {
@@ -249,8 +254,10 @@ interface SendOptions {
   body?: string;
   contentType?: string;
   signal?: AbortSignal;
-  /** No client-side timeout: long-polls and log streams last as long as they need. */
+  /** No client-side timeout: log and event streams last as long as they need. */
   stream?: boolean;
+  /** This call's own timeout, instead of the client's. */
+  timeoutMs?: number;
 }
 
 /** OpenSSL's codes for a certificate that does not verify (wrong CA, self-signed, wrong host, expired). */

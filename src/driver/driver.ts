@@ -41,6 +41,15 @@ export interface RecoveredTask {
   startedAt: number;
 }
 
+/** One line of the engine's container list: cheap enough to ask for every few seconds. */
+export interface ContainerSummary {
+  containerId: string;
+  /** The `cube.task.id` label. */
+  taskId: string;
+  /** A process exists (running, paused or being restarted by the engine). */
+  running: boolean;
+}
+
 export interface LogOptions {
   follow: boolean;
   tail?: number;
@@ -90,6 +99,8 @@ export interface Driver {
   destroy(containerId: string): Promise<void>;
   /** Every container carrying this node's id label, running or not, decoded from its labels. */
   recover(nodeId: string): Promise<RecoveredTask[]>;
+  /** Every container carrying this node's id label, from one list call (no inspect per container). */
+  list(nodeId: string): Promise<ContainerSummary[]>;
   /**
    * Demultiplexed output as plain bytes, stdout and stderr interleaved in the order the engine sent them.
    * The stream closes when the output ends (not following, or the container exited) or the signal aborts.

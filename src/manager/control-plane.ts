@@ -5,6 +5,7 @@ import type {
   JobDetail,
   JobVersion,
   JobView,
+  NodeEvent,
   NodeView,
   PlanResult,
   RegisterRequest,
@@ -70,7 +71,8 @@ export interface ControlPlane {
 
   // Workers
   joinNode(principal: Principal, request: RegisterRequest): RegisterResponse;
-  heartbeat(nodeId: string, stats: NodeStats): { status: string };
+  /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]): { status: string };
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): TaskReportResult[];
   /** The task and the node to forward a logs, exec or restart request to (a 400 while it is on no node). */

@@ -1,7 +1,7 @@
-import { BadRequestError, NotFoundError } from "../lib/errors.ts";
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { type Labels, Metrics } from "../lib/metrics.ts";
-import type { ClusterEvent, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
+import type { ClusterEvent, NodeEvent, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
 import { type ContainerPolicy, LOCKED_DOWN } from "../model/container-policy.ts";
 import type { JobSpec } from "../model/job.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
@@ -203,8 +203,8 @@ export class Manager implements ControlPlane {
   joinNode(principal: Principal, request: RegisterRequest) {
     return joinNode((r) => this.workers.register(r), this.tokens, principal, request);
   }
-  heartbeat(nodeId: string, stats: NodeStats) {
-    return this.workers.heartbeat(nodeId, stats);
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]) {
+    return this.workers.heartbeat(nodeId, stats, events);
   }
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
     return this.workers.assignments(nodeId, index, waitMs, signal);
@@ -214,7 +214,7 @@ export class Manager implements ControlPlane {
   }
   taskLocation(idOrPrefix: string) {
     const task = this.queries.getTask(idOrPrefix);
-    if (!task.nodeId) throw new BadRequestError(`task ${taskName(task)} is not placed on a node yet: ${task.message}`);
+    if (!task.nodeId) throw new ConflictError(`task ${taskName(task)} is not placed on a node yet: ${task.message}`);
     const node = this.ctx.state.node(task.nodeId);
     if (!node) throw new NotFoundError(`node ${task.nodeId} of task ${taskName(task)} no longer exists`);
     return { task, node: this.queries.getNode(node.id) };

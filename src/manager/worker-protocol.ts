@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
-import type { Assignment, AssignmentsResponse, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
+import type { Assignment, AssignmentsResponse, NodeEvent, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
 import { ChangeSet } from "./change-set.ts";
@@ -52,11 +52,15 @@ export class WorkerProtocol {
     return node;
   }
 
-  /** Stats and the time of the heartbeat stay in memory; a node that was down and is back is written down. */
-  heartbeat(nodeId: string, stats: NodeStats): { status: Node["status"] } {
+  /**
+   * Stats and the time of the heartbeat stay in memory; a node that was down and is back is written
+   * down. `events`: what the worker did on its own (see NodeEvent), published as node events.
+   */
+  heartbeat(nodeId: string, stats: NodeStats, events: readonly NodeEvent[] = []): { status: Node["status"] } {
     const node = this.ctx.state.node(nodeId);
     if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     const now = this.ctx.now();
+    for (const event of events) this.ctx.bus.publish({ at: event.at, type: "node", node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` });
     if (node.status === "down") {
       const changes = new ChangeSet(now);
       changes.putNode({ ...node, stats, lastHeartbeat: now, status: "ready" });

@@ -71,6 +71,14 @@ export interface RegisterResponse {
 
 export interface HeartbeatRequest {
   stats: NodeStats;
+  /** What the worker did on its own since its last heartbeat (a container no task owned removed, say), for the events stream. */
+  events?: NodeEvent[];
+}
+
+export interface NodeEvent {
+  at: number;
+  message: string;
+  task?: string;
 }
 
 /** A task the manager wants on a node, with the spec of the version it runs. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type UpdateStrategy } from "./job.ts";
+import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 
 export { type FieldIssue, JobValidationError };
@@ -125,6 +126,7 @@ const task = z.strictObject({
   network_mode: z.enum(["bridge", "host", "none"]).optional(),
   cap_add: z.array(z.string().regex(CAPABILITY, "capabilities are names like NET_ADMIN").transform((c) => c.toUpperCase().replace(/^CAP_/, ""))).max(64).optional(),
   mounts: z.array(mount).max(64).optional(),
+  disconnect: z.strictObject({ stop_after: duration }).optional(),
 });
 
 const job = z.strictObject({
@@ -237,15 +239,14 @@ export function validateJob(input: unknown): JobSpec {
         ...(t.network_mode !== undefined ? { networkMode: t.network_mode } : {}),
         ...(t.cap_add !== undefined ? { capAdd: t.cap_add } : {}),
         ...(t.mounts !== undefined ? { mounts: t.mounts } : {}),
+        ...(t.disconnect !== undefined ? { disconnect: { stopAfterMs: t.disconnect.stop_after } } : {}),
       };
     }),
   };
 }
 
-export type JobFileFormat = "yaml" | "json";
-
 /** Decodes a job file's text (YAML is a superset of JSON, but JSON gets JSON's clearer errors). */
-export function decodeJobFile(text: string, format: JobFileFormat): unknown {
+function decodeJobFile(text: string, format: JobFileFormat): unknown {
   try {
     return format === "json" ? JSON.parse(text) : Bun.YAML.parse(text);
   } catch (err) {
@@ -253,7 +254,11 @@ export function decodeJobFile(text: string, format: JobFileFormat): unknown {
   }
 }
 
-/** Decodes and validates in one step; the format is guessed from the text when not given. */
-export function parseJobFile(text: string, format?: JobFileFormat): JobSpec {
-  return validateJob(decodeJobFile(text, format ?? (/^\s*[{[]/.test(text) ? "json" : "yaml")));
+/**
+ * A job file's text as a validated spec; every job file the manager is sent becomes a job here.
+ * Without a format, the text decides (see jobFileFormat).
+ * @example parseJobFile(body, jobFileFormat(body, { contentType: "application/yaml" })).name
+ */
+export function parseJobFile(text: string, format: JobFileFormat = jobFileFormat(text)): JobSpec {
+  return validateJob(decodeJobFile(text, format));
 }

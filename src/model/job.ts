@@ -58,6 +58,14 @@ export interface UpdateStrategy {
   autoRevert: boolean;
 }
 
+/**
+ * Nomad's stop_after_client_disconnect: a worker that cannot reach the manager for this long stops
+ * the task itself, so a cut-off node stops serving what the manager has meanwhile placed elsewhere.
+ */
+export interface DisconnectPolicy {
+  stopAfterMs: number;
+}
+
 export type NetworkMode = "bridge" | "host" | "none";
 
 /** A host directory inside the container (a bind mount). */
@@ -96,6 +104,8 @@ export interface TaskSpec extends HostAccess {
   spread?: Spread[];
   /** The job's update strategy merged with the task's own; absent means replace all at once. */
   update?: UpdateStrategy;
+  /** What a worker cut off from the manager does with the task; absent means keep it running. */
+  disconnect?: DisconnectPolicy;
 }
 
 export interface JobSpec {

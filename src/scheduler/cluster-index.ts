@@ -54,6 +54,7 @@ export class ClusterIndex {
     const index = new ClusterIndex();
     for (const node of snapshot.nodes) index.setNode(node);
     for (const task of snapshot.tasks) index.add(task);
+    index.order();
     return index;
   }
 

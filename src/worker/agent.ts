@@ -1,14 +1,19 @@
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
-import type { Driver, RecoveredTask } from "../driver/driver.ts";
-import { NotFoundError } from "../lib/errors.ts";
+import type { ContainerSummary, Driver, RecoveredTask } from "../driver/driver.ts";
+import { Backoff } from "../lib/backoff.ts";
+import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { secretHash } from "../lib/secret-hash.ts";
 import type { Assignment, RegisterResponse } from "../model/api-types.ts";
+import { formatDuration } from "../model/duration.ts";
 import type { Resources } from "../model/job.ts";
 import { taskName } from "../model/task.ts";
+import { EngineSweep } from "./engine-sweep.ts";
+import { ManagerLink } from "./manager-link.ts";
 import { NodeIdentity } from "./node-identity.ts";
 import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
+import type { Holder } from "./sweep-plan.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 export interface WorkerOptions {
@@ -30,13 +35,19 @@ export interface WorkerOptions {
   stopTimeoutMs?: number;
   /** How long the container of a finished task is kept for its logs (default 1 h). */
   finishedRetentionMs?: number;
+  /** Time between sweeps of the engine for containers no task owns (default 5 s). */
+  sweepIntervalMs?: number;
   /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
   capacity?: Resources;
 }
 
+/** How often tasks with `disconnect.stop_after` are checked against the time since the manager last answered. */
+const DISCONNECT_CHECK_MS = 500;
+
 /**
  * The node agent: joins the manager, heartbeats, long-polls its assignments and makes the local
- * containers match them. Every loop converges from the current state, so a lost message only delays.
+ * containers match them, and sweeps the engine for containers nobody owns. Every loop converges from
+ * the current state, so a lost message only delays.
  */
 export class WorkerAgent {
   nodeId: string;
@@ -46,8 +57,9 @@ export class WorkerAgent {
   private readonly runners = new Map<string, TaskRunner>();
   private readonly sampler: UsageSampler;
   private readonly abort = new AbortController();
-  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
-  private watchLoop: Promise<void> = Promise.resolve();
+  private readonly link: ManagerLink;
+  private readonly sweep: EngineSweep;
+  private disconnectTimer: ReturnType<typeof setInterval> | null = null;
   /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
   private recovered: Map<string, RecoveredTask> | null = null;
   private capacity: Resources | null = null;
@@ -60,6 +72,25 @@ export class WorkerAgent {
     this.nodeId = this.identity.nodeId;
     this.reports = new ReportQueue(this.client, () => this.nodeId, options.log.child("reports"));
     this.sampler = new UsageSampler(options.dataDir);
+    this.link = new ManagerLink({
+      client: this.client,
+      nodeId: () => this.nodeId,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
+      stats: () => this.sampler.sample(),
+      onAssignments: (assignments) => this.reconcile(assignments),
+      rejoin: () => this.register(),
+      log: options.log,
+    });
+    this.sweep = new EngineSweep({
+      driver: options.driver,
+      nodeId: () => this.nodeId,
+      intervalMs: options.sweepIntervalMs ?? 5_000,
+      stopTimeoutMs: this.stopTimeoutMs,
+      holderOf: (taskId, containerId) => this.holderOf(taskId, containerId),
+      notice: (listing, listedAt) => this.noticeListing(listing, listedAt),
+      acted: (action) => this.link.record(`${action.action === "remove" ? "removed" : "stopped"} container ${action.containerId.slice(0, 12)}: ${action.reason}`, action.taskId || undefined),
+      log: options.log.child("sweep"),
+    });
   }
 
   /** What the manager shows to call this worker's task routes; null until the node has a credential. */
@@ -72,14 +103,18 @@ export class WorkerAgent {
     return [...this.runners.values()].filter((r) => !r.finished).length;
   }
 
+  private get stopTimeoutMs(): number {
+    return this.options.stopTimeoutMs ?? 5_000;
+  }
+
   async start(): Promise<void> {
     await this.options.driver.ping();
     this.capacity = this.options.capacity ?? (await machineCapacity(this.options.dataDir));
     const found = await this.options.driver.recover(this.nodeId);
     this.recovered = new Map(found.map((r) => [r.taskId, r]));
     await this.register();
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs ?? 3_000);
-    this.watchLoop = this.watchAssignments();
+    this.link.start();
+    this.disconnectTimer = setInterval(() => this.stopDisconnectedTasks(), DISCONNECT_CHECK_MS);
   }
 
   /** The container of a task on this node, running or kept after it finished. */
@@ -92,18 +127,19 @@ export class WorkerAgent {
     return [...this.runners.values()].map((r) => ({ taskId: r.taskId, name: r.name, containerId: r.container, finished: r.finished }));
   }
 
-  /** Restarts a running task's container in place (`cube task restart`). */
+  /** Restarts a running task's container in place (`cube task restart`); a ConflictError when it is not running here. */
   async restartTask(taskId: string): Promise<void> {
     const runner = this.runners.get(taskId);
-    if (!runner || runner.finished) throw new NotFoundError(`task ${taskId} is not running on this node`);
+    if (!runner) throw new ConflictError(`task ${taskId} has no runner on this node yet (or any more); only a running task can be restarted`);
     await runner.restart();
   }
 
   /** Leaves containers running (a restarted worker re-adopts them) unless `stopTasks`. */
   async stop(stopTasks = false): Promise<void> {
     this.abort.abort();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    await this.watchLoop;
+    if (this.disconnectTimer) clearInterval(this.disconnectTimer);
+    await this.link.stop();
+    await this.sweep.stop();
     for (const { timer } of this.retained.values()) clearTimeout(timer);
     if (stopTasks) {
       await Promise.all([...this.retained.values()].map(({ containerId }) => this.destroy(containerId)));
@@ -115,7 +151,8 @@ export class WorkerAgent {
 
   private async register(): Promise<void> {
     const { name, address, datacenter, labels, version, log } = this.options;
-    for (let delay = 500; !this.abort.signal.aborted; delay = Math.min(delay * 2, 5_000)) {
+    const backoff = new Backoff({ initialMs: 500 });
+    while (!this.abort.signal.aborted) {
       try {
         const { node, credential } = await this.join({ id: this.nodeId, name, address, datacenter, labels, capacity: this.capacity as Resources, version });
         if (credential) this.identity.saveCredential(credential);
@@ -125,8 +162,8 @@ export class WorkerAgent {
       } catch (err) {
         // A refused registration (name taken, bad request) or a manager whose certificate does not verify will not heal by retrying.
         if (err instanceof ApiClientError && ((err.status >= 400 && err.status < 500) || err.code === "tls")) throw err;
-        log.warn("cannot join yet, retrying", { manager: this.client.base, error: (err as Error).message });
-        await Bun.sleep(delay);
+        log.warn("cannot join yet, retrying", { manager: this.client.base, error: (err as Error).message, retryInMs: backoff.delayMs });
+        await backoff.wait(this.abort.signal);
       }
     }
   }
@@ -156,38 +193,6 @@ export class WorkerAgent {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    try {
-      await this.client.heartbeat(this.nodeId, { stats: await this.sampler.sample() });
-    } catch (err) {
-      // Unknown node (404) or refused credential (401): joining again says which, or fixes it.
-      if (err instanceof ApiClientError && (err.status === 404 || err.status === 401)) {
-        await this.register().catch((e: Error) => this.options.log.error("re-register failed", { error: e.message }));
-        return;
-      }
-      this.options.log.warn("heartbeat failed", { error: (err as Error).message });
-    }
-  }
-
-  private async watchAssignments(): Promise<void> {
-    let index = "";
-    let delay = 250;
-    while (!this.abort.signal.aborted) {
-      try {
-        const response = await this.client.assignments(this.nodeId, index, 30_000, this.abort.signal);
-        index = response.index;
-        delay = 250;
-        await this.reconcile(response.assignments);
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        if (err instanceof ApiClientError && (err.status === 404 || err.status === 401)) await this.register().catch(() => undefined);
-        else this.options.log.warn("assignment watch failed, retrying", { error: (err as Error).message });
-        await Bun.sleep(delay);
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
-  }
-
   /** Makes local containers match the assignments: start what is missing, stop what is unwanted. */
   private async reconcile(assignments: Assignment[]): Promise<void> {
     const wanted = new Map(assignments.map((a) => [a.task.id, a]));
@@ -202,10 +207,7 @@ export class WorkerAgent {
       } else if (runner) {
         void runner.stop(task.message || "stop requested");
       } else {
-        // Never ran here under this process (or its runner is gone): clean up whatever the engine holds.
-        const orphan = this.recovered?.get(task.id);
-        this.recovered?.delete(task.id);
-        if (orphan) await this.destroy(orphan.containerId);
+        // Never ran here under this process (or its runner is gone): the engine sweep removes whatever the engine holds.
         this.reports.push(task.id, { state: "stopped", message: task.state === "lost" ? "stopped after its node came back" : task.message || "stopped", containerId: null });
       }
     }
@@ -215,12 +217,35 @@ export class WorkerAgent {
       if (runner.finished && runner.container) this.retain(id, runner.container);
       else void runner.stop("no longer assigned", false);
     }
-    if (this.recovered) {
-      for (const orphan of this.recovered.values()) {
-        this.options.log.info("removing orphaned container", { task: orphan.taskId, container: orphan.containerId.slice(0, 12) });
-        await this.destroy(orphan.containerId);
-      }
-      this.recovered = null;
+    // What the first assignments did not claim is swept like any container nobody owns; from now on the sweep runs.
+    this.recovered = null;
+    this.sweep.start();
+    this.sweep.request();
+  }
+
+  private holderOf(taskId: string, containerId: string): Holder {
+    const runner = this.runners.get(taskId);
+    if (runner?.live) return "run";
+    if (runner?.finished && runner.container === containerId) return "keep";
+    if (this.retained.get(taskId)?.containerId === containerId) return "keep";
+    return "none";
+  }
+
+  private noticeListing(listing: ContainerSummary[], listedAt: number): void {
+    const byTask = new Map(listing.map((c) => [c.taskId, c]));
+    for (const runner of this.runners.values()) if (runner.live) runner.noticeListing(byTask.get(runner.taskId), listedAt);
+  }
+
+  /** Tasks that asked for it (disconnect.stop_after) stop once the manager has been silent that long. */
+  private stopDisconnectedTasks(): void {
+    const silent = this.link.silentForMs;
+    for (const runner of this.runners.values()) {
+      const limit = runner.stopAfterDisconnectMs;
+      if (limit === null || !runner.live || silent < limit) continue;
+      const reason = `no contact with the manager for ${formatDuration(silent)} (disconnect.stop_after ${formatDuration(limit)})`;
+      this.options.log.warn("stopping a task cut off from the manager", { task: runner.name, silentMs: silent });
+      this.link.record(`stopped task ${runner.name}: ${reason}`, runner.taskId);
+      void runner.stop(reason);
     }
   }
 
@@ -238,7 +263,7 @@ export class WorkerAgent {
       nodeId: this.nodeId,
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
-      stopTimeoutMs: this.options.stopTimeoutMs ?? 5_000,
+      stopTimeoutMs: this.stopTimeoutMs,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;
@@ -246,7 +271,7 @@ export class WorkerAgent {
 
   private async destroy(containerId: string): Promise<void> {
     try {
-      await this.options.driver.stop(containerId, this.options.stopTimeoutMs ?? 5_000);
+      await this.options.driver.stop(containerId, this.stopTimeoutMs);
       await this.options.driver.destroy(containerId);
     } catch (err) {
       this.options.log.warn("could not remove container", { container: containerId.slice(0, 12), error: (err as Error).message });

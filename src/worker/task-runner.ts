@@ -1,9 +1,11 @@
-import type { Driver, ExitResult, RecoveredTask, TaskHandle } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, ExitResult, RecoveredTask, TaskHandle } from "../driver/driver.ts";
 import { DriverError } from "../driver/driver.ts";
+import { Backoff, sleep } from "../lib/backoff.ts";
+import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, TaskReport } from "../model/api-types.ts";
-import { taskName } from "../model/task.ts";
 import { formatDuration } from "../model/duration.ts";
+import { taskName } from "../model/task.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
 
@@ -15,18 +17,30 @@ export interface TaskRunnerDeps {
   stopTimeoutMs: number;
 }
 
+/** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
+type Phase = "starting" | "running" | "waiting" | "ended";
+
+const exitOf = (description: string): ExitResult => ({ exitCode: -1, oomKilled: false, description, finishedAt: Date.now() });
+
 /**
  * Runs one task on this node: starts its container (or adopts one found running), waits for it to
- * exit, restarts it under the task's restart policy, and reports every change as it happens.
+ * exit, restarts it under the task's restart policy, and reports every change as it happens. The task
+ * is reported `running` only while its container runs; between attempts it is `restarting`.
+ * A stop wins over anything in flight: a container that a start was still creating is removed too.
  */
 export class TaskRunner {
   /** True once the task reached an end (completed, failed or stopped) that this runner reported. */
   finished = false;
+  private phase: Phase = "starting";
   private containerId: string | null = null;
-  private stopping = false;
+  /** When this runner learnt of its current container, to tell an engine listing older than it from news. */
+  private containerSince = 0;
+  private readonly stopping = new AbortController();
+  private stopped: Promise<void> | null = null;
   /** Set by restart(): the next exit is the user's doing, not a crash. */
   private userRestart = false;
-  private wakeSleep: (() => void) | null = null;
+  /** Ends the current watch as an exit, when the engine no longer lists the container. */
+  private vanished: ((exit: ExitResult) => void) | null = null;
   private loop: Promise<void> = Promise.resolve();
   private readonly restartTimes: number[] = [];
   private restarts: number;
@@ -49,76 +63,129 @@ export class TaskRunner {
     return this.containerId;
   }
 
+  /** Wants its container to run: neither ended nor told to stop. */
+  get live(): boolean {
+    return !this.finished && !this.stopping.signal.aborted;
+  }
+
+  /** What the task asks of a worker that lost the manager: stop it after this long (disconnect.stop_after). */
+  get stopAfterDisconnectMs(): number | null {
+    return this.assignment.spec.disconnect?.stopAfterMs ?? null;
+  }
+
   /**
    * Restarts the task in place on a user's request: the container is stopped and the run loop
-   * starts a new one at once. It does not count against the restart policy.
+   * starts a new one at once. It does not count against the restart policy. A task that is not
+   * running (still starting, between attempts, ended or stopping) cannot be restarted: a ConflictError says why.
    */
   async restart(): Promise<void> {
-    if (this.finished || this.stopping || !this.containerId) throw new Error(`task ${this.name} is not running here`);
+    if (!this.live) throw new ConflictError(`task ${this.name} is ${this.finished ? "finished" : "stopping"} on this node; only a running task can be restarted`);
+    if (this.phase !== "running" || this.containerId === null) {
+      const doing = this.phase === "starting" ? "still starting its container" : "between restart attempts";
+      throw new ConflictError(`task ${this.name} is ${doing}, not running; only a running task can be restarted`);
+    }
+    if (this.userRestart) return;
     this.userRestart = true;
-    await this.deps.driver.stop(this.containerId, this.deps.stopTimeoutMs);
+    try {
+      await this.deps.driver.stop(this.containerId, this.deps.stopTimeoutMs);
+    } catch (err) {
+      this.userRestart = false;
+      throw err;
+    }
   }
 
   /** Starts the run loop; `adopted` is a container of this task found on the engine at worker start. */
   start(adopted?: RecoveredTask): void {
-    this.loop = this.run(adopted).catch((err) => {
-      this.deps.log.error("task runner crashed", { task: this.name, error: (err as Error).message });
-      this.finish({ state: "failed", message: `worker error: ${(err as Error).message}` });
-    });
+    this.loop = this.run(adopted)
+      .catch((err) => {
+        this.deps.log.error("task runner crashed", { task: this.name, error: (err as Error).message });
+        this.finish({ state: "failed", message: `worker error: ${(err as Error).message}` });
+      })
+      .finally(() => {
+        this.phase = "ended";
+      });
   }
 
-  /** Stops and removes the container; reports `stopped` unless the task had already ended. */
-  async stop(reason: string, report = true): Promise<void> {
-    this.stopping = true;
-    this.wakeSleep?.();
+  /** Stops and removes the container; reports `stopped` unless the task had already ended. Calling it again waits for the first call. */
+  stop(reason: string, report = true): Promise<void> {
+    this.stopped ??= this.stopNow(reason, report);
+    return this.stopped;
+  }
+
+  /**
+   * What the engine's container list, taken at `listedAt`, says of this task. A container it no
+   * longer lists while the runner watches it has vanished (removed behind Cube's back): that ends
+   * the watch like an exit, so the restart policy decides. A listing older than the container says nothing.
+   */
+  noticeListing(listed: ContainerSummary | undefined, listedAt: number): void {
+    if (this.phase !== "running" || this.vanished === null || this.containerSince >= listedAt) return;
+    if (listed?.containerId === this.containerId) return;
+    this.vanished(exitOf("container vanished from the engine"));
+  }
+
+  private async stopNow(reason: string, report: boolean): Promise<void> {
+    this.stopping.abort();
+    // Removing the container ends a watch on it; a start in flight makes its container after this, so remove again once the loop is done.
     await this.removeContainer();
     await this.loop;
+    await this.removeContainer();
     if (report && !this.finished) this.finish({ state: "stopped", message: reason, containerId: null });
     this.finished = true;
   }
 
+  private get isStopping(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   private async run(adopted?: RecoveredTask): Promise<void> {
-    let exit: ExitResult | null = null;
-    if (adopted) {
-      this.containerId = adopted.containerId;
-      if (adopted.running) {
-        this.deps.log.info("re-adopted running container", { task: this.name, container: adopted.containerId.slice(0, 12) });
-        if (this.assignment.task.state !== "running") {
-          this.send({ state: "running", message: "re-adopted its running container", containerId: adopted.containerId, hostPorts: adopted.hostPorts, restarts: this.restarts });
-        }
-      }
-      // An adopted container that already exited is handled like a crash: the restart policy decides.
-      // One that was created but never started (the worker died in between) says nothing; start afresh.
-      exit = adopted.running || adopted.startedAt > 0 ? await this.watch(adopted.containerId, adopted.hostPorts).catch(() => null) : null;
-      if (this.stopping) return;
-      if (exit === null) await this.removeContainer();
-    }
-    while (!this.stopping) {
-      let message = "started";
+    let exit = adopted ? await this.adopt(adopted) : null;
+    let message = "started";
+    while (!this.isStopping) {
       if (exit !== null) {
         const next = await this.afterExit(exit);
-        if (next === null) return;
+        if (next === null || this.isStopping) return;
         message = next;
       }
+      this.phase = "starting";
+      let handle: TaskHandle | null;
       try {
-        const handle = await this.startContainer();
-        if (!handle) return;
-        this.containerId = handle.containerId;
-        if (this.stopping) return;
-        this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null, health: this.assignment.spec.health ? "starting" : null });
-        exit = await this.watch(handle.containerId, handle.hostPorts);
+        handle = await this.startContainer();
       } catch (err) {
-        if (this.stopping) return;
+        if (this.isStopping) return;
         const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
         if (permanent) {
           this.finish({ state: "failed", message: (err as Error).message });
           return;
         }
-        exit = { exitCode: -1, oomKilled: false, description: `start failed: ${(err as Error).message}`, finishedAt: Date.now() };
+        exit = exitOf(`start failed: ${(err as Error).message}`);
         continue;
       }
-      if (this.stopping) return;
+      if (handle === null) return;
+      this.holdContainer(handle.containerId);
+      if (this.isStopping) return;
+      this.phase = "running";
+      this.send({ state: "running", message, containerId: handle.containerId, hostPorts: handle.hostPorts, restarts: this.restarts, exitCode: null, health: this.assignment.spec.health ? "starting" : null });
+      exit = await this.watch(handle.containerId, handle.hostPorts);
     }
+  }
+
+  /**
+   * Takes over a container found at worker start. A running one is watched as if this runner had
+   * started it; one that already exited is handled like a crash (the restart policy decides); one that
+   * was created but never started (the worker died in between) says nothing and is replaced.
+   */
+  private async adopt(adopted: RecoveredTask): Promise<ExitResult | null> {
+    this.holdContainer(adopted.containerId, 0);
+    if (adopted.running) {
+      this.deps.log.info("re-adopted running container", { task: this.name, container: adopted.containerId.slice(0, 12) });
+      this.phase = "running";
+      if (this.assignment.task.state !== "running") {
+        this.send({ state: "running", message: "re-adopted its running container", containerId: adopted.containerId, hostPorts: adopted.hostPorts, restarts: this.restarts });
+      }
+    }
+    const exit = adopted.running || adopted.startedAt > 0 ? await this.watch(adopted.containerId, adopted.hostPorts) : null;
+    if (exit === null) await this.removeContainer();
+    return exit;
   }
 
   /**
@@ -126,6 +193,7 @@ export class TaskRunner {
    * its delay), or a failure. Returns the message for the restart, or null when the run is over.
    */
   private async afterExit(exit: ExitResult): Promise<string | null> {
+    this.phase = "waiting";
     const { restart } = this.assignment.spec;
     if (this.assignment.jobType === "batch" && exit.exitCode === 0 && !this.userRestart) {
       this.finish({ state: "completed", message: exit.description, exitCode: 0 });
@@ -133,6 +201,7 @@ export class TaskRunner {
     }
     if (this.userRestart) {
       this.userRestart = false;
+      this.send({ state: "restarting", message: "restarting on request", exitCode: exit.exitCode, nextAttemptAt: Date.now() });
       await this.removeContainer();
       this.restarts++;
       return `restarted on request (restart ${this.restarts})`;
@@ -143,9 +212,11 @@ export class TaskRunner {
       return null;
     }
     this.deps.log.info("restarting", { task: this.name, after: exit.description, delayMs: decision.delayMs });
-    this.send({ state: "running", message: `${exit.description}; restarting in ${formatDuration(decision.delayMs)} (attempt ${decision.attempt}/${restart.attempts})`, exitCode: exit.exitCode });
-    await this.sleep(decision.delayMs);
-    if (this.stopping) return null;
+    const nextAttemptAt = Date.now() + decision.delayMs;
+    this.send({ state: "restarting", message: `${exit.description}; restarting in ${formatDuration(decision.delayMs)} (attempt ${decision.attempt}/${restart.attempts})`, exitCode: exit.exitCode, nextAttemptAt });
+    // The exited container stays during the delay, so its logs can still be read.
+    await sleep(decision.delayMs, this.stopping.signal);
+    if (this.isStopping) return null;
     await this.removeContainer();
     this.restartTimes.push(Date.now());
     this.restarts++;
@@ -158,35 +229,52 @@ export class TaskRunner {
    */
   private async watch(containerId: string, hostPorts: Record<string, number>): Promise<ExitResult> {
     const { driver } = this.deps;
-    const exited = driver.wait(containerId).catch((err: Error): ExitResult => ({ exitCode: -1, oomKilled: false, description: `container lost: ${err.message}`, finishedAt: Date.now() }));
-    const check = this.assignment.spec.health;
-    if (!check) return exited;
-    const health = new HealthWatch(check, { containerId, hostPorts }, driver, () => this.send({ state: "running", message: "health check passing", health: "healthy" }));
-    const outcome = await Promise.race([exited.then((exit) => ({ exit })), health.unhealthy.then((reason) => ({ reason }))]);
-    health.stop();
-    if ("exit" in outcome) return outcome.exit;
-    this.send({ state: "running", message: outcome.reason, health: "unhealthy" });
-    await driver.stop(containerId, this.deps.stopTimeoutMs).catch(() => undefined);
-    const exit = await exited;
-    return { ...exit, description: `unhealthy (${outcome.reason}), then ${exit.description}` };
+    const gone = new Promise<ExitResult>((resolve) => {
+      this.vanished = resolve;
+    });
+    const exited = Promise.race([driver.wait(containerId).catch((err: Error) => exitOf(`container lost: ${err.message}`)), gone]);
+    try {
+      const check = this.assignment.spec.health;
+      if (!check) return await exited;
+      const health = new HealthWatch(check, { containerId, hostPorts }, driver, () => this.send({ state: "running", message: "health check passing", health: "healthy" }));
+      const outcome = await Promise.race([exited.then((exit) => ({ exit })), health.unhealthy.then((reason) => ({ reason }))]);
+      health.stop();
+      if ("exit" in outcome) return outcome.exit;
+      this.send({ state: "running", message: outcome.reason, health: "unhealthy" });
+      await driver.stop(containerId, this.deps.stopTimeoutMs).catch(() => undefined);
+      const exit = await exited;
+      return { ...exit, description: `unhealthy (${outcome.reason}), then ${exit.description}` };
+    } finally {
+      this.vanished = null;
+    }
   }
 
   /**
    * Starts the task's container. The engine being away (restarting, say) is not the task's fault, so
-   * the runner waits for it to answer again instead of spending restart attempts. Null when stopped meanwhile.
+   * the runner waits for it to answer again instead of spending restart attempts, and says so once.
+   * Null when stopped meanwhile.
    */
   private async startContainer(): Promise<TaskHandle | null> {
     const { task, spec } = this.assignment;
-    for (let delay = 250; !this.stopping; delay = Math.min(delay * 2, 5_000)) {
+    const backoff = new Backoff();
+    let told = false;
+    while (!this.isStopping) {
       try {
         return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
       } catch (err) {
         if (!(err instanceof DriverError && err.code === "engine_unreachable")) throw err;
-        this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: delay, reason: err.message });
-        await this.sleep(delay);
+        this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: backoff.delayMs, reason: err.message });
+        if (!told) this.send({ state: "restarting", message: `waiting for the container engine: ${err.message}`, nextAttemptAt: null });
+        told = true;
+        await backoff.wait(this.stopping.signal);
       }
     }
     return null;
+  }
+
+  private holdContainer(containerId: string, since = Date.now()): void {
+    this.containerId = containerId;
+    this.containerSince = since;
   }
 
   private send(report: TaskReport): void {
@@ -207,18 +295,8 @@ export class TaskRunner {
       await this.deps.driver.stop(id, this.deps.stopTimeoutMs);
       await this.deps.driver.destroy(id);
     } catch (err) {
+      // The engine sweep removes what is left once the engine answers again.
       this.deps.log.warn("could not remove container", { task: this.name, container: id.slice(0, 12), error: (err as Error).message });
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
   }
 }

@@ -14,6 +14,9 @@ tasks:
     ports: [{ name: http, container: 8080 }]
     restart: { attempts: 3, interval: 5m, delay: 1500ms, mode: delay }
     health: { http: /, port: http, interval: 5s, timeout: 2s, failures: 3 }
+    disconnect: { stop_after: 30s }
+    network_mode: host
+    cap_add: [NET_ADMIN]
   - name: probe
     image: cube-test/busybox:latest
     health: { exec: ["true"] }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { reconcile, rescheduleDelay } from "../../src/manager/reconcile.ts";
+import { RESCHEDULE_MAX_MS, reconcile, rescheduleDelay } from "../../src/manager/reconcile.ts";
 import { makeJob, makeJobSpec, makeNode, makeTask } from "./fixtures.ts";
 
 const nodes = [makeNode("a"), makeNode("b"), makeNode("c")];
@@ -71,9 +71,13 @@ describe("reconcile", () => {
   });
 
   test("a finished batch slot is left alone, successful or not", () => {
-    const job = makeJob(makeJobSpec("batch", [{ count: 2 }], { type: "batch" }));
-    const tasks = [makeTask({ job: "batch", index: 0, state: "completed" }), makeTask({ job: "batch", index: 1, state: "failed" })];
-    expect(reconcile({ job, tasks, versions: new Map(), nodes, now: 0 }).create).toEqual([]);
+    const tasks = [makeTask({ index: 0, state: "completed", finishedAt: 1_000 }), makeTask({ index: 1, state: "failed", finishedAt: 1_000 })];
+    // Long past any reschedule delay, so only the job type keeps the failed slot from being replaced.
+    const now = 1_000 + RESCHEDULE_MAX_MS;
+    const asService = reconcile({ job: makeJob(makeJobSpec("web", [{ count: 2 }])), tasks, versions: new Map(), nodes, now });
+    expect(asService.create).toEqual([{ group: "http", index: 0 }, { group: "http", index: 1 }]);
+    const asBatch = reconcile({ job: makeJob(makeJobSpec("web", [{ count: 2 }], { type: "batch" })), tasks, versions: new Map(), nodes, now });
+    expect(asBatch).toMatchObject({ create: [], wakeAt: null });
   });
 
   test("a system job wants one task on each ready, eligible node of its datacenters", () => {

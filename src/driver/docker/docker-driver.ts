@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { DriverError, LABELS, type ContainerStats, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
+import { DriverError, LABELS, type ContainerStats, type ContainerSummary, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
 import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
 import { containerSpec } from "./container-spec.ts";
 import { engineMessage, engineStatus, engineUnreachable, toDriverError } from "./engine-errors.ts";
@@ -138,12 +138,21 @@ export class DockerDriver implements Driver {
   }
 
   async recover(nodeId: string): Promise<RecoveredTask[]> {
-    const listed = await this.engine(`cannot list the containers of node ${nodeId}`, () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABELS.nodeId}=${nodeId}`] } }),
-    );
     // The list lacks exit codes and start times; inspecting each is cheap next to a worker restart.
-    const found = await Promise.all(listed.map((c) => this.recoverOne(c.Id)));
+    const found = await Promise.all((await this.listOf(nodeId)).map((c) => this.recoverOne(c.Id)));
     return found.filter((task): task is RecoveredTask => task !== null);
+  }
+
+  async list(nodeId: string): Promise<ContainerSummary[]> {
+    return (await this.listOf(nodeId)).map((c) => ({
+      containerId: c.Id,
+      taskId: c.Labels?.[LABELS.taskId] ?? "",
+      running: c.State === "running" || c.State === "paused" || c.State === "restarting",
+    }));
+  }
+
+  private listOf(nodeId: string): Promise<Docker.ContainerInfo[]> {
+    return this.engine(`cannot list the containers of node ${nodeId}`, () => this.docker.listContainers({ all: true, filters: { label: [`${LABELS.nodeId}=${nodeId}`] } }));
   }
 
   /** null when the container went away since it was listed. */
