@@ -15,6 +15,8 @@ export interface EvaluatorOptions {
   state: ClusterState;
   commit: Commit;
   timers: JobTimers;
+  /** Marks a job for another evaluation (one that stopped at STEP_WRITES goes on there). */
+  mark: (job: string) => void;
   metrics: Metrics;
   algorithm: Algorithm;
   log: Logger;
@@ -24,10 +26,17 @@ export interface EvaluatorOptions {
 }
 
 /**
+ * Task writes one evaluation makes at most; a job that needs more is marked again and goes on in
+ * the next pass, so a job of 10,000 tasks never holds the event loop (and the API) for long.
+ */
+export const STEP_WRITES = 200;
+
+/**
  * Evaluates one job against the in-memory cluster: the pure `reconcile` says what to create, stop
- * and relabel, the pure scheduler places what is pending on the long-lived ClusterIndex, and each step
- * is committed before the next reads the state (decisions, then each task group's placements, then a
- * failed rollout's mark and revert). Work is proportional to the job, never to the cluster.
+ * and relabel, the pure scheduler places new and pending tasks on the long-lived ClusterIndex, and
+ * each step is committed before the next reads the state (stops and relabels, then each task group's
+ * placements, then a failed rollout's mark and revert). Work is proportional to the job, never to the
+ * cluster, and at most STEP_WRITES task writes are made per evaluation.
  */
 export class Evaluator {
   constructor(private readonly options: EvaluatorOptions) {}
@@ -47,24 +56,38 @@ export class Evaluator {
     timers.set(name, decision.wakeAt);
 
     const changes = new ChangeSet(now);
-    for (const { task, reason } of decision.stop) ledger.requestStop(changes, task, reason);
-    for (const task of decision.adopt) changes.writeTask({ ...task, jobVersion: job.version, updatedAt: now });
-    for (const c of decision.create) if (c.nodeId === undefined) ledger.create(changes, pendingTask(job, c.group, c.index, now));
+    const stops = decision.stop.slice(0, STEP_WRITES);
+    const adopts = decision.adopt.slice(0, STEP_WRITES - stops.length);
+    for (const { task, reason } of stops) ledger.requestStop(changes, task, reason);
+    for (const task of adopts) changes.writeTask({ ...task, jobVersion: job.version, updatedAt: now });
     commit(changes, { evaluating: name });
 
-    for (const group of job.spec.tasks) {
-      if (job.spec.type === "system") this.placeSystemGroup(job, group, decision, now);
-      else this.placePending(job, group, now);
+    // A slot is refilled only once its old task was asked to stop, or both would run.
+    let budget = STEP_WRITES - stops.length - adopts.length;
+    let more = stops.length < decision.stop.length || adopts.length < decision.adopt.length;
+    for (const group of more ? [] : job.spec.tasks) {
+      const creates = decision.create.filter((c) => c.group === group.name);
+      const step = job.spec.type === "system" ? this.placeSystemGroup(job, group, creates, budget, now) : this.placeGroup(job, group, creates, budget, now);
+      budget -= step.writes;
+      more ||= step.more;
     }
     if (decision.rolloutFailure) this.rolloutFailed(entry, decision.rolloutFailure, now);
+    if (more) this.options.mark(name);
   }
 
-  /** Places the group's pending tasks of the current version, in one transaction. */
-  private placePending(job: Job, group: TaskSpec, now: number): void {
+  /**
+   * Creates the group's missing tasks and places them with its pending ones of the current version,
+   * in one transaction: new slots first, then pending ones (up to `budget`). Tasks no node can run stay
+   * pending with why; once one failed, the rest of the group would too, so only new slots go on.
+   */
+  private placeGroup(job: Job, group: TaskSpec, creates: { index: number }[], budget: number, now: number): { writes: number; more: boolean } {
     const { state, metrics, commit } = this.options;
     const waiting = state.tasks.ofJob(job.spec.name).filter((t) => t.state === "pending" && t.desired === "running" && t.group === group.name && t.jobVersion === job.version);
-    if (waiting.length === 0) return;
-    const byIndex = new Map(waiting.map((t) => [t.index, t]));
+    const fresh = creates.map((c) => pendingTask(job, group.name, c.index, now));
+    const candidates = [...fresh, ...waiting].slice(0, Math.max(0, budget));
+    if (candidates.length === 0) return { writes: 0, more: fresh.length + waiting.length > 0 };
+    const isFresh = new Set(fresh.map((t) => t.id));
+    const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
     const result = placeTasks(
       { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
@@ -73,21 +96,28 @@ export class Evaluator {
     metrics.observe("cube_scheduling_duration_seconds", "Time spent placing a task group's pending tasks.", {}, (performance.now() - started) / 1000);
     metrics.inc("cube_placements_total", "Tasks placed on a node.", {}, result.placements.length);
     const changes = new ChangeSet(now);
-    for (const p of result.placements) ledger.place(changes, byIndex.get(p.index) as Task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}`);
+    for (const p of result.placements) {
+      const task = byIndex.get(p.index) as Task;
+      if (isFresh.has(task.id)) ledger.create(changes, task);
+      ledger.place(changes, task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}`);
+    }
     for (const f of result.failures) {
       const task = byIndex.get(f.index) as Task;
       const message = `no node can run it: ${summarizeReasons(f.reasons) || "no nodes registered"}`;
+      if (isFresh.has(task.id)) ledger.create(changes, task);
       if (task.message !== message) ledger.note(changes, task, message);
     }
     commit(changes, { evaluating: job.spec.name });
+    const cut = candidates.length < fresh.length + waiting.length;
+    return { writes: candidates.length, more: cut && (fresh.length > candidates.length || result.failures.length === 0) };
   }
 
   /** A system job's task is created only on a node that can run it: no pending task waits for one. */
-  private placeSystemGroup(job: Job, group: TaskSpec, decision: ReconcileDecision, now: number): void {
+  private placeSystemGroup(job: Job, group: TaskSpec, creates: { index: number; nodeId?: string }[], budget: number, now: number): { writes: number; more: boolean } {
+    const taken = creates.slice(0, Math.max(0, budget));
     const changes = new ChangeSet(now);
-    for (const c of decision.create) {
-      if (c.group !== group.name || c.nodeId === undefined) continue;
-      const request = { job: job.spec, group, indexes: [c.index], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${c.nodeId}`, onlyNodes: [c.nodeId] };
+    for (const c of taken) {
+      const request = { job: job.spec, group, indexes: [c.index], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${c.nodeId}`, onlyNodes: [c.nodeId as string] };
       const placement = placeTasks(request, this.options.state.cluster).placements[0];
       if (!placement) continue;
       const task = pendingTask(job, group.name, c.index, now);
@@ -95,6 +125,7 @@ export class Evaluator {
       ledger.place(changes, task, placement.nodeId, placement.reservedPorts, `placed on ${placement.score.nodeName}`);
     }
     this.options.commit(changes, { evaluating: job.spec.name });
+    return { writes: taken.length, more: taken.length < creates.length };
   }
 
   /**

@@ -90,7 +90,7 @@ export class Manager implements ControlPlane {
     );
     const commit = committer({ store: options.store, state, bus, watch, queue: this.queue });
     this.ctx = { store: options.store, state, commit, bus, watch, metrics, log, now };
-    const evaluator = new Evaluator({ state, commit, timers: this.timers, metrics, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
+    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };

@@ -102,4 +102,12 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE job_versions ADD COLUMN auto_revert INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // The manager reads tasks by node and state from memory; these indexes only made every state change cost more writes.
+    version: 6,
+    sql: `
+      DROP INDEX tasks_node_state;
+      DROP INDEX tasks_state;
+    `,
+  },
 ];
