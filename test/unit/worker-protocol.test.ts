@@ -1,0 +1,122 @@
+import { describe, expect, test } from "bun:test";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { describeState } from "./cluster-view.ts";
+import { ManagerFixture } from "./manager-fixture.ts";
+
+/** The store, counting its transactions and refusing the next one when asked to. */
+function watchedStore() {
+  const store = openStore(":memory:");
+  const seen = { transactions: 0, refuseNext: false };
+  const proxy = new Proxy(store, {
+    get(target, key) {
+      if (key === "transaction") {
+        return <T>(fn: () => T): T => {
+          seen.transactions++;
+          return target.transaction(() => {
+            const result = fn();
+            if (seen.refuseNext) {
+              seen.refuseNext = false;
+              throw new Error("disk full");
+            }
+            return result;
+          });
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as Store;
+  return { store: proxy, seen };
+}
+
+describe("task reports", () => {
+  test("a batch is applied in order in one transaction; a stale, foreign or unknown report is refused on its own", () => {
+    const { store, seen } = watchedStore();
+    const f = new ManagerFixture(store);
+    const a = f.join("a");
+    f.join("b");
+    f.submit("web", 4);
+    const onA = f.live("web").filter((t) => t.nodeId === a);
+    const foreign = f.live("web").find((t) => t.nodeId !== a);
+    const [first, second] = onA;
+    if (!first || !second || !foreign) throw new Error("expected tasks on both nodes");
+    f.report(second, { state: "running", message: "started" }, { state: "completed", message: "exit code 0", exitCode: 0 });
+
+    const before = seen.transactions;
+    const results = f.manager.reportTasks(a, [
+      { taskId: first.id, state: "running", message: "started", containerId: "c1" },
+      { taskId: second.id, state: "running", message: "late" },
+      { taskId: foreign.id, state: "running", message: "not mine" },
+      { taskId: "no-such-task", state: "running", message: "?" },
+      { taskId: first.id, state: "running", message: "healthy", health: "healthy" },
+    ]);
+    expect(seen.transactions - before).toBe(1);
+    expect(results).toEqual([
+      { taskId: first.id, ok: true, state: "running", desired: "running" },
+      { taskId: second.id, ok: false, error: { code: "conflict", message: `task ${second.id} is completed and cannot become running` } },
+      { taskId: foreign.id, ok: false, error: { code: "conflict", message: `task ${foreign.id} is not placed on node ${a}` } },
+      { taskId: "no-such-task", ok: false, error: { code: "not_found", message: "task no-such-task does not exist" } },
+      { taskId: first.id, ok: true, state: "running", desired: "running" },
+    ]);
+    const detail = f.manager.getTask(first.id);
+    expect(detail.events.map((e) => e.message)).toEqual(["waiting for placement", "placed on a", "started", "healthy"]);
+    expect(detail).toMatchObject({ health: "healthy", containerId: "c1" });
+    expect(f.manager.getTask(foreign.id).state).toBe("scheduled");
+  });
+
+  test("when the store refuses the transaction, memory is left as it was and the batch can be sent again", () => {
+    const { store, seen } = watchedStore();
+    const f = new ManagerFixture(store);
+    const a = f.join("a");
+    f.submit("web", 2);
+    const [task] = f.live("web");
+    const before = describeState(f.manager.state);
+    seen.refuseNext = true;
+    expect(() => f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }])).toThrow("disk full");
+    expect(describeState(f.manager.state)).toEqual(before);
+    expect(f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }])[0]).toMatchObject({ ok: true, state: "running" });
+  });
+});
+
+describe("the assignment watch", () => {
+  test("wakes a node for a task placed there, a stop asked for, a task lost or a new registration, never for its own reports", async () => {
+    const f = new ManagerFixture();
+    const a = f.join("a");
+    const index = async () => (await f.manager.assignments(a, "", 0)).index;
+    const start = await index();
+    f.submit("web", 2);
+    const placed = await index();
+    expect(placed).not.toBe(start);
+
+    const [first, second] = f.live("web");
+    if (!first || !second) throw new Error("expected two tasks");
+    f.report(first, { state: "running", message: "started", containerId: "c1" });
+    f.report(first, { state: "running", message: "healthy", health: "healthy" });
+    f.report(second, { state: "running", message: "started" }, { state: "restarting", message: "exited; again in 1s", nextAttemptAt: f.clock + 1_000 });
+    f.manager.reconcileNow();
+    expect(await index()).toBe(placed);
+
+    // A long-poll on the current index is still waiting after the worker's own reports.
+    const poll = f.manager.assignments(a, placed, 5_000);
+    let answered = false;
+    void poll.then(() => (answered = true));
+    f.report(first, { state: "running", message: "still running" });
+    await Bun.sleep(20);
+    expect(answered).toBe(false);
+
+    f.manager.stopTask(first.id);
+    const woken = await poll;
+    expect(woken.index).not.toBe(placed);
+    expect(woken.assignments.find((x) => x.task.id === first.id)?.task.desired).toBe("stopped");
+
+    const stopping = await index();
+    f.clock += 11_000;
+    f.manager.checkLiveness();
+    const lost = await index();
+    expect(lost).not.toBe(stopping);
+    expect((await f.manager.assignments(a, "", 0)).assignments.map((x) => x.task.state).sort()).toEqual(["lost", "lost"]);
+
+    f.manager.joinNode({ role: "worker", nodeId: a }, { id: a, name: "a", address: "http://127.0.0.1:1", datacenter: "dc1", labels: {}, capacity: { cpu: 4, memory: 4096, disk: 1000 }, version: "test" });
+    expect(await index()).not.toBe(lost);
+  });
+});
