@@ -11,7 +11,7 @@ function body(code: string, message: string, details?: unknown): ApiErrorBody {
 }
 
 /** Maps errors to the API's JSON shape: 4xx for the caller's fault or the cluster's state, 500 (without internals) for ours. */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, role: "manager" | "worker" = "manager") {
   return (err: Error, c: Context) => {
     const reply = (status: ContentfulStatusCode, code: string, details?: unknown) => c.json(body(code, err.message, details), status);
     if (err instanceof JobValidationError) return reply(400, "invalid_job", err.issues);
@@ -29,7 +29,7 @@ export function errorHandler(log: Logger) {
       return reply(err.status as ContentfulStatusCode, "bad_request");
     }
     log.error("request failed", { path: c.req.path, error: err.message, stack: err.stack });
-    return c.json(body("internal", "internal error; see the manager's log"), 500);
+    return c.json(body("internal", `internal error; see the ${role}'s log`), 500);
   };
 }
 

@@ -26,7 +26,7 @@ export function createWorkerApp({ driver, log, version, agent }: WorkerAppOption
   };
 
   const app = new Hono();
-  app.onError(errorHandler(log));
+  app.onError(errorHandler(log, "worker"));
   app.notFound(notFoundHandler);
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: agent()?.nodeId ?? null, version }));

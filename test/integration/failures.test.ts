@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { ApiClient } from "../../src/client/api-client.ts";
 import { LABELS } from "../../src/driver/driver.ts";
 import type { JobDetail } from "../../src/model/api-types.ts";
-import { containersWithLabel, docker, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
+import { containersWithLabel, docker, removeContainersWithLabel, requireDocker } from "../support/docker.ts";
 import { freePort } from "../support/free-port.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
+import { sleeperJob } from "../support/process-cluster.ts";
 import { CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
 import { jobWhen as waitForJob, waitFor } from "../support/wait-for.ts";
 
@@ -24,9 +25,6 @@ const nodeIds = new Set<string>();
 let manager: CubeProcess;
 const workers = new Map<string, CubeProcess>();
 
-// Exits on SIGTERM (a plain sleep as PID 1 ignores it), so stops are quick.
-const SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
-
 function startManager(): CubeProcess {
   const p = new CubeProcess(["serve", "--role=manager", `--port=${port}`, "--bind=127.0.0.1", `--data-dir=${join(dataDir, "manager")}`, "--heartbeat-ttl=3s"]);
   started.push(p);
@@ -40,10 +38,6 @@ async function startWorker(name: string): Promise<CubeProcess> {
   workers.set(name, p);
   await p.waitForOutput(/worker listening/);
   return p;
-}
-
-function sleeperJob(name: string, count: number, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ name, tasks: [{ name: "main", image: TEST_IMAGE, command: SLEEPER, count, resources: { cpu: 0.01, memory: 8 }, restart: { delay: "200ms" }, ...extra }] });
 }
 
 const jobWhen = (name: string, what: string, done: (job: JobDetail) => boolean, timeoutMs?: number) => waitForJob(client, name, what, done, timeoutMs);

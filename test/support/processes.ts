@@ -15,8 +15,9 @@ export class CubeProcess {
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
   private log = "";
 
-  constructor(args: string[]) {
-    this.proc = Bun.spawn([CUBE_BINARY, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, CUBE_LOG_LEVEL: "info" } });
+  /** `prefix` runs the binary through another command (`ip netns exec NS`, which execs it, so the pid stays the binary's). */
+  constructor(args: string[], options: { prefix?: string[] } = {}) {
+    this.proc = Bun.spawn([...(options.prefix ?? []), CUBE_BINARY, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, CUBE_LOG_LEVEL: "info" } });
     void this.collect(this.proc.stderr);
     void this.collect(this.proc.stdout);
   }
