@@ -9,6 +9,7 @@ const PASS_BUDGET_MS = 10;
  */
 export class EvalQueue {
   private readonly dirty = new Set<string>();
+  private readonly idleWaiters = new Set<() => void>();
   private scheduled: ReturnType<typeof setImmediate> | null = null;
   private running = false;
   private stopped = false;
@@ -51,12 +52,28 @@ export class EvalQueue {
       this.running = false;
     }
     if (this.dirty.size > 0) this.schedule();
+    else for (const wake of this.idleWaiters) wake();
+  }
+
+  /** Resolves once no job waits for evaluation, or after `maxMs` (so a burst of placements is answered once, at its end). */
+  idle(maxMs: number): Promise<void> {
+    if (this.dirty.size === 0 && !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      this.idleWaiters.add(done);
+    });
   }
 
   stop(): void {
     this.stopped = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
+    for (const wake of this.idleWaiters) wake();
   }
 
   private schedule(): void {

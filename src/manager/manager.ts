@@ -96,7 +96,7 @@ export class Manager implements ControlPlane {
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
     this.jobs = new JobCommands(this.ctx, limits, this.queries);
     this.nodes = new NodeCommands(this.ctx, this.queries);
-    this.workers = new WorkerProtocol(this.ctx, this.usage);
+    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs));
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, options.heartbeatTtlMs ?? 10_000);
     this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
   }

@@ -9,6 +9,9 @@ import { finishDrainIfEmpty } from "./node-commands.ts";
 import { applyTaskReports } from "./task-reports.ts";
 import type { UsageHistory } from "./usage-history.ts";
 
+/** Longest a changed assignment list waits for the evaluations under way before it is answered. */
+const SETTLE_MS = 200;
+
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
  * on them (served from memory) and report what happened, many tasks per request.
@@ -17,6 +20,8 @@ export class WorkerProtocol {
   constructor(
     private readonly ctx: ManagerContext,
     private readonly usage: UsageHistory,
+    /** Resolves when no job waits for evaluation, or after the time given. */
+    private readonly settled: (maxMs: number) => Promise<void>,
   ) {}
 
   register(request: RegisterRequest): Node {
@@ -76,11 +81,16 @@ export class WorkerProtocol {
     return { status: current.status };
   }
 
-  /** Where a worker's long-poll lands: what should run on the node, after waiting for a change past `index`. */
+  /**
+   * Where a worker's long-poll lands: what should run on the node, after waiting for a change past
+   * `index`. A change found while jobs still wait for evaluation is answered once they are done (or
+   * after SETTLE_MS), so a node gets one answer for a burst of placements, not one per step.
+   */
   async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
     const { state, watch } = this.ctx;
     if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     await watch.wait(nodeId, index, waitMs, signal);
+    if (watch.current(nodeId) !== index) await this.settled(SETTLE_MS);
     const assignments: Assignment[] = [];
     for (const task of state.tasks.activeOn(nodeId)) {
       const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;

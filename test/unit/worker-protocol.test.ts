@@ -114,9 +114,25 @@ describe("the assignment watch", () => {
     f.manager.checkLiveness();
     const lost = await index();
     expect(lost).not.toBe(stopping);
-    expect((await f.manager.assignments(a, "", 0)).assignments.map((x) => x.task.state).sort()).toEqual(["lost", "lost"]);
+    // The stopped task's replacement was placed meanwhile: three tasks there, all lost.
+    expect((await f.manager.assignments(a, "", 0)).assignments.map((x) => x.task.state)).toEqual(["lost", "lost", "lost"]);
 
     f.manager.joinNode({ role: "worker", nodeId: a }, { id: a, name: "a", address: "http://127.0.0.1:1", datacenter: "dc1", labels: {}, capacity: { cpu: 4, memory: 4096, disk: 1000 }, version: "test" });
     expect(await index()).not.toBe(lost);
   });
 });
+
+test("a node woken while its jobs are still being placed is answered once, when the burst is placed", async () => {
+  const f = new ManagerFixture(undefined, { maxTasksPerJob: 10_000 });
+  const a = f.join("a", 1_000_000);
+  const { index } = await f.manager.assignments(a, "", 0);
+  const poll = f.manager.assignments(a, index, 5_000);
+  f.manager.submitJob(jobOfSize("burst", 1_000));
+  const answer = await poll;
+  expect(answer.assignments).toHaveLength(1_000);
+  expect(f.evaluated.length).toBeGreaterThan(1);
+});
+
+function jobOfSize(name: string, count: number) {
+  return { name, type: "service" as const, datacenters: [], constraints: [], tasks: [{ name: "main", image: "img", count, env: {}, labels: {}, resources: { cpu: 0.001, memory: 1, disk: 0 }, ports: [], restart: { attempts: 0, intervalMs: 60_000, delayMs: 1_000, mode: "fail" as const }, constraints: [] }] };
+}
