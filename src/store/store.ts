@@ -10,6 +10,7 @@ import { NodesRepo } from "./nodes-repo.ts";
 import { openDatabase } from "./open.ts";
 import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
 import { TokensRepo } from "./tokens-repo.ts";
+import { type Checkpointer, startCheckpointer } from "./wal-checkpointer.ts";
 
 /**
  * What the manager keeps. An interface so a replicated backend can stand in for SQLite later;
@@ -77,7 +78,10 @@ export class SqliteStore implements Store {
   private readonly nodes: NodesRepo;
   private readonly tokens: TokensRepo;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly checkpointer: Checkpointer | null = null,
+  ) {
     this.jobs = new JobsRepo(db);
     this.tasks = new TasksRepo(db);
     this.nodes = new NodesRepo(db);
@@ -170,11 +174,18 @@ export class SqliteStore implements Store {
     this.tokens.touch(id, now);
   }
   close() {
+    void this.checkpointer?.stop();
     this.db.close();
   }
 }
 
-/** Opens the SQLite store at path (":memory:" for tests). */
+/**
+ * Opens the SQLite store at path (":memory:" for tests). A file's WAL checkpoints run in a thread of
+ * their own (wal-checkpointer.ts), so no commit waits for one.
+ */
 export function openStore(path: string): Store {
-  return new SqliteStore(openDatabase(path));
+  const db = openDatabase(path);
+  if (path === ":memory:") return new SqliteStore(db);
+  db.run("PRAGMA wal_autocheckpoint = 0");
+  return new SqliteStore(db, startCheckpointer(path));
 }

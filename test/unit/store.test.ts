@@ -8,6 +8,7 @@ import type { Node } from "../../src/model/node.ts";
 import type { Task } from "../../src/model/task.ts";
 import { AmbiguousIdError, openStore, type Store } from "../../src/store/index.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
   return {
@@ -115,6 +116,19 @@ describe("opening", () => {
     expect(() => openStore(path)).toThrow(path);
     expect(() => openStore(path)).toThrow(/newer/);
   });
+
+  test("the write-ahead log is copied into the database by a thread of its own, never by a commit", async () => {
+    const path = join(dir, "cube.db");
+    const store = openStore(path);
+    store.putJob(jobSpec(), 1000);
+    const size = Bun.file(path).size;
+    // Far more than the 1,000 pages at which a commit would checkpoint by itself.
+    for (let i = 0; i < 3_000; i++) store.transaction(() => store.insertTask(task({ message: "x".repeat(2_000) })));
+    expect(Bun.file(path).size).toBe(size);
+    const grown = await waitFor("the database file to take the log's pages", () => (Bun.file(path).size > size + 4_000_000 ? Bun.file(path).size : undefined), 10_000, 50);
+    expect(grown).toBeGreaterThan(size);
+    store.close();
+  }, 30_000);
 
   test("data persists across close and reopen", () => {
     const path = join(dir, "cube.db");
