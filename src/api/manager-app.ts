@@ -177,7 +177,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return c.json(await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
   });
   // Many reports per request, applied in order in one transaction; each answered on its own.
-  app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));
+  app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));
 
   return app;
 }

@@ -74,7 +74,8 @@ export interface ControlPlane {
   /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
   heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]): { status: string };
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
-  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): TaskReportResult[];
+  /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */
+  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]>;
   /** The task and the node to forward a logs, exec or restart request to (a 400 while it is on no node). */
   taskLocation(idOrPrefix: string): { task: TaskView; node: NodeView };
   /** What the node's worker accepts from the manager (see Tokens.workerKey), null without a live credential. */

@@ -110,6 +110,7 @@ export class Manager implements ControlPlane {
   }
 
   stop(): void {
+    this.workers.commitReports();
     this.liveness.stop();
     this.garbage.stop();
     if (this.resync) clearInterval(this.resync);

@@ -17,6 +17,9 @@ const SETTLE_MS = 200;
  * on them (served from memory) and report what happened, many tasks per request.
  */
 export class WorkerProtocol {
+  private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
+  private flush: ReturnType<typeof setImmediate> | null = null;
+
   constructor(
     private readonly ctx: ManagerContext,
     private readonly usage: UsageHistory,
@@ -100,12 +103,36 @@ export class WorkerProtocol {
     return { index: watch.current(nodeId), assignments };
   }
 
-  /** Applies a batch of reports in one transaction; each is answered on its own (refused ones are skipped). */
-  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): TaskReportResult[] {
+  /**
+   * Applies a batch of reports, in order, each answered on its own (refused ones are skipped). The
+   * batches that arrive in one turn of the event loop, from many workers, are committed together in
+   * one transaction (a group commit): with thousands of nodes, a transaction per request would cost
+   * more than the reports. Applied at that commit, so each batch sees the state as it is then.
+   */
+  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ nodeId, reports, resolve, reject });
+      this.flush ??= setImmediate(() => this.commitReports());
+    });
+  }
+
+  /** Commits what is queued now (the manager stops: nothing waits for the next turn). */
+  commitReports(): void {
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = null;
+    const batches = this.queued.splice(0);
+    if (batches.length === 0) return;
     const changes = new ChangeSet(this.ctx.now());
-    const results = applyTaskReports(changes, this.ctx.state, nodeId, reports);
-    this.ctx.commit(changes);
-    if (results.some((r) => r.ok && isGone(r.state))) finishDrainIfEmpty(this.ctx, nodeId);
-    return results;
+    let results: TaskReportResult[][];
+    try {
+      results = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+      this.ctx.commit(changes);
+    } catch (err) {
+      for (const b of batches) b.reject(err as Error);
+      return;
+    }
+    batches.forEach((b, i) => b.resolve(results[i] as TaskReportResult[]));
+    const drained = new Set(batches.filter((b, i) => results[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
+    for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
   }
 }

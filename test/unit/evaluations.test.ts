@@ -3,7 +3,7 @@ import { STEP_WRITES } from "../../src/manager/evaluator.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
 describe("work proportional to the change", () => {
-  test("a change evaluates only the jobs it concerns; heartbeats and a task that starts evaluate nothing", () => {
+  test("a change evaluates only the jobs it concerns; heartbeats and a task that starts evaluate nothing", async () => {
     const f = new ManagerFixture();
     f.join("a");
     f.join("b");
@@ -11,12 +11,12 @@ describe("work proportional to the change", () => {
     expect(f.takeEvaluated()).toEqual(Array.from({ length: 10 }, (_, i) => `job${i}`));
 
     const [task] = f.live("job3");
-    f.report(task as NonNullable<typeof task>, { state: "running", message: "started" });
+    await f.report(task as NonNullable<typeof task>, { state: "running", message: "started" });
     f.manager.heartbeat(task?.nodeId as string, { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: f.clock });
     f.manager.reconcileNow();
     expect(f.takeEvaluated()).toEqual([]);
 
-    f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
+    await f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
     f.manager.reconcileNow();
     expect(f.takeEvaluated()).toEqual(["job3"]);
 
@@ -31,12 +31,12 @@ describe("work proportional to the change", () => {
     expect(f.takeEvaluated()).toEqual([]);
   });
 
-  test("a failed slot is refilled when its reschedule delay is due, by the job's own timer", () => {
+  test("a failed slot is refilled when its reschedule delay is due, by the job's own timer", async () => {
     const f = new ManagerFixture();
     f.join("a");
     f.submit("web");
     const [task] = f.live("web");
-    f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
+    await f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
     f.manager.reconcileNow();
     expect(f.live("web")).toEqual([]);
     f.takeEvaluated();
@@ -46,7 +46,7 @@ describe("work proportional to the change", () => {
     expect(f.live("web").map((t) => t.state)).toEqual(["scheduled"]);
   });
 
-  test("a blocked job is evaluated again when capacity frees or a node joins, and not otherwise", () => {
+  test("a blocked job is evaluated again when capacity frees or a node joins, and not otherwise", async () => {
     const f = new ManagerFixture();
     f.join("small", 1024);
     f.submit("big", 1, 800, { type: "batch" });
@@ -56,11 +56,11 @@ describe("work proportional to the change", () => {
     f.takeEvaluated();
 
     const [big] = f.live("big");
-    f.report(big as NonNullable<typeof big>, { state: "running", message: "started" });
+    await f.report(big as NonNullable<typeof big>, { state: "running", message: "started" });
     f.manager.reconcileNow();
     expect(f.takeEvaluated()).toEqual([]);
 
-    f.report(big as NonNullable<typeof big>, { state: "completed", message: "exit code 0", exitCode: 0 });
+    await f.report(big as NonNullable<typeof big>, { state: "completed", message: "exit code 0", exitCode: 0 });
     f.manager.reconcileNow();
     expect(f.takeEvaluated()).toEqual(["big", "next"]);
     expect(f.live("next").map((t) => t.state)).toEqual(["scheduled"]);

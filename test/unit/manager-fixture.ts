@@ -43,7 +43,7 @@ export class ManagerFixture {
   }
 
   /** Reports from the task's own node, one batch. */
-  report(task: Task, ...reports: Omit<TaskReportItem, "taskId">[]): TaskReportResult[] {
+  report(task: Task, ...reports: Omit<TaskReportItem, "taskId">[]): Promise<TaskReportResult[]> {
     return this.manager.reportTasks(task.nodeId as string, reports.map((r) => ({ taskId: task.id, ...r })));
   }
 

@@ -32,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Refusals a random command may meet: the request did not fit the state, and said so. */
 const refusal = (err: unknown) => err instanceof NotFoundError || err instanceof ConflictError || err instanceof BadRequestError || err instanceof JobValidationError;
 
-test(`${STEPS} random steps: memory equals the store after each, and a restart sees the same (seed ${SEED})`, () => {
+test(`${STEPS} random steps: memory equals the store after each, and a restart sees the same (seed ${SEED})`, async () => {
   console.log(`[view] seed ${SEED} (replay: CUBE_VIEW_SEED=${SEED})`);
   const random = seededRandom(SEED);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -66,7 +66,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
 
   const liveTasks = () => [...manager.state.tasks.all()].filter((t) => t.nodeId !== null && !["completed", "failed", "stopped"].includes(t.state));
 
-  const steps: [string, number, () => void][] = [
+  const steps: [string, number, () => unknown][] = [
     ["submit", 4, () => manager.submitJob(spec(pick(["web", "api", "db", "cron", "agent"])))],
     ["scale", 2, () => manager.scaleJob(pick(["web", "api", "db", "cron"]), pick(["a", "b"]), Math.floor(random() * 6))],
     ["stop job", 1, () => manager.stopJob(pick(["web", "api", "db", "cron", "agent"]), chance(0.3))],
@@ -75,7 +75,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     [
       "reports",
       8,
-      () => {
+      async () => {
         const byNode = Map.groupBy(liveTasks(), (t) => t.nodeId as string);
         const nodeId = pick([...byNode.keys(), ...nodeIds]);
         if (!nodeId) return;
@@ -89,7 +89,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
           const health = chance(0.3) ? pick(["starting", "healthy", "unhealthy"] as const) : undefined;
           reports.push({ taskId: task?.id ?? "no-such-task", state, message: `report ${i}`, ...(health ? { health } : {}), ...(state === "restarting" ? { nextAttemptAt: clock + 1000 } : {}) });
         }
-        const results = manager.reportTasks(nodeId, reports);
+        const results = await manager.reportTasks(nodeId, reports);
         expect(results.map((r) => r.taskId)).toEqual(reports.map((r) => r.taskId));
       },
     ],
@@ -116,7 +116,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     const [name, , run] = pick(weighted);
     clock += Math.floor(random() * 3_000);
     try {
-      run();
+      await run();
     } catch (err) {
       if (!refusal(err)) throw new Error(`step ${step} (${name}) after ${done.slice(-5).join(", ")}: ${(err as Error).stack}`);
     }

@@ -14,19 +14,19 @@ const update = { maxParallel: 1, minHealthyTimeMs: 0, healthyDeadlineMs: 60_000 
 const web = (image: string, autoRevert: boolean, count = 2): JobSpec => makeJobSpec("web", [makeTaskSpec({ image, count, update: { ...update, autoRevert } })]);
 
 /** v1 running on one node, then v2 submitted; its first replacement fails. */
-function failedRollout(path: string, autoRevert: boolean): ManagerFixture {
+async function failedRollout(path: string, autoRevert: boolean): Promise<ManagerFixture> {
   const f = new ManagerFixture(openStore(path));
   f.join("a");
   f.manager.submitJob(web("img:1", autoRevert));
   f.manager.reconcileNow();
-  for (const task of f.live("web")) f.report(task, { state: "running", message: "started" });
+  for (const task of f.live("web")) await f.report(task, { state: "running", message: "started" });
   f.manager.submitJob(web("img:2", autoRevert));
   f.manager.reconcileNow();
   const replaced = f.live("web").find((t) => t.jobVersion === 1 && t.desired === "stopped");
   const replacement = f.live("web").find((t) => t.jobVersion === 2);
   if (!replaced || !replacement) throw new Error("expected one task replaced by one of version 2");
-  f.report(replaced, { state: "stopped", message: "stopped" });
-  f.report(replacement, { state: "running", message: "started" }, { state: "failed", message: "exit code 1", exitCode: 1 });
+  await f.report(replaced, { state: "stopped", message: "stopped" });
+  await f.report(replacement, { state: "running", message: "started" }, { state: "failed", message: "exit code 1", exitCode: 1 });
   f.manager.reconcileNow();
   return f;
 }
@@ -42,9 +42,9 @@ function restart(f: ManagerFixture, path: string): ManagerFixture {
   return again;
 }
 
-test("a failed rollout's reason is stored with its version: after a restart it is still failed, and not rolled further", () => {
+test("a failed rollout's reason is stored with its version: after a restart it is still failed, and not rolled further", async () => {
   const path = join(dir, "failed.db");
-  const f = failedRollout(path, false);
+  const f = await failedRollout(path, false);
   const reason = "task http.0 of the new version failed: exit code 1";
   expect(f.manager.getJob("web")).toMatchObject({ version: 2, rolloutFailure: reason });
   const oldLeft = f.live("web").filter((t) => t.jobVersion === 1);
@@ -63,9 +63,9 @@ test("a failed rollout's reason is stored with its version: after a restart it i
   after.store.close();
 });
 
-test("an automatic revert is marked on the version it made, and a restarted manager does not revert again", () => {
+test("an automatic revert is marked on the version it made, and a restarted manager does not revert again", async () => {
   const path = join(dir, "reverted.db");
-  const f = failedRollout(path, true);
+  const f = await failedRollout(path, true);
   const marks = () => f.manager.jobVersions("web").map((v) => [v.version, v.autoRevert, v.rolloutFailure]);
   const reason = "task http.0 of the new version failed: exit code 1";
   expect(marks()).toEqual([
@@ -88,7 +88,7 @@ test("an automatic revert is marked on the version it made, and a restarted mana
   after.store.close();
 });
 
-test("a manager that finds a version marked as an automatic revert in the store does not revert it when its rollout fails", () => {
+test("a manager that finds a version marked as an automatic revert in the store does not revert it when its rollout fails", async () => {
   const path = join(dir, "marked.db");
   const store = openStore(path);
   store.putJob(web("img:1", true, 2), 1_000);

@@ -30,7 +30,7 @@ function watchedStore() {
 }
 
 describe("task reports", () => {
-  test("a batch is applied in order in one transaction; a stale, foreign or unknown report is refused on its own", () => {
+  test("a batch is applied in order in one transaction; a stale, foreign or unknown report is refused on its own", async () => {
     const { store, seen } = watchedStore();
     const f = new ManagerFixture(store);
     const a = f.join("a");
@@ -40,10 +40,11 @@ describe("task reports", () => {
     const foreign = f.live("web").find((t) => t.nodeId !== a);
     const [first, second] = onA;
     if (!first || !second || !foreign) throw new Error("expected tasks on both nodes");
-    f.report(second, { state: "running", message: "started" }, { state: "completed", message: "exit code 0", exitCode: 0 });
+    await f.report(second, { state: "running", message: "started" }, { state: "completed", message: "exit code 0", exitCode: 0 });
+    f.manager.reconcileNow();
 
     const before = seen.transactions;
-    const results = f.manager.reportTasks(a, [
+    const results = await f.manager.reportTasks(a, [
       { taskId: first.id, state: "running", message: "started", containerId: "c1" },
       { taskId: second.id, state: "running", message: "late" },
       { taskId: foreign.id, state: "running", message: "not mine" },
@@ -64,7 +65,19 @@ describe("task reports", () => {
     expect(f.manager.getTask(foreign.id).state).toBe("scheduled");
   });
 
-  test("when the store refuses the transaction, memory is left as it was and the batch can be sent again", () => {
+  test("reports that arrive together from many nodes are committed together, in one transaction", async () => {
+    const { store, seen } = watchedStore();
+    const f = new ManagerFixture(store);
+    const nodes = ["a", "b", "c"].map((n) => f.join(n));
+    f.submit("web", 6);
+    const before = seen.transactions;
+    const answers = await Promise.all(nodes.map((nodeId) => f.manager.reportTasks(nodeId, f.live("web").filter((t) => t.nodeId === nodeId).map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })))));
+    expect(seen.transactions - before).toBe(1);
+    expect(answers.flat().map((r) => r.ok)).toEqual(Array.from({ length: 6 }, () => true));
+    expect(f.live("web").every((t) => t.state === "running")).toBe(true);
+  });
+
+  test("when the store refuses the transaction, memory is left as it was and the batch can be sent again", async () => {
     const { store, seen } = watchedStore();
     const f = new ManagerFixture(store);
     const a = f.join("a");
@@ -72,9 +85,9 @@ describe("task reports", () => {
     const [task] = f.live("web");
     const before = describeState(f.manager.state);
     seen.refuseNext = true;
-    expect(() => f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }])).toThrow("disk full");
+    await expect(f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }])).rejects.toThrow("disk full");
     expect(describeState(f.manager.state)).toEqual(before);
-    expect(f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }])[0]).toMatchObject({ ok: true, state: "running" });
+    expect((await f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }]))[0]).toMatchObject({ ok: true, state: "running" });
   });
 });
 
@@ -90,9 +103,9 @@ describe("the assignment watch", () => {
 
     const [first, second] = f.live("web");
     if (!first || !second) throw new Error("expected two tasks");
-    f.report(first, { state: "running", message: "started", containerId: "c1" });
-    f.report(first, { state: "running", message: "healthy", health: "healthy" });
-    f.report(second, { state: "running", message: "started" }, { state: "restarting", message: "exited; again in 1s", nextAttemptAt: f.clock + 1_000 });
+    await f.report(first, { state: "running", message: "started", containerId: "c1" });
+    await f.report(first, { state: "running", message: "healthy", health: "healthy" });
+    await f.report(second, { state: "running", message: "started" }, { state: "restarting", message: "exited; again in 1s", nextAttemptAt: f.clock + 1_000 });
     f.manager.reconcileNow();
     expect(await index()).toBe(placed);
 
@@ -100,7 +113,7 @@ describe("the assignment watch", () => {
     const poll = f.manager.assignments(a, placed, 5_000);
     let answered = false;
     void poll.then(() => (answered = true));
-    f.report(first, { state: "running", message: "still running" });
+    await f.report(first, { state: "running", message: "still running" });
     await Bun.sleep(20);
     expect(answered).toBe(false);
 
