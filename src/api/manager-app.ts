@@ -9,6 +9,7 @@ import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
+import { assignmentsJson } from "./assignments-json.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
@@ -174,7 +175,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
-    return c.json(await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
+    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
+    return c.body(assignmentsJson(answer), 200, { "content-type": "application/json" });
   });
   // Many reports per request, applied in order in one transaction; each answered on its own.
   app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));
