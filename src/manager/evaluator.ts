@@ -38,7 +38,27 @@ export const STEP_WRITES = 200;
  * placements, then a failed rollout's mark and revert). Work is proportional to the job, never to the
  * cluster, and at most STEP_WRITES task writes are made per evaluation.
  */
+type Create = ReconcileDecision["create"][number];
+
+/** What one group's step wrote: task writes in all, how many of its new slots it took, and whether work is left. */
+interface Step {
+  writes: number;
+  created: number;
+  more: boolean;
+}
+
+/** What is left of an evaluation that stopped at STEP_WRITES, valid while the job and its tasks stay as they were. */
+interface Unfinished {
+  job: Job;
+  generation: number;
+  creates: Create[];
+  /** A slot waiting for its reschedule delay may be due by then: past it, the job is reconciled again. */
+  wakeAt: number | null;
+}
+
 export class Evaluator {
+  private readonly unfinished = new Map<string, Unfinished>();
+
   constructor(private readonly options: EvaluatorOptions) {}
 
   evaluate(name: string): void {
@@ -46,33 +66,59 @@ export class Evaluator {
     this.options.onEvaluate?.(name);
     this.options.metrics.inc("cube_evaluations_total", "Jobs evaluated (each after a change that concerns it).");
     const entry = state.job(name);
+    const left = this.resume(name);
     if (!entry) {
       timers.set(name, null);
       return;
     }
     const { job } = entry;
     const now = this.options.now();
-    const decision = reconcile({ job, tasks: state.tasks.ofJob(name), versions: specsOf(entry), nodes: state.nodeList(), now });
-    timers.set(name, decision.wakeAt);
+    let decision: ReconcileDecision;
+    let budget = STEP_WRITES;
+    if (left) {
+      // Nothing changed since the last step: go on with what that reconcile found missing.
+      decision = { create: left.creates, stop: [], adopt: [], wakeAt: left.wakeAt, rolloutFailure: null };
+    } else {
+      decision = reconcile({ job, tasks: state.tasks.ofJob(name), versions: specsOf(entry), nodes: state.nodeList(), now });
+      timers.set(name, decision.wakeAt);
+      const changes = new ChangeSet(now);
+      const stops = decision.stop.slice(0, budget);
+      const adopts = decision.adopt.slice(0, budget - stops.length);
+      for (const { task, reason } of stops) ledger.requestStop(changes, task, reason);
+      for (const task of adopts) changes.writeTask({ ...task, jobVersion: job.version, updatedAt: now });
+      commit(changes, { evaluating: name });
+      budget -= stops.length + adopts.length;
+      // A slot is refilled only once its old task was asked to stop, or both would run: the rest waits for the next step.
+      if (stops.length < decision.stop.length || adopts.length < decision.adopt.length) {
+        this.options.mark(name);
+        return;
+      }
+    }
 
-    const changes = new ChangeSet(now);
-    const stops = decision.stop.slice(0, STEP_WRITES);
-    const adopts = decision.adopt.slice(0, STEP_WRITES - stops.length);
-    for (const { task, reason } of stops) ledger.requestStop(changes, task, reason);
-    for (const task of adopts) changes.writeTask({ ...task, jobVersion: job.version, updatedAt: now });
-    commit(changes, { evaluating: name });
-
-    // A slot is refilled only once its old task was asked to stop, or both would run.
-    let budget = STEP_WRITES - stops.length - adopts.length;
-    let more = stops.length < decision.stop.length || adopts.length < decision.adopt.length;
-    for (const group of more ? [] : job.spec.tasks) {
-      const creates = decision.create.filter((c) => c.group === group.name);
-      const step = job.spec.type === "system" ? this.placeSystemGroup(job, group, creates, budget, now) : this.placeGroup(job, group, creates, budget, now);
+    let more = false;
+    const creates: Create[] = [];
+    for (const group of job.spec.tasks) {
+      const mine = decision.create.filter((c) => c.group === group.name);
+      const step = job.spec.type === "system" ? this.placeSystemGroup(job, group, mine, budget, now) : this.placeGroup(job, group, mine, budget, now);
       budget -= step.writes;
       more ||= step.more;
+      creates.push(...mine.slice(step.created));
     }
     if (decision.rolloutFailure) this.rolloutFailed(entry, decision.rolloutFailure, now);
-    if (more) this.options.mark(name);
+    if (!more) return;
+    // A system job's missing tasks depend on the nodes too, which the generation does not follow: it is reconciled each step.
+    const current = state.job(name);
+    if (current && job.spec.type !== "system") this.unfinished.set(name, { job: current.job, generation: state.tasks.generation(name), creates, wakeAt: decision.wakeAt });
+    this.options.mark(name);
+  }
+
+  /** The rest of the job's last evaluation, if neither the job nor its tasks changed since and no slot came due. */
+  private resume(name: string): Unfinished | undefined {
+    const left = this.unfinished.get(name);
+    this.unfinished.delete(name);
+    if (!left) return undefined;
+    const same = this.options.state.job(name)?.job === left.job && this.options.state.tasks.generation(name) === left.generation;
+    return same && (left.wakeAt === null || this.options.now() < left.wakeAt) ? left : undefined;
   }
 
   /**
@@ -80,12 +126,12 @@ export class Evaluator {
    * in one transaction: new slots first, then pending ones (up to `budget`). Tasks no node can run stay
    * pending with why; once one failed, the rest of the group would too, so only new slots go on.
    */
-  private placeGroup(job: Job, group: TaskSpec, creates: { index: number }[], budget: number, now: number): { writes: number; more: boolean } {
+  private placeGroup(job: Job, group: TaskSpec, creates: Create[], budget: number, now: number): Step {
     const { state, metrics, commit } = this.options;
-    const waiting = state.tasks.ofJob(job.spec.name).filter((t) => t.state === "pending" && t.desired === "running" && t.group === group.name && t.jobVersion === job.version);
-    const fresh = creates.map((c) => pendingTask(job, group.name, c.index, now));
+    const waiting = state.tasks.pendingOf(job.spec.name).filter((t) => t.desired === "running" && t.group === group.name && t.jobVersion === job.version);
+    const fresh = creates.slice(0, Math.max(0, budget)).map((c) => pendingTask(job, group.name, c.index, now));
     const candidates = [...fresh, ...waiting].slice(0, Math.max(0, budget));
-    if (candidates.length === 0) return { writes: 0, more: fresh.length + waiting.length > 0 };
+    if (candidates.length === 0) return { writes: 0, created: 0, more: creates.length + waiting.length > 0 };
     const isFresh = new Set(fresh.map((t) => t.id));
     const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
@@ -108,12 +154,12 @@ export class Evaluator {
       if (task.message !== message) ledger.note(changes, task, message);
     }
     commit(changes, { evaluating: job.spec.name });
-    const cut = candidates.length < fresh.length + waiting.length;
-    return { writes: candidates.length, more: cut && (fresh.length > candidates.length || result.failures.length === 0) };
+    const cut = candidates.length < creates.length + waiting.length;
+    return { writes: candidates.length, created: fresh.length, more: cut && (creates.length > fresh.length || result.failures.length === 0) };
   }
 
   /** A system job's task is created only on a node that can run it: no pending task waits for one. */
-  private placeSystemGroup(job: Job, group: TaskSpec, creates: { index: number; nodeId?: string }[], budget: number, now: number): { writes: number; more: boolean } {
+  private placeSystemGroup(job: Job, group: TaskSpec, creates: Create[], budget: number, now: number): Step {
     const taken = creates.slice(0, Math.max(0, budget));
     const changes = new ChangeSet(now);
     for (const c of taken) {
@@ -125,7 +171,7 @@ export class Evaluator {
       ledger.place(changes, task, placement.nodeId, placement.reservedPorts, `placed on ${placement.score.nodeName}`);
     }
     this.options.commit(changes, { evaluating: job.spec.name });
-    return { writes: taken.length, more: taken.length < creates.length };
+    return { writes: taken.length, created: taken.length, more: taken.length < creates.length };
   }
 
   /**

@@ -19,7 +19,9 @@ const compareTasks = (a: Task, b: Task) => compareKeys(keyOf(a), keyOf(b));
 class JobTasks {
   readonly ids = new Set<string>();
   sorted: Task[] | null = [];
-  pending = 0;
+  readonly pending = new Set<string>();
+  /** Counts every change to the job's tasks. */
+  generation = 0;
   /** Live (not gone) tasks per job version. */
   readonly liveByVersion = new Map<number, number>();
 }
@@ -86,6 +88,16 @@ export class TaskTable {
 
   countOfJob(job: string): number {
     return this.jobs.get(job)?.ids.size ?? 0;
+  }
+
+  /** The job's pending tasks (waiting for a node), by slot. */
+  pendingOf(job: string): Task[] {
+    return this.tasksOf(this.jobs.get(job)?.pending).sort((a, b) => a.index - b.index);
+  }
+
+  /** Changes with every task of the job that is added, changed or removed: equal numbers mean the same tasks. */
+  generation(job: string): number {
+    return this.jobs.get(job)?.generation ?? 0;
   }
 
   /** Every task that has a node, finished ones included. */
@@ -172,10 +184,11 @@ export class TaskTable {
       this.jobOrder.add(task.job);
     }
     entry.ids.add(task.id);
+    entry.generation++;
     if (inserted) entry.sorted = null;
     else if (entry.sorted) entry.sorted[positionIn(entry.sorted, keyOf(task))] = task;
     if (task.state === "pending") {
-      entry.pending++;
+      entry.pending.add(task.id);
       this.pendingJobs.add(task.job);
     }
     if (!isGone(task.state)) entry.liveByVersion.set(task.jobVersion, (entry.liveByVersion.get(task.jobVersion) ?? 0) + 1);
@@ -193,7 +206,8 @@ export class TaskTable {
       entry.ids.delete(task.id);
       entry.sorted = null;
     }
-    if (task.state === "pending" && --entry.pending === 0) this.pendingJobs.delete(task.job);
+    entry.generation++;
+    if (entry.pending.delete(task.id) && entry.pending.size === 0) this.pendingJobs.delete(task.job);
     if (!isGone(task.state)) {
       const n = (entry.liveByVersion.get(task.jobVersion) ?? 0) - 1;
       if (n > 0) entry.liveByVersion.set(task.jobVersion, n);

@@ -86,6 +86,30 @@ describe("work proportional to the change", () => {
   });
 });
 
+test("a change between the steps of a big placement is honored at once: the next step reconciles again", () => {
+  const f = new ManagerFixture(undefined, { maxTasksPerJob: 10_000 });
+  f.join("a", 1_000_000);
+  let scaledAt = 0;
+  const manager = f.manager;
+  const evaluations = () => f.evaluated.filter((j) => j === "huge").length;
+  // On the third step, the job is scaled down to 300 (the clock moves so what comes after is told apart).
+  f.evaluated.push = function (this: string[], ...jobs: string[]) {
+    const n = Array.prototype.push.apply(this, jobs);
+    if (evaluations() === 3 && scaledAt === 0) {
+      f.clock += 1_000;
+      scaledAt = f.clock;
+      manager.scaleJob("huge", "main", 300);
+    }
+    return n;
+  };
+  manager.submitJob(jobOf("huge", 1_000));
+  manager.reconcileNow();
+  expect(scaledAt).toBeGreaterThan(0);
+  const tasks = f.tasks("huge");
+  expect(tasks.filter((t) => t.index >= 300 && t.createdAt >= scaledAt)).toEqual([]);
+  expect(f.live("huge").filter((t) => t.desired === "running").map((t) => t.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+});
+
 function jobOf(name: string, count: number) {
   return { name, type: "service" as const, datacenters: [], constraints: [], tasks: [{ name: "main", image: "img", count, env: {}, labels: {}, resources: { cpu: 0.01, memory: 16, disk: 0 }, ports: [], restart: { attempts: 0, intervalMs: 60_000, delayMs: 1_000, mode: "fail" as const }, constraints: [] }] };
 }

@@ -55,6 +55,9 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
       ports: chance(0.2) ? [{ name: "http", container: 80, host: pick([8080, 8081]) }] : [],
       ...(chance(0.3) ? { update: { maxParallel: 1, minHealthyTimeMs: 0, healthyDeadlineMs: 20_000, autoRevert: chance(0.5) } } : {}),
     });
+    // Now and then a group of hundreds of tiny tasks, placed over several evaluation steps.
+    const big = (g: string): Partial<TaskSpec> => ({ ...group(g), count: 200 + Math.floor(random() * 250), resources: { cpu: 0.001, memory: 1, disk: 0 } });
+    if (type !== "system" && chance(0.05)) return makeJobSpec(name, [big("a")], { type });
     return makeJobSpec(name, chance(0.3) ? [group("a"), group("b")] : [group("a")], { type });
   };
 
