@@ -22,7 +22,8 @@ export interface Effects {
  * store answered to each job write, in order) and derives what it means, from each task's value
  * before and after: a worker is woken for a task placed on it, a changed `desired`, a task lost or
  * forgotten while it still runs there — never for the worker's own reports; a job is evaluated when
- * one of its tasks went away or was asked to stop, or changed while a rollout waits on its health.
+ * one of its tasks went away, was asked to stop or was forgotten, or changed while a rollout waits
+ * on its health.
  * Task changes of the job being evaluated (`evaluating`) do not mark it again: the evaluation that
  * made them already took them into account.
  */
@@ -95,6 +96,7 @@ function diffTask(old: Task | undefined, now: Task | undefined, effects: Effects
   if (wentAway && old?.nodeId) effects.capacityFreed = true;
 
   if (job === evaluating) return;
-  if (wentAway || desiredChanged) effects.jobs.add(job);
+  // A task forgotten (garbage collected) is history the job's reconcile read: a slot's failures, say.
+  if (wentAway || desiredChanged || now === undefined) effects.jobs.add(job);
   else if (old && now && !isGone(now.state) && (old.state !== now.state || old.health !== now.health)) rollouts.add(job);
 }

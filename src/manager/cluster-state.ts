@@ -31,6 +31,12 @@ export class ClusterState {
   private readonly jobs = new Map<string, JobEntry>();
   private readonly jobOrder = new SortedKeys();
   private readonly systemJobs = new Set<string>();
+  /**
+   * System jobs whose last evaluation found a node it could not place on (a system job makes no
+   * pending task to wait there). Kept by the evaluator, not the store: like blocked jobs, they are
+   * evaluated again when capacity frees.
+   */
+  readonly unplacedSystemJobs = new Set<string>();
   private readonly nodes = new Map<string, Node>();
   private readonly nodeIds = new Map<string, string>();
   private readonly nodeOrder = new SortedKeys();
@@ -124,6 +130,7 @@ export class ClusterState {
     this.jobs.delete(name);
     this.jobOrder.delete(name);
     this.systemJobs.delete(name);
+    this.unplacedSystemJobs.delete(name);
     return tasks;
   }
 

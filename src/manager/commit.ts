@@ -30,7 +30,10 @@ export function committer({ store, state, bus, watch, queue }: CommitDeps) {
     for (const event of effects.events) bus.publish(event);
     for (const nodeId of effects.wake) watch.bump(nodeId);
     const marks = effects.jobs;
-    if (effects.capacityFreed || effects.nodes.size > 0) for (const job of state.tasks.blockedJobs()) marks.add(job);
+    if (effects.capacityFreed || effects.nodes.size > 0) {
+      for (const job of state.tasks.blockedJobs()) marks.add(job);
+      for (const job of state.unplacedSystemJobs) marks.add(job);
+    }
     if (effects.nodes.size > 0) for (const job of state.systemJobNames()) marks.add(job);
     for (const nodeId of effects.nodes) for (const job of state.tasks.jobsOn(nodeId)) marks.add(job);
     for (const job of marks) if (state.job(job)) queue.mark(job);

@@ -97,6 +97,7 @@ export class Evaluator {
 
     let more = false;
     const creates: Create[] = [];
+    state.unplacedSystemJobs.delete(name);
     for (const group of job.spec.tasks) {
       const mine = decision.create.filter((c) => c.group === group.name);
       const step = job.spec.type === "system" ? this.placeSystemGroup(job, group, mine, budget, now) : this.placeGroup(job, group, mine, budget, now);
@@ -105,10 +106,19 @@ export class Evaluator {
       creates.push(...mine.slice(step.created));
     }
     if (decision.rolloutFailure) this.rolloutFailed(entry, decision.rolloutFailure, now);
+    // Stops and relabels change what the job's next reconcile sees (a rollout's room, say): it runs again
+    // until it decides nothing more, as the old full passes did.
+    if (decision.stop.length > 0 || decision.adopt.length > 0) {
+      this.options.mark(name);
+      return;
+    }
     if (!more) return;
-    // A system job's missing tasks depend on the nodes too, which the generation does not follow: it is reconciled each step.
+    // A system job's missing tasks depend on the nodes too, and a rollout's steps on health, which the generation
+    // does not follow: those are reconciled each step.
     const current = state.job(name);
-    if (current && job.spec.type !== "system") this.unfinished.set(name, { job: current.job, generation: state.tasks.generation(name), creates, wakeAt: decision.wakeAt });
+    if (current && job.spec.type !== "system" && !state.tasks.hasOutdated(name, current.job.version)) {
+      this.unfinished.set(name, { job: current.job, generation: state.tasks.generation(name), creates, wakeAt: decision.wakeAt });
+    }
     this.options.mark(name);
   }
 
@@ -160,12 +170,16 @@ export class Evaluator {
 
   /** A system job's task is created only on a node that can run it: no pending task waits for one. */
   private placeSystemGroup(job: Job, group: TaskSpec, creates: Create[], budget: number, now: number): Step {
+    const { state } = this.options;
     const taken = creates.slice(0, Math.max(0, budget));
     const changes = new ChangeSet(now);
     for (const c of taken) {
       const request = { job: job.spec, group, indexes: [c.index], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${c.nodeId}`, onlyNodes: [c.nodeId as string] };
-      const placement = placeTasks(request, this.options.state.cluster).placements[0];
-      if (!placement) continue;
+      const placement = placeTasks(request, state.cluster).placements[0];
+      if (!placement) {
+        state.unplacedSystemJobs.add(job.spec.name);
+        continue;
+      }
       const task = pendingTask(job, group.name, c.index, now);
       ledger.create(changes, task);
       ledger.place(changes, task, placement.nodeId, placement.reservedPorts, `placed on ${placement.score.nodeName}`);

@@ -70,7 +70,7 @@ export class Manager implements ControlPlane {
   private readonly workers: WorkerProtocol;
   private readonly liveness: NodeLiveness;
   private readonly garbage: GarbageCollector;
-  private resync: ReturnType<typeof setInterval> | null = null;
+  private resyncTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: ManagerOptions) {
     const now = options.now ?? Date.now;
@@ -105,16 +105,16 @@ export class Manager implements ControlPlane {
   start(): void {
     this.liveness.start();
     this.garbage.start();
-    this.resync = setInterval(() => this.markAll(), RESYNC_MS);
-    this.markAll();
+    this.resyncTimer = setInterval(() => this.resync(), RESYNC_MS);
+    this.resync();
   }
 
   stop(): void {
     this.workers.commitReports();
     this.liveness.stop();
     this.garbage.stop();
-    if (this.resync) clearInterval(this.resync);
-    this.resync = null;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = null;
     this.timers.stop();
     this.queue.stop();
   }
@@ -140,7 +140,8 @@ export class Manager implements ControlPlane {
     return this.ctx.state;
   }
 
-  private markAll(): void {
+  /** Marks every job for evaluation (at start, then every RESYNC_MS, in case a change was missed). */
+  resync(): void {
     for (const name of this.ctx.state.jobNames()) this.queue.mark(name);
   }
 

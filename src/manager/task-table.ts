@@ -20,7 +20,7 @@ class JobTasks {
   readonly ids = new Set<string>();
   sorted: Task[] | null = [];
   readonly pending = new Set<string>();
-  /** Counts every change to the job's tasks. */
+  /** Counts the changes to the job's tasks that can change what its reconcile decides (see `generation`). */
   generation = 0;
   /** Live (not gone) tasks per job version. */
   readonly liveByVersion = new Map<number, number>();
@@ -69,6 +69,7 @@ export class TaskTable {
     if (old) this.unindex(old, true);
     this.byId.set(task.id, task);
     this.index(task, old === undefined);
+    if (!old || isGone(old.state) !== isGone(task.state) || old.desired !== task.desired || old.jobVersion !== task.jobVersion) (this.jobs.get(task.job) as JobTasks).generation++;
     return old;
   }
 
@@ -95,7 +96,11 @@ export class TaskTable {
     return this.tasksOf(this.jobs.get(job)?.pending).sort((a, b) => a.index - b.index);
   }
 
-  /** Changes with every task of the job that is added, changed or removed: equal numbers mean the same tasks. */
+  /**
+   * Changes when a task of the job is added or removed, or goes away, or its desired state or version
+   * changes: what decides which slots are filled. A task that starts running or changes health does
+   * not count (it matters only to rollouts, which are reconciled each time).
+   */
   generation(job: string): number {
     return this.jobs.get(job)?.generation ?? 0;
   }
@@ -184,7 +189,6 @@ export class TaskTable {
       this.jobOrder.add(task.job);
     }
     entry.ids.add(task.id);
-    entry.generation++;
     if (inserted) entry.sorted = null;
     else if (entry.sorted) entry.sorted[positionIn(entry.sorted, keyOf(task))] = task;
     if (task.state === "pending") {
@@ -206,7 +210,7 @@ export class TaskTable {
       entry.ids.delete(task.id);
       entry.sorted = null;
     }
-    entry.generation++;
+    if (!replacing) entry.generation++;
     if (entry.pending.delete(task.id) && entry.pending.size === 0) this.pendingJobs.delete(task.job);
     if (!isGone(task.state)) {
       const n = (entry.liveByVersion.get(task.jobVersion) ?? 0) - 1;

@@ -20,9 +20,10 @@ describe("work proportional to the change", () => {
     f.manager.reconcileNow();
     expect(f.takeEvaluated()).toEqual(["job3"]);
 
+    // A new version: its two tasks are relabeled, which the job's next evaluation sees (and finds nothing more to do).
     f.manager.scaleJob("job7", "http", 3);
     f.manager.reconcileNow();
-    expect(f.takeEvaluated()).toEqual(["job7"]);
+    expect(f.takeEvaluated()).toEqual(["job7", "job7"]);
     expect(f.live("job7")).toHaveLength(3);
 
     // A node that joins concerns system jobs and blocked jobs only: there are none.
