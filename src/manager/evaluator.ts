@@ -29,7 +29,7 @@ export interface EvaluatorOptions {
  * Task writes one evaluation makes at most; a job that needs more is marked again and goes on in
  * the next pass, so a job of 10,000 tasks never holds the event loop (and the API) for long.
  */
-export const STEP_WRITES = 200;
+export const STEP_WRITES = 100;
 
 /**
  * Evaluates one job against the in-memory cluster: the pure `reconcile` says what to create, stop

@@ -110,7 +110,7 @@ export class Manager implements ControlPlane {
   }
 
   stop(): void {
-    this.workers.commitReports();
+    this.workers.stop();
     this.liveness.stop();
     this.garbage.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);

@@ -10,7 +10,9 @@ import { applyTaskReports } from "./task-reports.ts";
 import type { UsageHistory } from "./usage-history.ts";
 
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
-const SETTLE_MS = 200;
+const SETTLE_MS = 1_000;
+/** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
+const GROUP_COMMIT_REPORTS = 250;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
@@ -116,11 +118,21 @@ export class WorkerProtocol {
     });
   }
 
-  /** Commits what is queued now (the manager stops: nothing waits for the next turn). */
-  commitReports(): void {
+  /** Commits every report still queued: the manager stops, nothing waits for the next turn. */
+  stop(): void {
+    while (this.queued.length > 0) this.commitReports();
     if (this.flush) clearImmediate(this.flush);
     this.flush = null;
-    const batches = this.queued.splice(0);
+  }
+
+  private commitReports(): void {
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = null;
+    // Whole requests, up to about GROUP_COMMIT_REPORTS reports: a bigger transaction would hold the event loop (and every other request) too long.
+    let count = 0;
+    const taken = this.queued.findIndex((b) => (count += b.reports.length) > GROUP_COMMIT_REPORTS);
+    const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
+    if (this.queued.length > 0) this.flush = setImmediate(() => this.commitReports());
     if (batches.length === 0) return;
     const changes = new ChangeSet(this.ctx.now());
     let results: TaskReportResult[][];
