@@ -26,21 +26,45 @@ const holds = (task: Task) => task.nodeId !== null && !isGone(task.state);
  * Heartbeats are the exception: a node's stats and last heartbeat live here only.
  */
 export class ClusterState {
-  readonly tasks = new TaskTable();
-  readonly cluster = new ClusterIndex();
-  private readonly jobs = new Map<string, JobEntry>();
-  private readonly jobOrder = new SortedKeys();
-  private readonly systemJobs = new Set<string>();
+  private taskTable = new TaskTable();
+  private clusterIndex = new ClusterIndex();
+  private jobs = new Map<string, JobEntry>();
+  private jobOrder = new SortedKeys();
+  private systemJobs = new Set<string>();
   /**
    * System jobs whose last evaluation found a node it could not place on (a system job makes no
    * pending task to wait there). Kept by the evaluator, not the store: like blocked jobs, they are
    * evaluated again when capacity frees.
    */
   readonly unplacedSystemJobs = new Set<string>();
-  private readonly nodes = new Map<string, Node>();
-  private readonly nodeIds = new Map<string, string>();
-  private readonly nodeOrder = new SortedKeys();
+  private nodes = new Map<string, Node>();
+  private nodeIds = new Map<string, string>();
+  private nodeOrder = new SortedKeys();
   private nodeArray: Node[] | null = null;
+
+  get tasks(): TaskTable {
+    return this.taskTable;
+  }
+
+  get cluster(): ClusterIndex {
+    return this.clusterIndex;
+  }
+
+  /**
+   * Everything again from the store, for when memory got ahead of it (a transaction that failed after
+   * commits inside it were applied); heartbeats, which only memory has, are kept.
+   */
+  reload(store: Store): void {
+    const loaded = ClusterState.load(store);
+    for (const node of loaded.nodes.values()) {
+      const seen = this.nodes.get(node.id);
+      if (seen) Object.assign(node, { stats: seen.stats, lastHeartbeat: seen.lastHeartbeat });
+    }
+    ({ taskTable: this.taskTable, clusterIndex: this.clusterIndex, jobs: this.jobs, jobOrder: this.jobOrder, systemJobs: this.systemJobs } = loaded);
+    ({ nodes: this.nodes, nodeIds: this.nodeIds, nodeOrder: this.nodeOrder } = loaded);
+    this.nodeArray = null;
+    this.unplacedSystemJobs.clear();
+  }
 
   /** Everything the store holds, read once. */
   static load(store: Store): ClusterState {

@@ -17,6 +17,8 @@ export class EvalQueue {
   constructor(
     private readonly evaluate: (job: string) => void,
     private readonly failed: (job: string, err: Error) => void,
+    /** Runs a pass: the manager makes its commits one store transaction. */
+    private readonly pass: (run: () => void) => void = (run) => run(),
   ) {}
 
   get size(): number {
@@ -36,23 +38,30 @@ export class EvalQueue {
   /** Evaluates marked jobs, those marked meanwhile included, until none is left or `budgetMs` has passed. */
   drain(budgetMs = Number.POSITIVE_INFINITY): void {
     if (this.running) return;
+    if (this.dirty.size === 0) return this.wakeIdle();
     this.running = true;
     const until = performance.now() + budgetMs;
     try {
-      for (const job of this.dirty) {
-        this.dirty.delete(job);
-        try {
-          this.evaluate(job);
-        } catch (err) {
-          this.failed(job, err as Error);
+      this.pass(() => {
+        for (const job of this.dirty) {
+          this.dirty.delete(job);
+          try {
+            this.evaluate(job);
+          } catch (err) {
+            this.failed(job, err as Error);
+          }
+          if (performance.now() >= until) break;
         }
-        if (performance.now() >= until) break;
-      }
+      });
     } finally {
       this.running = false;
     }
     if (this.dirty.size > 0) this.schedule();
-    else for (const wake of this.idleWaiters) wake();
+    else this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    for (const wake of this.idleWaiters) wake();
   }
 
   /** Resolves once no job waits for evaluation, or after `maxMs` (so a burst of placements is answered once, at its end). */
@@ -73,7 +82,7 @@ export class EvalQueue {
     this.stopped = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
-    for (const wake of this.idleWaiters) wake();
+    this.wakeIdle();
   }
 
   private schedule(): void {

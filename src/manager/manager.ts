@@ -87,6 +87,7 @@ export class Manager implements ControlPlane {
         log.error("evaluation failed", { job, error: err.message, stack: err.stack });
         this.timers.set(job, now() + RETRY_MS);
       },
+      (run) => commit.together(run),
     );
     const commit = committer({ store: options.store, state, bus, watch, queue: this.queue });
     this.ctx = { store: options.store, state, commit, bus, watch, metrics, log, now };

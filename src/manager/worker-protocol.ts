@@ -137,14 +137,17 @@ export class WorkerProtocol {
     const changes = new ChangeSet(this.ctx.now());
     let results: TaskReportResult[][];
     try {
-      results = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
-      this.ctx.commit(changes);
+      results = this.ctx.commit.together(() => {
+        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+        this.ctx.commit(changes);
+        const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
+        for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
+        return applied;
+      });
     } catch (err) {
       for (const b of batches) b.reject(err as Error);
       return;
     }
     batches.forEach((b, i) => b.resolve(results[i] as TaskReportResult[]));
-    const drained = new Set(batches.filter((b, i) => results[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
-    for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
   }
 }

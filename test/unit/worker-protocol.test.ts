@@ -3,23 +3,29 @@ import { openStore, type Store } from "../../src/store/index.ts";
 import { describeState } from "./cluster-view.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
-/** The store, counting its transactions and refusing the next one when asked to. */
+/** The store, counting its transactions (not the savepoints inside them) and refusing the next one when asked to. */
 function watchedStore() {
   const store = openStore(":memory:");
   const seen = { transactions: 0, refuseNext: false };
+  let depth = 0;
   const proxy = new Proxy(store, {
     get(target, key) {
       if (key === "transaction") {
         return <T>(fn: () => T): T => {
-          seen.transactions++;
-          return target.transaction(() => {
-            const result = fn();
-            if (seen.refuseNext) {
-              seen.refuseNext = false;
-              throw new Error("disk full");
-            }
-            return result;
-          });
+          if (depth === 0) seen.transactions++;
+          depth++;
+          try {
+            return target.transaction(() => {
+              const result = fn();
+              if (seen.refuseNext && depth === 1) {
+                seen.refuseNext = false;
+                throw new Error("disk full");
+              }
+              return result;
+            });
+          } finally {
+            depth--;
+          }
         };
       }
       const value = Reflect.get(target, key);
