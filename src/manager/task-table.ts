@@ -15,10 +15,16 @@ export function compareKeys(a: TaskKey, b: TaskKey): number {
 
 const compareTasks = (a: Task, b: Task) => compareKeys(keyOf(a), keyOf(b));
 
-/** One job's tasks in list order (sorted again only after a task was added or removed), and counts kept as tasks change. */
+/**
+ * One job's tasks in list order, and counts kept as tasks change. Tasks added or removed since the
+ * list was last read wait aside and are merged in at the next read (a job being placed gets thousands
+ * of tasks, a hundred at a time, while it is read now and then).
+ */
 class JobTasks {
   readonly ids = new Set<string>();
-  sorted: Task[] | null = [];
+  sorted: Task[] = [];
+  readonly added = new Map<string, Task>();
+  readonly removed = new Set<string>();
   readonly pending = new Set<string>();
   /** Counts the changes to the job's tasks that can change what its reconcile decides (see `generation`). */
   generation = 0;
@@ -172,7 +178,11 @@ export class TaskTable {
   }
 
   private sortedOf(entry: JobTasks): Task[] {
-    if (!entry.sorted) entry.sorted = this.tasksOf(entry.ids).sort(compareTasks);
+    if (entry.added.size === 0 && entry.removed.size === 0) return entry.sorted;
+    const kept = entry.removed.size === 0 ? entry.sorted : entry.sorted.filter((t) => !entry.removed.has(t.id));
+    entry.sorted = merge(kept, [...entry.added.values()].sort(compareTasks));
+    entry.added.clear();
+    entry.removed.clear();
     return entry.sorted;
   }
 
@@ -189,8 +199,8 @@ export class TaskTable {
       this.jobOrder.add(task.job);
     }
     entry.ids.add(task.id);
-    if (inserted) entry.sorted = null;
-    else if (entry.sorted) entry.sorted[positionIn(entry.sorted, keyOf(task))] = task;
+    if (inserted || entry.added.has(task.id)) entry.added.set(task.id, task);
+    else entry.sorted[positionIn(entry.sorted, keyOf(task))] = task;
     if (task.state === "pending") {
       entry.pending.add(task.id);
       this.pendingJobs.add(task.job);
@@ -208,7 +218,7 @@ export class TaskTable {
     const entry = this.jobs.get(task.job) as JobTasks;
     if (!replacing) {
       entry.ids.delete(task.id);
-      entry.sorted = null;
+      if (!entry.added.delete(task.id)) entry.removed.add(task.id);
     }
     if (!replacing) entry.generation++;
     if (entry.pending.delete(task.id) && entry.pending.size === 0) this.pendingJobs.delete(task.job);
@@ -252,6 +262,19 @@ function positionIn(sorted: readonly Task[], key: TaskKey): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Two lists in list order, as one. */
+function merge(a: readonly Task[], b: readonly Task[]): Task[] {
+  if (b.length === 0) return a as Task[];
+  const out: Task[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compareTasks(a[i] as Task, b[j] as Task) <= 0 ? (a[i++] as Task) : (b[j++] as Task);
+  while (i < a.length) out[k++] = a[i++] as Task;
+  while (j < b.length) out[k++] = b[j++] as Task;
+  return out;
 }
 
 function* fromKey(sorted: readonly Task[], after: TaskKey | undefined): Generator<Task> {
