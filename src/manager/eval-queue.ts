@@ -1,5 +1,5 @@
 /** How long one pass may run before it lets the event loop serve requests, and goes on after. */
-const PASS_BUDGET_MS = 2;
+const PASS_BUDGET_MS = 1;
 
 /**
  * The jobs waiting for evaluation (Nomad's evaluations, Kubernetes' work queue of keys): a job marked

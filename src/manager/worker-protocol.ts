@@ -12,7 +12,7 @@ import type { UsageHistory } from "./usage-history.ts";
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
 const SETTLE_MS = 1_000;
 /** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
-const GROUP_COMMIT_REPORTS = 250;
+const GROUP_COMMIT_REPORTS = 100;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
