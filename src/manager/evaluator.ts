@@ -31,13 +31,6 @@ export interface EvaluatorOptions {
  */
 export const STEP_WRITES = 100;
 
-/**
- * Evaluates one job against the in-memory cluster: the pure `reconcile` says what to create, stop
- * and relabel, the pure scheduler places new and pending tasks on the long-lived ClusterIndex, and
- * each step is committed before the next reads the state (stops and relabels, then each task group's
- * placements, then a failed rollout's mark and revert). Work is proportional to the job, never to the
- * cluster, and at most STEP_WRITES task writes are made per evaluation.
- */
 type Create = ReconcileDecision["create"][number];
 
 /** What one group's step wrote: task writes in all, how many of its new slots it took, and whether work is left. */
@@ -56,6 +49,13 @@ interface Unfinished {
   wakeAt: number | null;
 }
 
+/**
+ * Evaluates one job against the in-memory cluster: the pure `reconcile` says what to create, stop
+ * and relabel, the pure scheduler places new and pending tasks on the long-lived ClusterIndex, and
+ * each step is committed before the next reads the state (stops and relabels, then each task group's
+ * placements, then a failed rollout's mark and revert). Work is proportional to the job, never to the
+ * cluster, and at most STEP_WRITES task writes are made per evaluation.
+ */
 export class Evaluator {
   private readonly unfinished = new Map<string, Unfinished>();
 
@@ -133,7 +133,7 @@ export class Evaluator {
 
   /**
    * Creates the group's missing tasks and places them with its pending ones of the current version,
-   * in one transaction: new slots first, then pending ones (up to `budget`). Tasks no node can run stay
+   * in one commit: new slots first, then pending ones (up to `budget`). Tasks no node can run stay
    * pending with why; once one failed, the rest of the group would too, so only new slots go on.
    */
   private placeGroup(job: Job, group: TaskSpec, creates: Create[], budget: number, now: number): Step {

@@ -18,10 +18,7 @@ export class JobTimers {
     if (current) clearTimeout(current.timer);
     this.timers.delete(job);
     if (at === null || this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(job);
-      this.due(job);
-    }, Math.max(0, at - this.now()));
+    const timer = setTimeout(() => this.fire(job), Math.max(0, at - this.now()));
     this.timers.set(job, { at, timer });
   }
 

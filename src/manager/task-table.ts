@@ -93,10 +93,6 @@ export class TaskTable {
     return entry ? [...this.sortedOf(entry)] : [];
   }
 
-  countOfJob(job: string): number {
-    return this.jobs.get(job)?.ids.size ?? 0;
-  }
-
   /** The job's pending tasks (waiting for a node), by slot. */
   pendingOf(job: string): Task[] {
     return this.tasksOf(this.jobs.get(job)?.pending).sort((a, b) => a.index - b.index);

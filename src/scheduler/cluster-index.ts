@@ -154,11 +154,6 @@ export class ClusterIndex {
     if (this.byId.has(held.nodeId)) this.count(held, -1);
   }
 
-  /** Whether the task is counted (or waits for its node). */
-  has(taskId: string): boolean {
-    return this.held.has(taskId);
-  }
-
   private count(held: Held, sign: 1 | -1): void {
     const usage = this.byId.get(held.nodeId) as NodeUsage;
     const totals = this.totals.get(held.nodeId) as Totals;
