@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ForbiddenError, UnauthorizedError } from "../lib/errors.ts";
-import type { Principal, Tokens } from "../manager/tokens.ts";
+import type { Principal } from "../manager/control-plane.ts";
 import type { UserRole } from "../model/token.ts";
 import { type Requirement, requirementOf } from "./route-roles.ts";
 
@@ -15,6 +15,9 @@ declare module "hono" {
 export const TOKEN_COOKIE = "cube_token";
 
 const RANK: Record<UserRole, number> = { read: 1, submit: 2, admin: 3 };
+
+/** Who a secret speaks for, or null for anything that is not a live token's secret. */
+export type VerifyToken = (secret: string) => Principal | null;
 
 /** A browser's EventSource cannot send headers, so these two streams also take `?token=`. */
 const QUERY_TOKEN_ROUTES = /^\/v1\/(events|tasks\/[^/]+\/logs)$/;
@@ -49,13 +52,13 @@ function authorize(principal: Principal, requires: Exclude<Requirement, "public"
  * Refuses every call that the route table (route-roles.ts) does not open to the caller: 401 without
  * a known, live token, 403 when the token may not do this. The principal is kept on the context.
  */
-export function authenticate(tokens: Tokens): MiddlewareHandler {
+export function authenticate(verify: VerifyToken): MiddlewareHandler {
   return async (c, next) => {
     const { requires, nodeId } = requirementOf(c.req.method, c.req.path);
     if (requires === "public") return next();
     const secret = credentialOf(c);
     if (!secret) throw new UnauthorizedError("this call needs a token: send `Authorization: Bearer <token>` (the CLI takes --token or CUBE_TOKEN)");
-    const principal = tokens.verify(secret);
+    const principal = verify(secret);
     if (!principal) throw new UnauthorizedError("the token is not valid: it is unknown, mistyped or revoked");
     authorize(principal, requires, nodeId);
     c.set("principal", principal);

@@ -1,9 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { setCookie } from "hono/cookie";
 import { html } from "hono/html";
-import type { Tokens } from "../manager/tokens.ts";
 import { stylesheet } from "../ui/assets.ts";
-import { TOKEN_COOKIE } from "./auth.ts";
+import { TOKEN_COOKIE, type VerifyToken } from "./auth.ts";
 
 function signInPage(c: Context, message: string) {
   const page = html`<!DOCTYPE html>
@@ -35,11 +34,11 @@ function signInPage(c: Context, message: string) {
  * drops it from the address; a page that would be refused with 401 shows a sign-in form instead.
  * Mount before `authenticate`.
  */
-export function browserLogin(tokens: Tokens): MiddlewareHandler {
+export function browserLogin(verify: VerifyToken): MiddlewareHandler {
   return async (c, next) => {
     const token = c.req.query("token");
     if (token !== undefined) {
-      const principal = tokens.verify(token);
+      const principal = verify(token);
       if (!principal || principal.role === "join" || principal.role === "worker") return signInPage(c, "That token is not valid (unknown, mistyped or revoked), or it is not a user's token.");
       const url = new URL(c.req.url);
       url.searchParams.delete("token");

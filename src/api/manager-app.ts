@@ -3,23 +3,24 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { BadRequestError, ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { ClusterEvent } from "../manager/event-bus.ts";
-import type { Manager } from "../manager/manager.ts";
-import { joinNode } from "../manager/node-join.ts";
+import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
+import { matchesEvent } from "../manager/event-bus.ts";
 import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
+import { assignmentsJson } from "./assignments-json.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
-import { boolParam, durationParam, readJson } from "./request.ts";
-import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReport } from "./wire-schemas.ts";
+import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
+import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
 import { createWorkerProxy } from "./worker-proxy.ts";
 
 export interface ManagerAppOptions {
-  manager: Manager;
+  /** The one door into the manager. */
+  manager: ControlPlane;
   log: Logger;
   version: string;
   maxBodyBytes?: number;
@@ -27,12 +28,8 @@ export interface ManagerAppOptions {
   workerCa?: string;
 }
 
-/** Event filters by job, node (id), task (id or prefix) and type; an absent filter matches all. */
-function matchesEvent(event: ClusterEvent, filter: { job?: string; node?: string; task?: string; type?: string }): boolean {
-  if (filter.job !== undefined && event.job !== filter.job) return false;
-  if (filter.node !== undefined && event.node !== filter.node) return false;
-  if (filter.task !== undefined && !event.task?.startsWith(filter.task)) return false;
-  return filter.type === undefined || event.type === filter.type;
+function eventFilter(c: Context): EventFilter {
+  return { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
 }
 
 /** A job file sent as the request body, in the format its Content-Type (or else its text) says. */
@@ -41,16 +38,17 @@ async function jobFileBody(c: Context) {
   return parseJobFile(body, jobFileFormat(body, { contentType: c.req.header("content-type") }));
 }
 
-/** The manager's HTTP API (`/v1`), built from an injected Manager so tests call it without sockets. */
+/** The manager's HTTP API (`/v1`), built from an injected ControlPlane so tests call it without sockets. Lists page (`?limit=&next=`). */
 export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 1024, workerCa }: ManagerAppOptions): Hono {
-  const forwardToWorker = createWorkerProxy({ keyOf: (nodeId) => manager.tokens.workerKey(nodeId), ca: workerCa });
+  const forwardToWorker = createWorkerProxy({ keyOf: (nodeId) => manager.workerKey(nodeId), ca: workerCa });
+  const verify = (secret: string) => manager.verifyToken(secret);
   const app = new Hono();
   app.onError(errorHandler(log));
   app.notFound(notFoundHandler);
   // Authentication first: an anonymous caller gets its 401 before any body is read.
-  app.use("/ui", browserLogin(manager.tokens));
-  app.use("/ui/*", browserLogin(manager.tokens));
-  app.use("*", authenticate(manager.tokens));
+  app.use("/ui", browserLogin(verify));
+  app.use("/ui/*", browserLogin(verify));
+  app.use("*", authenticate(verify));
   app.use(
     "/v1/*",
     bodyLimit({
@@ -66,7 +64,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     // The assignments long-poll waits on purpose (up to 30 s); its time is not the API's latency.
     if (c.req.routePath === "/v1/nodes/:id/assignments") return;
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
-    manager.metrics.observe("cube_api_request_duration_seconds", "API requests by route and status.", labels, (performance.now() - started) / 1000);
+    manager.observeRequest(labels, (performance.now() - started) / 1000);
   });
   app.get("/metrics", (c) => c.text(manager.renderMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
 
@@ -83,7 +81,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.post("/v1/plan", async (c) => {
     return c.json(manager.plan(await jobFileBody(c)));
   });
-  app.get("/v1/jobs", (c) => c.json({ jobs: manager.listJobs() }));
+  app.get("/v1/jobs", (c) => {
+    const { items, next } = manager.listJobs(pageParams(c));
+    return c.json({ jobs: items, next });
+  });
   app.get("/v1/jobs/:name", (c) => c.json(manager.getJob(c.req.param("name"))));
   app.delete("/v1/jobs/:name", (c) => c.json(manager.stopJob(c.req.param("name"), boolParam(c, "purge"))));
 
@@ -95,7 +96,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const job = c.req.query("job");
     const node = c.req.query("node");
     const nodeId = node === undefined ? undefined : manager.getNode(node).id;
-    return c.json({ tasks: manager.listTasks({ job, nodeId, state: state as TaskState | undefined }) });
+    const { items, next } = manager.listTasks({ job, nodeId, state: state as TaskState | undefined }, pageParams(c));
+    return c.json({ tasks: items, next });
   });
   app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
   app.get("/v1/tasks/:id/logs", (c) => {
@@ -130,20 +132,28 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return c.json(manager.scaleJob(c.req.param("name"), group, count));
   });
 
-  app.get("/v1/nodes", (c) => c.json({ nodes: manager.listNodes() }));
+  app.get("/v1/nodes", (c) => {
+    const { items, next } = manager.listNodes(pageParams(c));
+    return c.json({ nodes: items, next });
+  });
   app.get("/v1/nodes/:id", (c) => c.json(manager.getNode(c.req.param("id"))));
-  app.post("/v1/nodes/:id/drain", (c) => c.json(manager.nodes.drain(c.req.param("id"))));
+  app.post("/v1/nodes/:id/drain", (c) => c.json(manager.drainNode(c.req.param("id"))));
   app.post("/v1/nodes/:id/eligibility", async (c) => {
     const { eligible } = parseEligibility(await readJson(c));
-    return c.json(manager.nodes.setEligibility(c.req.param("id"), eligible));
+    return c.json(manager.setNodeEligibility(c.req.param("id"), eligible));
   });
 
+  // The last events the manager kept, oldest first, paged; `/v1/events` streams the ones to come.
+  app.get("/v1/events/history", (c) => {
+    const { items, next } = manager.eventHistory(eventFilter(c), pageParams(c));
+    return c.json({ events: items, next });
+  });
   app.get("/v1/events", (c) => {
-    const filter = { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
+    const filter = eventFilter(c);
     return streamSSE(c, async (stream) => {
-      const unsubscribe = manager.bus.subscribe((event) => {
+      const unsubscribe = manager.subscribe((event) => {
         if (!matchesEvent(event, filter)) return;
-        void stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+        void stream.writeSSE({ id: String(event.index), event: event.type, data: JSON.stringify(event) });
       });
       // A comment at once sends the headers, so a subscriber knows it is listening before anything happens;
       // one every 15 s keeps idle connections from being cut by proxies.
@@ -155,23 +165,21 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     });
   });
 
-  app.route("/v1/tokens", tokenRoutes(manager.tokens));
+  app.route("/v1/tokens", tokenRoutes(manager));
 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
-  app.post("/v1/nodes/register", async (c) => c.json(joinNode(manager.nodes, manager.tokens, c.get("principal"), parseRegister(await readJson(c)))));
+  app.post("/v1/nodes/register", async (c) => c.json(manager.joinNode(c.get("principal"), parseRegister(await readJson(c)))));
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
     const { stats, events } = parseHeartbeat(await readJson(c));
-    const node = manager.nodes.heartbeat(c.req.param("id"), stats, events);
-    return c.json({ status: node.status });
+    return c.json(manager.heartbeat(c.req.param("id"), stats, events));
   });
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
-    return c.json(await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
+    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
+    return c.body(assignmentsJson(answer), 200, { "content-type": "application/json" });
   });
-  app.post("/v1/nodes/:id/tasks/:taskId", async (c) => {
-    const task = manager.reportTask(c.req.param("id"), c.req.param("taskId"), parseTaskReport(await readJson(c)));
-    return c.json({ state: task.state, desired: task.desired });
-  });
+  // Many reports per request, applied in order in one transaction; each answered on its own.
+  app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));
 
   return app;
 }

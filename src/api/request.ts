@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import { BadRequestError } from "../lib/errors.ts";
+import type { PageRequest } from "../manager/control-plane.ts";
+import { MAX_PAGE } from "../manager/paging.ts";
 import { parseDuration } from "../model/duration.ts";
 
 /** The request body as JSON, or a 400 that says why it is not. */
@@ -32,4 +34,12 @@ export function intParam(c: Context, name: string): number | undefined {
 export function boolParam(c: Context, name: string): boolean {
   const raw = c.req.query(name);
   return raw === "true" || raw === "1" || raw === "";
+}
+
+/** `?limit=N&next=TOKEN` of a list; no limit asks for the whole list. */
+export function pageParams(c: Context): PageRequest {
+  const limit = intParam(c, "limit");
+  if (limit !== undefined && (limit < 1 || limit > MAX_PAGE)) throw new BadRequestError(`query parameter limit: ${limit} is not between 1 and ${MAX_PAGE}`);
+  const next = c.req.query("next");
+  return { ...(limit !== undefined ? { limit } : {}), ...(next !== undefined ? { next } : {}) };
 }

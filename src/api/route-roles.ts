@@ -23,6 +23,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/nodes", "read"],
   ["GET", "/v1/nodes/:id", "read"],
   ["GET", "/v1/events", "read"],
+  ["GET", "/v1/events/history", "read"],
   ["GET", "/metrics", "read"],
 
   ["POST", "/v1/jobs", "submit"],
@@ -43,7 +44,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],
   ["GET", "/v1/nodes/:id/assignments", "node"],
-  ["POST", "/v1/nodes/:id/tasks/:taskId", "node"],
+  ["POST", "/v1/nodes/:id/tasks", "node"],
 ];
 
 const COMPILED = ROUTE_ROLES.map(([method, pattern, requires]) => {

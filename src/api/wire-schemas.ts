@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BadRequestError } from "../lib/errors.ts";
-import type { HeartbeatRequest, RegisterRequest, TaskReport } from "../model/api-types.ts";
+import { type HeartbeatRequest, MAX_REPORTS_PER_REQUEST, type RegisterRequest, type TaskReportItem } from "../model/api-types.ts";
 import { MAX_COUNT } from "../model/job-schema.ts";
 import { TASK_STATES } from "../model/task-state.ts";
 
@@ -22,6 +22,7 @@ const heartbeat = z.strictObject({
 });
 
 const report = z.strictObject({
+  taskId: z.string().min(1).max(128),
   state: z.enum(TASK_STATES),
   message: z.string().max(4096),
   containerId: z.string().max(128).nullable().optional(),
@@ -31,6 +32,8 @@ const report = z.strictObject({
   health: z.enum(["starting", "healthy", "unhealthy"]).nullable().optional(),
   nextAttemptAt: z.number().int().nonnegative().nullable().optional(),
 });
+
+const reports = z.strictObject({ reports: z.array(report).min(1).max(MAX_REPORTS_PER_REQUEST) });
 
 const scale = z.strictObject({ group: z.string().min(1).max(63), count: z.number().int().min(0).max(MAX_COUNT) });
 
@@ -57,7 +60,7 @@ function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
 
 export const parseRegister = (input: unknown): RegisterRequest => parseWith(register, "registration", input);
 export const parseHeartbeat = (input: unknown): HeartbeatRequest => parseWith(heartbeat, "heartbeat", input);
-export const parseTaskReport = (input: unknown): TaskReport => parseWith(report, "task report", input);
+export const parseTaskReports = (input: unknown): TaskReportItem[] => parseWith(reports, "task reports", input).reports;
 export const parseScale = (input: unknown): { group: string; count: number } => parseWith(scale, "scale request", input);
 export const parseEligibility = (input: unknown): { eligible: boolean } => parseWith(eligibility, "eligibility request", input);
 export const parseExec = (input: unknown): { command: string[]; timeoutMs: number } => parseWith(exec, "exec request", input);

@@ -1,19 +1,22 @@
 import type {
   ApiErrorBody,
   AssignmentsResponse,
+  ClusterEvent,
   HeartbeatRequest,
   JobDetail,
+  JobVersion,
   JobView,
+  ListPage,
   NodeView,
   PlanResult,
   RegisterRequest,
   RegisterResponse,
   SubmitResult,
   TaskDetail,
-  TaskReport,
+  TaskReportItem,
+  TaskReportResult,
   TaskView,
 } from "../model/api-types.ts";
-import type { JobSpec } from "../model/job.ts";
 import type { IssuedToken, Token } from "../model/token.ts";
 
 /** An API call that failed: `status` is 0 when the manager could not be reached at all. */
@@ -27,6 +30,11 @@ export class ApiClientError extends Error {
     super(message);
   }
 }
+
+/** Items per request when a list method pages through a whole list. */
+export const LIST_PAGE_SIZE = 500;
+
+type Query = Record<string, string | undefined>;
 
 export interface ApiClientOptions {
   token?: string;
@@ -70,8 +78,9 @@ export class ApiClient {
     return this.call("POST", "/v1/plan", { body: text, contentType: format === "yaml" ? "application/yaml" : "application/json" });
   }
 
-  async listJobs(): Promise<JobView[]> {
-    return (await this.call<{ jobs: JobView[] }>("GET", "/v1/jobs")).jobs;
+  /** Every job, fetched a page at a time. */
+  listJobs(): Promise<JobView[]> {
+    return this.listAll<JobView>("/v1/jobs", "jobs");
   }
 
   getJob(name: string): Promise<JobDetail> {
@@ -86,8 +95,8 @@ export class ApiClient {
     return this.call("POST", `/v1/jobs/${encodeURIComponent(name)}/scale`, { json: { group, count } });
   }
 
-  async jobVersions(name: string): Promise<{ version: number; spec: JobSpec; createdAt: number }[]> {
-    return (await this.call<{ versions: { version: number; spec: JobSpec; createdAt: number }[] }>("GET", `/v1/jobs/${encodeURIComponent(name)}/versions`)).versions;
+  async jobVersions(name: string): Promise<JobVersion[]> {
+    return (await this.call<{ versions: JobVersion[] }>("GET", `/v1/jobs/${encodeURIComponent(name)}/versions`)).versions;
   }
 
   revertJob(name: string, version: number): Promise<SubmitResult> {
@@ -113,18 +122,46 @@ export class ApiClient {
     return response.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
-  async listTasks(filter: { job?: string; node?: string; state?: string } = {}): Promise<TaskView[]> {
-    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
-    const qs = query.size > 0 ? `?${query}` : "";
-    return (await this.call<{ tasks: TaskView[] }>("GET", `/v1/tasks${qs}`)).tasks;
+  /** Every task matching the filter, fetched a page at a time. */
+  listTasks(filter: { job?: string; node?: string; state?: string } = {}): Promise<TaskView[]> {
+    return this.listAll<TaskView>("/v1/tasks", "tasks", filter);
+  }
+
+  /** The events the manager kept, oldest first, fetched a page at a time (the stream, `events`, brings the ones to come). */
+  eventHistory(filter: { job?: string; node?: string; task?: string; type?: string } = {}): Promise<ClusterEvent[]> {
+    return this.listAll<ClusterEvent>("/v1/events/history", "events", filter);
+  }
+
+  /** One page of a list (`next`: the token the page before answered with). */
+  async page<T>(path: string, key: string, query: Query = {}, limit = LIST_PAGE_SIZE, next?: string): Promise<{ items: T[]; next: string | null }> {
+    const params = new URLSearchParams(Object.entries({ ...query, limit: String(limit), next }).filter((e): e is [string, string] => e[1] !== undefined));
+    const body = await this.call<ListPage & Record<string, T[]>>("GET", `${path}?${params}`);
+    return { items: body[key] as T[], next: body.next };
+  }
+
+  /** Pages through a whole list, `limit` items per request. */
+  async *pages<T>(path: string, key: string, query: Query = {}, limit = LIST_PAGE_SIZE): AsyncGenerator<T[]> {
+    let next: string | undefined;
+    do {
+      const page: { items: T[]; next: string | null } = await this.page<T>(path, key, query, limit, next);
+      yield page.items;
+      next = page.next ?? undefined;
+    } while (next !== undefined);
+  }
+
+  private async listAll<T>(path: string, key: string, query: Query = {}): Promise<T[]> {
+    const all: T[] = [];
+    for await (const items of this.pages<T>(path, key, query)) all.push(...items);
+    return all;
   }
 
   getTask(id: string): Promise<TaskDetail> {
     return this.call("GET", `/v1/tasks/${encodeURIComponent(id)}`);
   }
 
-  async listNodes(): Promise<NodeView[]> {
-    return (await this.call<{ nodes: NodeView[] }>("GET", "/v1/nodes")).nodes;
+  /** Every node, fetched a page at a time. */
+  listNodes(): Promise<NodeView[]> {
+    return this.listAll<NodeView>("/v1/nodes", "nodes");
   }
 
   drainNode(idOrName: string): Promise<NodeView> {
@@ -177,8 +214,9 @@ export class ApiClient {
     return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
-  reportTask(nodeId: string, taskId: string, report: TaskReport): Promise<{ state: string; desired: string }> {
-    return this.call("POST", `/v1/nodes/${nodeId}/tasks/${taskId}`, { json: report });
+  /** Several task reports in one request, applied in order; each is answered on its own. */
+  async reportTasks(nodeId: string, reports: TaskReportItem[]): Promise<TaskReportResult[]> {
+    return (await this.call<{ results: TaskReportResult[] }>("POST", `/v1/nodes/${nodeId}/tasks`, { json: { reports } })).results;
   }
 
   private async call<T>(method: string, path: string, init: SendOptions = {}): Promise<T> {

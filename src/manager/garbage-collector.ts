@@ -1,16 +1,16 @@
 import type { Logger } from "../lib/logger.ts";
-import type { Store } from "../store/index.ts";
+import { ChangeSet } from "./change-set.ts";
+import type { ManagerContext } from "./context.ts";
 import { collectGarbage, type GarbageOptions } from "./garbage.ts";
 
-/** Trims the store on a timer: old finished tasks, dead jobs, old versions. */
+/** Trims what the manager keeps, on a timer: old finished tasks, dead jobs, old versions. */
 export class GarbageCollector {
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly ctx: ManagerContext,
     private readonly options: GarbageOptions,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
@@ -23,17 +23,17 @@ export class GarbageCollector {
     this.timer = null;
   }
 
-  /** One pass, in one transaction; returns what was forgotten. */
+  /** One pass over the in-memory state, committed in one transaction; returns what was forgotten. */
   collect(): { tasks: number; versions: number; jobs: number } {
-    const { store } = this;
-    const jobs = store.listJobs();
-    const versions = new Map(jobs.map((j) => [j.spec.name, store.listJobVersions(j.spec.name).map((v) => v.version)]));
-    const garbage = collectGarbage(jobs, store.listTasks(), versions, this.now(), this.options);
-    store.transaction(() => {
-      for (const id of garbage.tasks) store.deleteTask(id);
-      for (const v of garbage.versions) store.deleteJobVersion(v.job, v.version);
-      for (const name of garbage.jobs) store.deleteJob(name);
-    });
+    const { state } = this.ctx;
+    const jobs = [...state.jobNames()].map((name) => state.job(name)).filter((e) => e !== undefined);
+    const versions = new Map(jobs.map((e) => [e.job.spec.name, [...e.versions.keys()]]));
+    const garbage = collectGarbage(jobs.map((e) => e.job), [...state.tasks.all()], versions, this.ctx.now(), this.options);
+    const changes = new ChangeSet(this.ctx.now());
+    for (const id of garbage.tasks) changes.deleteTask(id);
+    for (const v of garbage.versions) changes.deleteVersion(v.job, v.version);
+    for (const name of garbage.jobs) changes.deleteJob(name);
+    this.ctx.commit(changes);
     const counts = { tasks: garbage.tasks.length, versions: garbage.versions.length, jobs: garbage.jobs.length };
     if (counts.tasks + counts.versions + counts.jobs > 0) this.log.info("garbage collected", counts);
     return counts;

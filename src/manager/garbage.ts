@@ -19,21 +19,28 @@ const finishedAt = (t: Task) => t.finishedAt ?? t.updatedAt;
 
 /**
  * What the store may forget, so it does not grow forever. Pure. It never takes the newest task of
- * a replica slot (a finished batch slot is known by it) nor a version a live task still runs.
+ * a replica slot, nor its newest task that completed or failed (a finished batch slot is known by
+ * it), nor a version a live task still runs.
  * @example collectGarbage(jobs, tasks, versions, Date.now(), { afterMs: 3_600_000, keepVersions: 10 })
  */
 export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string, number[]>, now: number, options: GarbageOptions): Garbage {
   const garbage: Garbage = { tasks: [], versions: [], jobs: [] };
   const cutoff = now - options.afterMs;
+  // Per slot, the newest task and the newest that ran to its end (completed or failed): a batch slot is
+  // known to be done by the latter even when a task stopped on purpose came after it.
   const newestInSlot = new Map<string, Task>();
+  const newestFinished = new Map<string, Task>();
   for (const t of tasks) {
     const key = `${t.job}\u0000${t.group}\u0000${t.index}`;
     const seen = newestInSlot.get(key);
     if (!seen || t.createdAt > seen.createdAt) newestInSlot.set(key, t);
+    const finished = newestFinished.get(key);
+    if ((t.state === "completed" || t.state === "failed") && (!finished || t.createdAt > finished.createdAt)) newestFinished.set(key, t);
   }
-  const newest = new Set([...newestInSlot.values()].map((t) => t.id));
+  const newest = new Set([...newestInSlot.values(), ...newestFinished.values()].map((t) => t.id));
+  const byJob = Map.groupBy(tasks, (t) => t.job);
   for (const job of jobs) {
-    const mine = tasks.filter((t) => t.job === job.spec.name);
+    const mine = byJob.get(job.spec.name) ?? [];
     const allDone = mine.every((t) => isTerminal(t.state));
     const dead = job.status === "stopped" || (job.spec.type === "batch" && mine.length > 0 && allDone);
     if (dead && allDone && job.updatedAt < cutoff && mine.every((t) => finishedAt(t) < cutoff)) {

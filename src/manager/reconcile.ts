@@ -23,7 +23,7 @@ export interface ReconcileInput {
   tasks: Task[];
   /** Specs of the versions live tasks run, by version (at least those differing from the current one). */
   versions: ReadonlyMap<number, JobSpec>;
-  nodes: Node[];
+  nodes: readonly Node[];
   now: number;
 }
 
@@ -105,11 +105,14 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
 }
 
 function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<string, Task>, decision: ReconcileDecision, now: number): void {
+  // Each slot's tasks of the current version, found in one pass (not one per slot: a group may have thousands).
+  const slots = Map.groupBy(
+    input.tasks.filter((t) => t.group === group.name && t.jobVersion === input.job.version),
+    (t) => t.index,
+  );
   for (let index = 0; index < group.count; index++) {
     if (kept.has(slotKey(group.name, index))) continue;
-    const history = input.tasks
-      .filter((t) => t.group === group.name && t.index === index && t.jobVersion === input.job.version)
-      .sort((a, b) => a.createdAt - b.createdAt);
+    const history = [...(slots.get(index) ?? [])].sort((a, b) => a.createdAt - b.createdAt);
     // A batch slot is done once it has finished, successfully or not (its restarts happened on the worker).
     if (input.job.spec.type === "batch" && history.some((t) => t.state === "completed" || t.state === "failed")) continue;
     const failures = trailingFailures(history);

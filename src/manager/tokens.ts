@@ -16,9 +16,12 @@ const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Creates, lists, revokes and verifies tokens. Only the SHA-256 of a secret is stored; the secret
- * carries its token's id, so verifying is one lookup and one constant-time comparison.
+ * carries its token's id, so verifying is one lookup and one constant-time comparison. Every call
+ * verifies a token, so tokens once read are kept in memory; this class is their only writer.
  */
 export class Tokens {
+  private readonly known = new Map<string, { token: Token; hash: string }>();
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
@@ -29,7 +32,9 @@ export class Tokens {
     const id = randomBytes(6).toString("hex");
     const secret = `${PREFIX[role]}${id}_${randomBytes(32).toString("base64url")}`;
     const token: Token = { id, name, role, nodeId, createdAt: this.now(), lastUsedAt: null, revokedAt: null };
-    this.store.insertToken(token, secretHash(secret));
+    const hash = secretHash(secret);
+    this.store.insertToken(token, hash);
+    this.known.set(id, { token, hash });
     return { token, secret };
   }
 
@@ -39,22 +44,35 @@ export class Tokens {
 
   /** Revoking twice is fine; an unknown id is a 404. */
   revoke(id: string): Token {
-    const found = this.store.getToken(id);
+    const found = this.find(id);
     if (!found) throw new NotFoundError(`token ${id} does not exist`);
     this.store.revokeToken(id, this.now());
-    return this.store.getToken(id)?.token ?? found.token;
+    this.known.delete(id);
+    return this.find(id)?.token ?? found.token;
   }
 
   /** The principal of a live token, or null for anything else (malformed, unknown, revoked, wrong secret). */
   verify(secret: string): Principal | null {
     const id = FORMAT.exec(secret)?.[1];
-    const found = id === undefined ? null : this.store.getToken(id);
+    const found = id === undefined ? null : this.find(id);
     if (!found || found.token.revokedAt !== null) return null;
     if (!timingSafeEqual(Buffer.from(secretHash(secret), "hex"), Buffer.from(found.hash, "hex"))) return null;
     const { token } = found;
     const now = this.now();
-    if (token.lastUsedAt === null || now - token.lastUsedAt >= TOUCH_EVERY_MS) this.store.touchToken(token.id, now);
+    if (token.lastUsedAt === null || now - token.lastUsedAt >= TOUCH_EVERY_MS) {
+      this.store.touchToken(token.id, now);
+      found.token = { ...token, lastUsedAt: now };
+    }
     return token.role === "worker" ? { role: "worker", nodeId: token.nodeId ?? "" } : { role: token.role };
+  }
+
+  private find(id: string): { token: Token; hash: string } | null {
+    let found = this.known.get(id) ?? null;
+    if (!found) {
+      found = this.store.getToken(id);
+      if (found) this.known.set(id, found);
+    }
+    return found;
   }
 
   hasLive(role: TokenRole): boolean {
@@ -66,12 +84,11 @@ export class Tokens {
    * node's live credential, which only the manager and that worker can know. Null without one.
    */
   workerKey(nodeId: string): string | null {
-    const live = this.list().find((t) => t.role === "worker" && t.nodeId === nodeId && t.revokedAt === null);
-    return live ? (this.store.getToken(live.id)?.hash ?? null) : null;
+    return this.store.listNodeTokens(nodeId).find((t) => t.token.role === "worker" && t.token.revokedAt === null)?.hash ?? null;
   }
 
   /** Whether the node was ever given a credential (revoked ones count: revoked stays revoked). */
   nodeHadCredential(nodeId: string): boolean {
-    return this.list().some((t) => t.role === "worker" && t.nodeId === nodeId);
+    return this.store.listNodeTokens(nodeId).some((t) => t.token.role === "worker");
   }
 }

@@ -1,8 +1,8 @@
 /** Shapes that cross the wire between the manager, its workers and the CLI. */
-import type { Job, JobType, Resources, TaskSpec } from "./job.ts";
+import type { Job, JobSpec, JobType, Resources, TaskSpec } from "./job.ts";
 import type { Node, NodeStats } from "./node.ts";
 import type { Task, TaskEvent, TaskHealth } from "./task.ts";
-import type { TaskState } from "./task-state.ts";
+import type { DesiredState, TaskState } from "./task-state.ts";
 
 export interface TaskView extends Task {
   name: string;
@@ -29,6 +29,17 @@ export interface JobView extends Job {
 
 export interface JobDetail extends JobView {
   tasks: TaskView[];
+}
+
+/** One stored version of a job, and what became of its rolling update. */
+export interface JobVersion {
+  version: number;
+  spec: JobSpec;
+  createdAt: number;
+  /** Why the rolling update to this version failed, if it did. */
+  rolloutFailure: string | null;
+  /** Made by an automatic revert of a failed rollout (such a version is never reverted itself). */
+  autoRevert: boolean;
 }
 
 export interface SubmitResult {
@@ -93,6 +104,38 @@ export interface TaskReport {
   health?: TaskHealth | null;
   /** With `restarting`: when the next attempt is due (null: when the engine answers again). */
   nextAttemptAt?: number | null;
+}
+
+/** Most reports one `POST /v1/nodes/:id/tasks` may carry. */
+export const MAX_REPORTS_PER_REQUEST = 1_000;
+
+/** One item of `POST /v1/nodes/:id/tasks`: a report about one task. */
+export interface TaskReportItem extends TaskReport {
+  taskId: string;
+}
+
+/** What became of one report of a batch: applied (with the task's state and desired state after it), or refused and why. */
+export type TaskReportResult =
+  | { taskId: string; ok: true; state: TaskState; desired: DesiredState }
+  | { taskId: string; ok: false; error: { code: string; message: string } };
+
+/** One change in the cluster, as subscribers (the event stream, the history, the dashboard) see it. */
+export interface ClusterEvent {
+  /** Increases by one with every event this manager published since it started. */
+  index: number;
+  at: number;
+  type: "job" | "task" | "node";
+  job?: string;
+  task?: string;
+  node?: string;
+  /** For task events: the state the task is in after the change. */
+  state?: string;
+  message: string;
+}
+
+/** Every list answers with one page and the token of the next (null on the last): `?limit=N&next=TOKEN`. */
+export interface ListPage {
+  next: string | null;
 }
 
 export interface ApiErrorBody {

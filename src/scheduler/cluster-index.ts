@@ -1,75 +1,201 @@
+import type { Node } from "../model/node.ts";
 import { type AttributeReader, attributeReader } from "./filters/node-attribute.ts";
-import { addTask, emptyUsage, groupKey } from "./node-usage.ts";
+import { emptyUsage, groupKey } from "./node-usage.ts";
 import type { NodeUsage } from "./plugin.ts";
 import type { ClusterSnapshot, LiveTask } from "./types.ts";
 
 const byNodeId = (a: NodeUsage, b: NodeUsage) => (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
 
+/** Resources are summed in millionths, as integers, so adding and removing in any order gives exactly the same totals. */
+const SCALE = 1_000_000;
+const units = (n: number) => Math.round(n * SCALE);
+
+/** What a counted task holds, as it was when added (so removing it takes back exactly that). */
+interface Held {
+  nodeId: string;
+  key: string;
+  cpu: number;
+  memory: number;
+  disk: number;
+  ports: readonly number[];
+}
+
+/** A node's totals in millionths and how many tasks reserve each static port. */
+interface Totals {
+  cpu: number;
+  memory: number;
+  disk: number;
+  ports: Map<number, number>;
+}
+
 /**
  * The cluster as the scheduler reads it: every node with what its live tasks hold, sorted by node id
- * so that the seeded order, not the caller's, decides ties. Built once in O(nodes log nodes + tasks)
- * and read by any number of `placeTasks` calls, which never change it; a caller that writes a
- * placement down adds it with `add`, so one reconciler pass places many groups on one index.
- * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask)
+ * so that the seeded order, not the caller's, decides ties. It lives as long as the manager: tasks
+ * are added and removed as they start and stop holding resources, and nodes are set (joined or
+ * changed) and removed, each in time proportional to what changed. `placeTasks` only reads it.
+ * A task on a node the index does not know holds nothing until that node is set.
+ * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask); cluster.remove(stoppedTask.id)
  */
 export class ClusterIndex {
-  /** One per node, by node id. */
-  readonly usages: readonly NodeUsage[];
+  private readonly byId = new Map<string, NodeUsage>();
+  private readonly totals = new Map<string, Totals>();
+  private readonly held = new Map<string, Held>();
+  /** Node id → ids of the tasks counted (or waiting to be counted) there. */
+  private readonly tasksOn = new Map<string, Set<string>>();
+  /** Group key → node id → live tasks of the group there. */
+  private readonly groupNodes = new Map<string, Map<string, number>>();
+  /** Sorted by node id; rebuilt on the next read after a node joins or leaves. */
+  private sorted: NodeUsage[] | null = [];
   private readonly positions = new Map<string, number>();
-  /** Group key → node position → live tasks of the group there. */
-  private readonly groupNodes = new Map<string, Map<number, number>>();
-  /** Attribute → each node's value, by position (nodes do not change within an index). */
+  /** Attribute → each node's value, by position; dropped whenever a node is set or removed. */
   private readonly attributeValues = new Map<string, (string | undefined)[]>();
 
-  private constructor(usages: NodeUsage[]) {
-    this.usages = usages;
-    usages.forEach((u, i) => this.positions.set(u.node.id, i));
-  }
-
   static of(snapshot: ClusterSnapshot): ClusterIndex {
-    const index = new ClusterIndex(snapshot.nodes.map(emptyUsage).sort(byNodeId));
+    const index = new ClusterIndex();
+    for (const node of snapshot.nodes) index.setNode(node);
     for (const task of snapshot.tasks) index.add(task);
+    index.order();
     return index;
   }
 
+  /** One per node, by node id. */
+  get usages(): readonly NodeUsage[] {
+    return this.order();
+  }
+
   get size(): number {
-    return this.usages.length;
+    return this.byId.size;
   }
 
   /** Position of a node in `usages`, or undefined when the index does not know it. */
   positionOf(nodeId: string): number | undefined {
+    this.order();
     return this.positions.get(nodeId);
+  }
+
+  /** A node with what is allocated on it, or undefined when the index does not know it. */
+  usageOf(nodeId: string): NodeUsage | undefined {
+    return this.byId.get(nodeId);
   }
 
   /** Where a group's live tasks are: node position → how many. */
   nodesOf(key: string): ReadonlyMap<number, number> {
-    return this.groupNodes.get(key) ?? EMPTY;
+    const nodes = this.groupNodes.get(key);
+    if (!nodes) return EMPTY;
+    this.order();
+    const byPosition = new Map<number, number>();
+    for (const [nodeId, n] of nodes) {
+      const position = this.positions.get(nodeId);
+      if (position !== undefined) byPosition.set(position, n);
+    }
+    return byPosition;
   }
 
-  /** Every node's value of an attribute, by position, read once per index. */
+  /** Every node's value of an attribute, by position, read once until the nodes change. */
   valuesOf(attribute: string, read: AttributeReader = attributeReader(attribute)): readonly (string | undefined)[] {
     let values = this.attributeValues.get(attribute);
-    if (!values) this.attributeValues.set(attribute, (values = this.usages.map((u) => read(u.node))));
+    if (!values) this.attributeValues.set(attribute, (values = this.order().map((u) => read(u.node))));
     return values;
   }
 
-  /** Counts a live task against its node; one on no node, or on a node not in the index, holds nothing. */
-  add(task: LiveTask): void {
-    const position = task.nodeId === null ? undefined : this.positions.get(task.nodeId);
-    if (position === undefined) return;
-    const key = groupKey(task.job, task.group);
-    addTask(this.usages[position] as NodeUsage, key, task.resources, hostPortsOf(task.reservedPorts));
-    let nodes = this.groupNodes.get(key);
-    if (!nodes) this.groupNodes.set(key, (nodes = new Map()));
-    nodes.set(position, (nodes.get(position) ?? 0) + 1);
+  /** A node joins, or changes (status, eligibility, capacity, labels); what its tasks hold stays counted. */
+  setNode(node: Node): void {
+    this.attributeValues.clear();
+    const usage = this.byId.get(node.id);
+    if (usage) {
+      usage.node = node;
+      return;
+    }
+    this.byId.set(node.id, emptyUsage(node));
+    this.totals.set(node.id, { cpu: 0, memory: 0, disk: 0, ports: new Map() });
+    this.sorted = null;
+    for (const id of this.tasksOn.get(node.id) ?? []) this.count(this.held.get(id) as Held, 1);
   }
+
+  /** A node leaves: it is no longer a candidate; its tasks are remembered, and count again if it is set again. */
+  removeNode(nodeId: string): void {
+    if (!this.byId.has(nodeId)) return;
+    for (const id of this.tasksOn.get(nodeId) ?? []) this.count(this.held.get(id) as Held, -1);
+    this.byId.delete(nodeId);
+    this.totals.delete(nodeId);
+    this.attributeValues.clear();
+    this.sorted = null;
+  }
+
+  /** Counts a live task against its node (again with its new fields if it was counted); one on no node holds nothing. */
+  add(task: LiveTask): void {
+    this.remove(task.id);
+    if (task.nodeId === null) return;
+    const ports: number[] = [];
+    for (const name in task.reservedPorts) ports.push(task.reservedPorts[name] as number);
+    const held: Held = {
+      nodeId: task.nodeId,
+      key: groupKey(task.job, task.group),
+      cpu: units(task.resources.cpu),
+      memory: units(task.resources.memory),
+      disk: units(task.resources.disk),
+      ports: ports.length > 0 ? ports : NO_PORTS,
+    };
+    this.held.set(task.id, held);
+    let ids = this.tasksOn.get(held.nodeId);
+    if (!ids) this.tasksOn.set(held.nodeId, (ids = new Set()));
+    ids.add(task.id);
+    if (this.byId.has(held.nodeId)) this.count(held, 1);
+  }
+
+  /** The task no longer holds anything (it ended, or was lost); unknown ids are ignored. */
+  remove(taskId: string): void {
+    const held = this.held.get(taskId);
+    if (!held) return;
+    this.held.delete(taskId);
+    const ids = this.tasksOn.get(held.nodeId) as Set<string>;
+    ids.delete(taskId);
+    if (ids.size === 0) this.tasksOn.delete(held.nodeId);
+    if (this.byId.has(held.nodeId)) this.count(held, -1);
+  }
+
+  private count(held: Held, sign: 1 | -1): void {
+    const usage = this.byId.get(held.nodeId) as NodeUsage;
+    const totals = this.totals.get(held.nodeId) as Totals;
+    totals.cpu += sign * held.cpu;
+    totals.memory += sign * held.memory;
+    totals.disk += sign * held.disk;
+    usage.allocated.cpu = totals.cpu / SCALE;
+    usage.allocated.memory = totals.memory / SCALE;
+    usage.allocated.disk = totals.disk / SCALE;
+    usage.taskCount += sign;
+    for (const port of held.ports) {
+      const n = (totals.ports.get(port) ?? 0) + sign;
+      if (n > 0) {
+        totals.ports.set(port, n);
+        usage.ports.add(port);
+      } else {
+        totals.ports.delete(port);
+        usage.ports.delete(port);
+      }
+    }
+    bump(usage.groups, held.key, sign);
+    let nodes = this.groupNodes.get(held.key);
+    if (!nodes) this.groupNodes.set(held.key, (nodes = new Map()));
+    bump(nodes, held.nodeId, sign);
+    if (nodes.size === 0) this.groupNodes.delete(held.key);
+  }
+
+  private order(): NodeUsage[] {
+    if (this.sorted) return this.sorted;
+    const sorted = [...this.byId.values()].sort(byNodeId);
+    this.positions.clear();
+    sorted.forEach((u, i) => this.positions.set(u.node.id, i));
+    this.sorted = sorted;
+    return sorted;
+  }
+}
+
+function bump<K>(counts: Map<K, number>, key: K, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 const EMPTY: ReadonlyMap<number, number> = new Map();
 const NO_PORTS: readonly number[] = [];
-
-function hostPortsOf(reserved: Record<string, number>): readonly number[] {
-  let ports: number[] | null = null;
-  for (const name in reserved) (ports ??= []).push(reserved[name] as number);
-  return ports ?? NO_PORTS;
-}

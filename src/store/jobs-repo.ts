@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { JobVersion } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
 
 interface JobRow {
@@ -8,6 +9,19 @@ interface JobRow {
   spec: string;
   created_at: number;
   updated_at: number;
+}
+
+interface VersionRow {
+  job: string;
+  version: number;
+  spec: string;
+  created_at: number;
+  rollout_failure: string | null;
+  auto_revert: number;
+}
+
+function toVersion(r: VersionRow): JobVersion {
+  return { version: r.version, spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at, rolloutFailure: r.rollout_failure, autoRevert: r.auto_revert === 1 };
 }
 
 function toJob(row: JobRow): Job {
@@ -29,6 +43,8 @@ export class JobsRepo {
   private readonly update;
   private readonly insertVersion;
   private readonly versions;
+  private readonly allVersions;
+  private readonly setFailure;
   private readonly setStatus;
   private readonly remove;
   private readonly removeVersion;
@@ -38,28 +54,28 @@ export class JobsRepo {
     this.list = db.prepare<JobRow, []>("SELECT * FROM jobs ORDER BY name");
     this.insert = db.prepare("INSERT INTO jobs (name, version, status, spec, created_at, updated_at) VALUES ($name, 1, 'running', $spec, $now, $now)");
     this.update = db.prepare("UPDATE jobs SET version = $version, status = 'running', spec = $spec, updated_at = $now WHERE name = $name");
-    this.insertVersion = db.prepare("INSERT INTO job_versions (job, version, spec, created_at) VALUES (?, ?, ?, ?)");
-    this.versions = db.prepare<{ version: number; spec: string; created_at: number }, [string]>(
-      "SELECT version, spec, created_at FROM job_versions WHERE job = ? ORDER BY version DESC",
-    );
+    this.insertVersion = db.prepare("INSERT INTO job_versions (job, version, spec, created_at, auto_revert) VALUES (?, ?, ?, ?, ?)");
+    this.versions = db.prepare<VersionRow, [string]>("SELECT * FROM job_versions WHERE job = ? ORDER BY version DESC");
+    this.allVersions = db.prepare<VersionRow, []>("SELECT * FROM job_versions ORDER BY job, version DESC");
+    this.setFailure = db.prepare("UPDATE job_versions SET rollout_failure = ? WHERE job = ? AND version = ?");
     this.setStatus = db.prepare("UPDATE jobs SET status = ?, updated_at = ? WHERE name = ?");
     this.remove = db.prepare("DELETE FROM jobs WHERE name = ?");
     this.removeVersion = db.prepare("DELETE FROM job_versions WHERE job = ? AND version = ?");
   }
 
   /** Reads the current version, then writes: call inside a transaction. */
-  put(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean } {
+  put(spec: JobSpec, now: number, autoRevert: boolean): { job: Job; created: boolean; changed: boolean } {
     const json = canonicalJson(spec);
     const row = this.get.get(spec.name);
     if (!row) {
       this.insert.run({ name: spec.name, spec: json, now });
-      this.insertVersion.run(spec.name, 1, json, now);
+      this.insertVersion.run(spec.name, 1, json, now, autoRevert ? 1 : 0);
       return { job: { spec, version: 1, status: "running", createdAt: now, updatedAt: now }, created: true, changed: true };
     }
     const changed = row.spec !== json;
     const version = changed ? row.version + 1 : row.version;
     const write = changed || row.status !== "running";
-    if (changed) this.insertVersion.run(spec.name, version, json, now);
+    if (changed) this.insertVersion.run(spec.name, version, json, now, autoRevert ? 1 : 0);
     if (write) this.update.run({ name: spec.name, version, spec: json, now });
     return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: write ? now : row.updated_at }, created: false, changed };
   }
@@ -73,8 +89,23 @@ export class JobsRepo {
     return this.list.all().map(toJob);
   }
 
-  history(name: string): { version: number; spec: JobSpec; createdAt: number }[] {
-    return this.versions.all(name).map((r) => ({ version: r.version, spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at }));
+  history(name: string): JobVersion[] {
+    return this.versions.all(name).map(toVersion);
+  }
+
+  /** Every job's versions, newest first within a job. */
+  everyHistory(): Map<string, JobVersion[]> {
+    const all = new Map<string, JobVersion[]>();
+    for (const row of this.allVersions.all()) {
+      let versions = all.get(row.job);
+      if (!versions) all.set(row.job, (versions = []));
+      versions.push(toVersion(row));
+    }
+    return all;
+  }
+
+  rolloutFailed(name: string, version: number, reason: string): void {
+    if (this.setFailure.run(reason, name, version).changes === 0) throw new Error(`job ${name} has no version ${version}`);
   }
 
   status(name: string, status: Job["status"], now: number): void {

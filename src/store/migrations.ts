@@ -94,4 +94,20 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 4,
     sql: "ALTER TABLE tasks ADD COLUMN next_attempt_at INTEGER",
   },
+  {
+    // What happened to a version's rolling update, so a restarted manager neither retries nor re-reverts it.
+    version: 5,
+    sql: `
+      ALTER TABLE job_versions ADD COLUMN rollout_failure TEXT;
+      ALTER TABLE job_versions ADD COLUMN auto_revert INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    // The manager reads tasks by node and state from memory; these indexes only made every state change cost more writes.
+    version: 6,
+    sql: `
+      DROP INDEX tasks_node_state;
+      DROP INDEX tasks_state;
+    `,
+  },
 ];

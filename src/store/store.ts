@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { JobVersion } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
@@ -9,6 +10,7 @@ import { NodesRepo } from "./nodes-repo.ts";
 import { openDatabase } from "./open.ts";
 import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
 import { TokensRepo } from "./tokens-repo.ts";
+import { type Checkpointer, startCheckpointer } from "./wal-checkpointer.ts";
 
 /**
  * What the manager keeps. An interface so a replicated backend can stand in for SQLite later;
@@ -21,12 +23,16 @@ export interface Store {
    * Stores spec as a new version when it differs from the current one (canonical JSON, so key order does not count),
    * else leaves it; a stopped job submitted again becomes running, with a new version only if its spec differs.
    */
-  putJob(spec: JobSpec, now: number): { job: Job; created: boolean; changed: boolean };
+  putJob(spec: JobSpec, now: number, options?: { autoRevert?: boolean }): { job: Job; created: boolean; changed: boolean };
   getJob(name: string): Job | null;
   /** By name. */
   listJobs(): Job[];
   /** Newest first. */
-  listJobVersions(name: string): { version: number; spec: JobSpec; createdAt: number }[];
+  listJobVersions(name: string): JobVersion[];
+  /** Every job's versions by job name, newest first (what a manager loads at start). */
+  listAllJobVersions(): Map<string, JobVersion[]>;
+  /** Records why the rolling update to a version failed; throws if there is no such version. */
+  setRolloutFailure(name: string, version: number, reason: string): void;
   /** Throws if the job does not exist. */
   setJobStatus(name: string, status: Job["status"], now: number): void;
   /** Forgets one stored version of a job (history trimming). */
@@ -58,6 +64,8 @@ export interface Store {
   getToken(id: string): { token: Token; hash: string } | null;
   /** Oldest first, revoked ones included. */
   listTokens(): Token[];
+  /** The node's worker credentials, oldest first, revoked ones included. */
+  listNodeTokens(nodeId: string): { token: Token; hash: string }[];
   /** False when there was no such live token. */
   revokeToken(id: string, now: number): boolean;
   touchToken(id: string, now: number): void;
@@ -70,7 +78,10 @@ export class SqliteStore implements Store {
   private readonly nodes: NodesRepo;
   private readonly tokens: TokensRepo;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly checkpointer: Checkpointer | null = null,
+  ) {
     this.jobs = new JobsRepo(db);
     this.tasks = new TasksRepo(db);
     this.nodes = new NodesRepo(db);
@@ -81,8 +92,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(fn)();
   }
 
-  putJob(spec: JobSpec, now: number) {
-    return this.transaction(() => this.jobs.put(spec, now));
+  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean } = {}) {
+    return this.transaction(() => this.jobs.put(spec, now, options.autoRevert === true));
   }
   getJob(name: string) {
     return this.jobs.find(name);
@@ -92,6 +103,12 @@ export class SqliteStore implements Store {
   }
   listJobVersions(name: string) {
     return this.jobs.history(name);
+  }
+  listAllJobVersions() {
+    return this.jobs.everyHistory();
+  }
+  setRolloutFailure(name: string, version: number, reason: string) {
+    this.jobs.rolloutFailed(name, version, reason);
   }
   setJobStatus(name: string, status: Job["status"], now: number) {
     this.jobs.status(name, status, now);
@@ -147,6 +164,9 @@ export class SqliteStore implements Store {
   listTokens() {
     return this.tokens.list();
   }
+  listNodeTokens(nodeId: string) {
+    return this.tokens.ofNode(nodeId);
+  }
   revokeToken(id: string, now: number) {
     return this.tokens.revoke(id, now);
   }
@@ -154,11 +174,18 @@ export class SqliteStore implements Store {
     this.tokens.touch(id, now);
   }
   close() {
+    void this.checkpointer?.stop();
     this.db.close();
   }
 }
 
-/** Opens the SQLite store at path (":memory:" for tests). */
+/**
+ * Opens the SQLite store at path (":memory:" for tests). A file's WAL checkpoints run in a thread of
+ * their own (wal-checkpointer.ts), so no commit waits for one.
+ */
 export function openStore(path: string): Store {
-  return new SqliteStore(openDatabase(path));
+  const db = openDatabase(path);
+  if (path === ":memory:") return new SqliteStore(db);
+  db.run("PRAGMA wal_autocheckpoint = 0");
+  return new SqliteStore(db, startCheckpointer(path));
 }

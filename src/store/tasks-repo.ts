@@ -138,9 +138,7 @@ export class TasksRepo {
     this.getStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?");
     // GLOB, unlike LIKE, is case-sensitive and still uses the primary-key index for a literal prefix.
     this.prefixStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id GLOB ? ORDER BY id LIMIT 6");
-    this.addEvent = db.prepare<{ id: number }, [string, number, string, string]>(
-      "INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?) RETURNING id",
-    );
+    this.addEvent = db.prepare<null, [string, number, string, string]>("INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?)");
     this.events = db.prepare<EventRow, [string]>("SELECT * FROM task_events WHERE task_id = ? ORDER BY id");
   }
 
@@ -193,9 +191,8 @@ export class TasksRepo {
   }
 
   event(taskId: string, at: number, state: TaskState, message: string): TaskEvent {
-    const row = this.addEvent.get(taskId, at, state, message);
-    if (!row) throw new Error(`task ${taskId}: the event was not stored`);
-    return { id: row.id, taskId, at, state, message };
+    const { lastInsertRowid } = this.addEvent.run(taskId, at, state, message);
+    return { id: Number(lastInsertRowid), taskId, at, state, message };
   }
 
   history(taskId: string): TaskEvent[] {

@@ -22,6 +22,7 @@ export class TokensRepo {
   private readonly insertStmt;
   private readonly byId;
   private readonly all;
+  private readonly byNode;
   private readonly revokeStmt;
   private readonly touchStmt;
 
@@ -31,6 +32,7 @@ export class TokensRepo {
     );
     this.byId = db.prepare<TokenRow, [string]>("SELECT * FROM tokens WHERE id = ?");
     this.all = db.prepare<TokenRow, []>("SELECT * FROM tokens ORDER BY created_at, id");
+    this.byNode = db.prepare<TokenRow, [string]>("SELECT * FROM tokens WHERE node_id = ? ORDER BY created_at, id");
     this.revokeStmt = db.prepare<null, [number, string]>("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
     this.touchStmt = db.prepare<null, [number, string]>("UPDATE tokens SET last_used_at = ? WHERE id = ?");
   }
@@ -56,6 +58,11 @@ export class TokensRepo {
 
   list(): Token[] {
     return this.all.all().map(toToken);
+  }
+
+  /** A node's credentials with their hashes, by the node_id index (a manager has one per node). */
+  ofNode(nodeId: string): { token: Token; hash: string }[] {
+    return this.byNode.all(nodeId).map((row) => ({ token: toToken(row), hash: row.hash }));
   }
 
   /** False when there was no such live token. */

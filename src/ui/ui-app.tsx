@@ -1,8 +1,8 @@
 import { Hono, type Context } from "hono";
 import { trimTrailingSlash } from "hono/trailing-slash";
-import { NotFoundError } from "../lib/errors.ts";
+import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Manager } from "../manager/manager.ts";
+import type { ControlPlane } from "../manager/control-plane.ts";
 import { assetsByName } from "./assets.ts";
 import { Layout, type Page } from "./layout.tsx";
 import { jobPage } from "./pages/job.tsx";
@@ -14,23 +14,23 @@ import { taskPage } from "./pages/task.tsx";
 import { paths, type View } from "./view.ts";
 
 export interface UiAppOptions {
-  manager: Manager;
+  manager: ControlPlane;
   log: Logger;
 }
 
 /**
- * The web dashboard: server-rendered pages read from the Manager, plus one small embedded script
+ * The web dashboard: server-rendered pages read from the ControlPlane, plus one small embedded script
  * (assets/dashboard.js) that re-fetches a page's `#live` region (`?fragment=1`) on cluster events and
  * turns buttons into `/v1` calls. No build step, no CDN: everything is in the binary.
  */
 /** The dashboard's Hono app, to mount under `/ui`. */
 export function createUiApp({ manager, log }: UiAppOptions): Hono {
-  const history = manager.usage;
+  const usage = (nodeId: string) => manager.nodeUsage(nodeId);
   const app = new Hono();
   // `/ui/` and `/ui/jobs/` are what people type; send them to the page they meant.
   app.use(trimTrailingSlash());
 
-  const render = (c: Context, page: (view: View) => Page) => respond(c, page({ now: Date.now(), host: new URL(c.req.url).hostname, history }));
+  const render = (c: Context, page: (view: View) => Page) => respond(c, page({ now: Date.now(), host: new URL(c.req.url).hostname, usage, next: c.req.query("next") }));
 
   app.get("/", (c) => render(c, (view) => overviewPage(manager, view)));
   app.get("/nodes", (c) => render(c, (view) => nodesPage(manager, view)));
@@ -50,6 +50,7 @@ export function createUiApp({ manager, log }: UiAppOptions): Hono {
   // A job that was purged or a task id that does not exist: the same, and a refreshing page shows it.
   app.onError((err, c) => {
     if (err instanceof NotFoundError) return respond(c, errorPage("Not found", err.message), 404);
+    if (err instanceof BadRequestError) return respond(c, errorPage("Bad address", err.message), 400);
     log.error("dashboard page failed", { path: c.req.path, error: err.message, stack: err.stack });
     return respond(c, errorPage("Something went wrong", "The page could not be rendered; the manager's log says why."), 500);
   });
@@ -58,7 +59,7 @@ export function createUiApp({ manager, log }: UiAppOptions): Hono {
 }
 
 /** The whole page, or only its `#live` region when the browser script refreshes it (`?fragment=1`). */
-function respond(c: Context, page: Page, status: 200 | 404 | 500 = 200) {
+function respond(c: Context, page: Page, status: 200 | 400 | 404 | 500 = 200) {
   return c.html(c.req.query("fragment") === undefined ? <Layout {...page} /> : <>{page.live}</>, status);
 }
 

@@ -1,15 +1,17 @@
 import type { ApiClient } from "../client/api-client.ts";
 import { ApiClientError } from "../client/api-client.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { TaskReport } from "../model/api-types.ts";
+import { MAX_REPORTS_PER_REQUEST, type TaskReport, type TaskReportItem } from "../model/api-types.ts";
 
 /**
- * Sends task reports to the manager in the order they happened, at once, retrying while the
- * manager is unreachable. A report the manager refuses (the task moved on, or is gone) is dropped:
+ * Sends task reports to the manager in the order they happened, at once: one request at a time,
+ * carrying everything queued meanwhile (up to MAX_REPORTS_PER_REQUEST), which the manager applies in
+ * order. While the manager is unreachable (or fails) the same batch is retried, so no report is lost
+ * and none overtakes another. A report the manager refuses (the task moved on, or is gone) is dropped:
  * the next assignment poll brings the truth.
  */
 export class ReportQueue {
-  private readonly queue: { taskId: string; report: TaskReport }[] = [];
+  private readonly queue: TaskReportItem[] = [];
   private sending = false;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -22,8 +24,11 @@ export class ReportQueue {
 
   push(taskId: string, report: TaskReport): void {
     if (this.closed) return;
-    this.queue.push({ taskId, report });
-    if (!this.sending) void this.drain();
+    this.queue.push({ taskId, ...report });
+    if (this.sending) return;
+    this.sending = true;
+    // After the current task, so the reports pushed together (one reconcile of the assignments) go together.
+    queueMicrotask(() => void this.drain());
   }
 
   /** Resolves when everything queued so far was sent or dropped. */
@@ -37,21 +42,22 @@ export class ReportQueue {
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     let delay = 250;
     while (this.queue.length > 0 && !this.closed) {
-      const head = this.queue[0] as { taskId: string; report: TaskReport };
+      const batch = this.queue.slice(0, MAX_REPORTS_PER_REQUEST);
       try {
-        await this.client.reportTask(this.nodeId(), head.taskId, head.report);
-        this.queue.shift();
+        const results = await this.client.reportTasks(this.nodeId(), batch);
+        this.queue.splice(0, batch.length);
         delay = 250;
+        for (const r of results) if (!r.ok) this.log.debug("report refused", { task: r.taskId, reason: r.error.message });
       } catch (err) {
+        // The whole request refused (a malformed batch, an unknown node): sending it again would not help.
         if (err instanceof ApiClientError && err.status >= 400 && err.status < 500) {
-          this.log.debug("report refused", { task: head.taskId, state: head.report.state, reason: err.message });
-          this.queue.shift();
+          this.log.warn("reports refused", { reports: batch.length, reason: err.message });
+          this.queue.splice(0, batch.length);
           continue;
         }
-        this.log.warn("report not delivered, retrying", { task: head.taskId, error: (err as Error).message });
+        this.log.warn("reports not delivered, retrying", { reports: batch.length, error: (err as Error).message });
         await Bun.sleep(delay);
         delay = Math.min(delay * 2, 5_000);
       }

@@ -1,6 +1,6 @@
 import type { Tokens } from "../../src/manager/tokens.ts";
 
-const WORKER_ROUTE = /^\/v1\/nodes\/([^/?]+)\/(heartbeat|assignments|tasks\/)/;
+const WORKER_ROUTE = /^\/v1\/nodes\/([^/?]+)\/(heartbeat|assignments|tasks$)/;
 
 /**
  * The token each API call needs, so a test of something else can call any route as the right

@@ -68,10 +68,10 @@ beforeAll(async () => {
   secrets.workerA = a.credential;
   secrets.workerB = b.credential;
   // One task, placed on node a (b is made ineligible for the moment).
-  manager.nodes.setEligibility(nodeB, false);
+  manager.setNodeEligibility(nodeB, false);
   expect(await statusOf(request("POST", "/v1/jobs", admin, { name: "web", tasks: [{ name: "main", image: "img" }] }))).toBe(201);
   manager.reconcileNow();
-  manager.nodes.setEligibility(nodeB, true);
+  manager.setNodeEligibility(nodeB, true);
   taskOnA = ((await (await request("GET", "/v1/jobs/web", admin)).json()) as JobDetail).tasks[0]?.id as string;
   expect(taskOnA).toBeTruthy();
 });
@@ -95,6 +95,7 @@ const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown]
   ["GET", () => "/v1/nodes", "read"],
   ["GET", () => `/v1/nodes/${nodeA}`, "read"],
   ["GET", () => "/v1/events", "read"],
+  ["GET", () => "/v1/events/history?limit=5", "read"],
   ["GET", () => "/metrics", "read"],
   ["GET", () => "/ui", "read"],
   ["GET", () => `/ui/nodes/${nodeA}`, "read"],
@@ -113,7 +114,7 @@ const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown]
   ["POST", () => "/v1/nodes/register", "join", { name: "" }],
   ["POST", () => `/v1/nodes/${nodeA}/heartbeat`, "node a", { stats: "none" }],
   ["GET", () => `/v1/nodes/${nodeA}/assignments?wait=0s`, "node a"],
-  ["POST", () => `/v1/nodes/${nodeA}/tasks/${taskOnA}`, "node a", { state: "exploded", message: "" }],
+  ["POST", () => `/v1/nodes/${nodeA}/tasks`, "node a", { reports: [{ taskId: taskOnA, state: "exploded", message: "" }] }],
 ];
 
 const CALLERS = ["anonymous", "garbage", "wrong", "revoked", "read", "submit", "admin", "join", "workerA", "workerB"] as const;
@@ -196,7 +197,7 @@ describe("workers", () => {
     expect(await statusOf(request("POST", "/v1/nodes/register", undefined, registration("c")))).toBe(401);
     expect(await statusOf(request("POST", "/v1/nodes/register", secrets.wrong, registration("c")))).toBe(401);
     expect(await statusOf(request("POST", "/v1/nodes/register", secrets.admin, registration("c")))).toBe(403);
-    expect(manager.listNodes().map((n) => n.name)).toEqual(["a", "b"]);
+    expect(manager.listNodes().items.map((n) => n.name)).toEqual(["a", "b"]);
   });
 
   test("the join token cannot take over a registered node; the node's own credential re-registers it, and only it", async () => {
@@ -211,12 +212,16 @@ describe("workers", () => {
 
   test("a worker cannot heartbeat, watch or report for another node; a forged report leaves the task alone", async () => {
     const stats = { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: 1 } };
-    const report = { state: "failed", message: "forged", exitCode: 1 };
+    const report = { reports: [{ taskId: taskOnA, state: "failed", message: "forged", exitCode: 1 }] };
     expect(await statusOf(request("POST", `/v1/nodes/${nodeA}/heartbeat`, secrets.workerB, stats))).toBe(403);
     expect(await statusOf(request("GET", `/v1/nodes/${nodeA}/assignments?wait=0s`, secrets.workerB))).toBe(403);
-    expect(await statusOf(request("POST", `/v1/nodes/${nodeA}/tasks/${taskOnA}`, secrets.workerB, report))).toBe(403);
-    // Its own path, another node's task: the task ledger refuses it too.
-    expect(await statusOf(request("POST", `/v1/nodes/${nodeB}/tasks/${taskOnA}`, secrets.workerB, report))).toBe(409);
+    expect(await statusOf(request("POST", `/v1/nodes/${nodeA}/tasks`, secrets.workerB, report))).toBe(403);
+    // Its own path, another node's task: the report is refused on its own.
+    const foreign = await request("POST", `/v1/nodes/${nodeB}/tasks`, secrets.workerB, report);
+    expect(foreign.status).toBe(200);
+    expect(((await foreign.json()) as { results: unknown[] }).results).toEqual([
+      { taskId: taskOnA, ok: false, error: { code: "conflict", message: `task ${taskOnA} is not placed on node ${nodeB}` } },
+    ]);
     // An encoded path names the same node as the check saw.
     const encodedA = `%${nodeA.charCodeAt(0).toString(16)}${nodeA.slice(1)}`;
     expect(await statusOf(request("POST", `/v1/nodes/${encodedA}/heartbeat`, secrets.workerB, stats))).toBe(403);

@@ -70,7 +70,7 @@ describe("the manager", () => {
     const app = createManagerApp({ manager, log, version: "test" });
     const headers = { ...new TestTokens(manager.tokens).headers("/v1/jobs"), "content-type": "application/json" };
     const res = await app.request("/v1/jobs", { method: "POST", headers, body: JSON.stringify(job) });
-    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } }, jobs: manager.listJobs().length };
+    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } }, jobs: manager.listJobs().items.length };
   }
 
   test("refuses a privileged job with a 400 naming the field, and stores nothing; --allow=privileged takes it", async () => {

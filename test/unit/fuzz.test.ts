@@ -47,14 +47,14 @@ beforeAll(async () => {
     tokens.remember(node.id, credential);
     if (name === "a") nodeA = node.id;
   }
-  manager.nodes.setEligibility(nodeA, true);
+  manager.setNodeEligibility(nodeA, true);
   const submitted = await app.request("/v1/jobs", { method: "POST", headers: { ...tokens.headers("/v1/jobs"), "content-type": "application/json" }, body: JSON.stringify({ ...validJob, name: "web" }) });
   expect(submitted.status).toBe(201);
   manager.reconcileNow();
   const web = (await (await app.request("/v1/jobs/web", { headers: tokens.headers("/v1/jobs/web") })).json()) as JobDetail;
   taskOnA = web.tasks.find((t) => t.nodeId === nodeA)?.id ?? (web.tasks[0]?.id as string);
   // Every token used once before the snapshot, so its last use is already recorded.
-  for (const path of ["/v1/jobs", `/v1/nodes/ghost/heartbeat`, `/v1/nodes/${nodeA}/tasks/x`]) await app.request(path, { method: "POST", headers: tokens.headers(path), body: "{" });
+  for (const path of ["/v1/jobs", `/v1/nodes/ghost/heartbeat`, `/v1/nodes/${nodeA}/tasks`]) await app.request(path, { method: "POST", headers: tokens.headers(path), body: "{" });
 });
 
 afterAll(() => {
@@ -94,7 +94,7 @@ const TARGETS: Target[] = [
   { method: "DELETE", path: () => "/v1/tokens/000000000000", seed: {} },
   { method: "POST", path: () => "/v1/nodes/register", seed: registration("fuzz-node", "http://127.0.0.1:1") },
   { method: "POST", path: () => "/v1/nodes/ghost/heartbeat", seed: { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: 1 } } },
-  { method: "POST", path: () => `/v1/nodes/${nodeA}/tasks/no-such-task`, seed: { state: "running", message: "ok", containerId: "c", hostPorts: { http: 1 }, exitCode: null, restarts: 0, health: null } },
+  { method: "POST", path: () => `/v1/nodes/${nodeA}/tasks`, seed: { reports: [{ taskId: "no-such-task", state: "running", message: "ok", containerId: "c", hostPorts: { http: 1 }, exitCode: null, restarts: 0, health: null }] } },
 ];
 
 test(`${TARGETS.length * BODIES_PER_ROUTE} fuzzed bodies over every write route: no 5xx, nothing stored changes (seed ${SEED})`, async () => {

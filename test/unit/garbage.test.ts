@@ -18,6 +18,15 @@ describe("collectGarbage", () => {
     expect(g.jobs).toEqual([]);
   });
 
+  test("a slot's newest task that completed or failed stays, even with a stopped one after it: a batch slot is done by it", () => {
+    const job = makeJob(makeJobSpec("nightly", [{ count: 1 }], { type: "batch" }), 1);
+    const older = makeTask({ job: "nightly", index: 0, state: "failed", finishedAt: HOUR, createdAt: 1 });
+    const completed = makeTask({ job: "nightly", index: 0, state: "completed", finishedAt: HOUR, createdAt: 2 });
+    const stoppedAfter = makeTask({ job: "nightly", index: 0, state: "stopped", finishedAt: HOUR, createdAt: 3 });
+    const running = makeTask({ job: "nightly", index: 1, state: "running", createdAt: 4 });
+    expect(collectGarbage([job], [older, completed, stoppedAfter, running], new Map(), now, options).tasks).toEqual([older.id]);
+  });
+
   test("a stopped job and a finished batch job are forgotten once old; a running one never", () => {
     const stopped = makeJob(makeJobSpec("old"), 1, "stopped");
     const batch = makeJob(makeJobSpec("done", [{}], { type: "batch" }), 1);

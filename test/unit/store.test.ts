@@ -8,6 +8,7 @@ import type { Node } from "../../src/model/node.ts";
 import type { Task } from "../../src/model/task.ts";
 import { AmbiguousIdError, openStore, type Store } from "../../src/store/index.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
   return {
@@ -116,6 +117,19 @@ describe("opening", () => {
     expect(() => openStore(path)).toThrow(/newer/);
   });
 
+  test("the write-ahead log is copied into the database by a thread of its own, never by a commit", async () => {
+    const path = join(dir, "cube.db");
+    const store = openStore(path);
+    store.putJob(jobSpec(), 1000);
+    const size = Bun.file(path).size;
+    // Far more than the 1,000 pages at which a commit would checkpoint by itself.
+    for (let i = 0; i < 3_000; i++) store.transaction(() => store.insertTask(task({ message: "x".repeat(2_000) })));
+    expect(Bun.file(path).size).toBe(size);
+    const grown = await waitFor("the database file to take the log's pages", () => (Bun.file(path).size > size + 4_000_000 ? Bun.file(path).size : undefined), 10_000, 50);
+    expect(grown).toBeGreaterThan(size);
+    store.close();
+  }, 30_000);
+
   test("data persists across close and reopen", () => {
     const path = join(dir, "cube.db");
     const first = openStore(path);
@@ -171,8 +185,8 @@ describe("store", () => {
       expect(result).toMatchObject({ created: false, changed: true, job: { version: 2, createdAt: 1000, updatedAt: 2000 } });
       expect(store.getJob("web")?.spec).toEqual(changedSpec);
       expect(store.listJobVersions("web")).toEqual([
-        { version: 2, spec: changedSpec, createdAt: 2000 },
-        { version: 1, spec: jobSpec(), createdAt: 1000 },
+        { version: 2, spec: changedSpec, createdAt: 2000, rolloutFailure: null, autoRevert: false },
+        { version: 1, spec: jobSpec(), createdAt: 1000, rolloutFailure: null, autoRevert: false },
       ]);
     });
 

@@ -25,7 +25,7 @@ export function NodesTable({ nodes, view }: { nodes: NodeView[]; view: View }) {
       </thead>
       <tbody>
         {nodes.map((node) => {
-          const samples = view.history.samples(node.id);
+          const samples = view.usage(node.id);
           return (
             <tr>
               <th scope="row">

@@ -1,5 +1,5 @@
-import type { Manager } from "../../manager/manager.ts";
-import type { JobDetail, TaskView } from "../../model/api-types.ts";
+import type { ControlPlane } from "../../manager/control-plane.ts";
+import type { JobDetail, JobVersion, TaskView } from "../../model/api-types.ts";
 import type { TaskSpec } from "../../model/job.ts";
 import { isGone } from "../../model/task-state.ts";
 import { ApiButton, ApiForm } from "../components/api-action.tsx";
@@ -11,10 +11,20 @@ import type { Page } from "../layout.tsx";
 import { describeChanges } from "../version-changes.ts";
 import type { View } from "../view.ts";
 
-type JobVersion = ReturnType<Manager["jobVersions"]>[number];
+/** Task rows a job page shows per table; a job of thousands of tasks is listed whole by the CLI. */
+const TASKS_SHOWN = 500;
+
+function MoreTasks({ job, shown, of }: { job: string; shown: number; of: number }) {
+  if (of <= shown) return null;
+  return (
+    <p class="muted">
+      Showing {shown} of {of} tasks; <code>cube tasks --job {job}</code> lists them all.
+    </p>
+  );
+}
 
 /** One job: its tasks per node, its versions, stop, scale and revert. */
-export function jobPage(manager: Manager, view: View, name: string): Page {
+export function jobPage(manager: ControlPlane, view: View, name: string): Page {
   const job = manager.getJob(name);
   // The job's present: live tasks and every task of its current version; older, finished ones are history.
   const current = job.tasks.filter((t) => !isGone(t.state) || t.jobVersion === job.version).sort(byLivenessThenNode);
@@ -59,11 +69,13 @@ export function jobPage(manager: Manager, view: View, name: string): Page {
           <dd>{job.spec.datacenters.length > 0 ? job.spec.datacenters.join(", ") : "any"}</dd>
         </dl>
         <h2>Tasks</h2>
-        <TasksTable tasks={current} view={view} label={`Tasks of ${job.name}`} />
+        <TasksTable tasks={current.slice(0, TASKS_SHOWN)} view={view} label={`Tasks of ${job.name}`} />
+        <MoreTasks job={job.name} shown={TASKS_SHOWN} of={current.length} />
         {earlier.length > 0 && (
           <details id="earlier-tasks">
             <summary>Earlier tasks ({earlier.length})</summary>
-            <TasksTable tasks={earlier} view={view} label={`Earlier tasks of ${job.name}`} />
+            <TasksTable tasks={earlier.slice(0, TASKS_SHOWN)} view={view} label={`Earlier tasks of ${job.name}`} />
+            <MoreTasks job={job.name} shown={TASKS_SHOWN} of={earlier.length} />
           </details>
         )}
         <h2>Task groups</h2>

@@ -1,4 +1,4 @@
-import type { Manager } from "../../manager/manager.ts";
+import type { ControlPlane } from "../../manager/control-plane.ts";
 import type { NodeView } from "../../model/api-types.ts";
 import { isGone } from "../../model/task-state.ts";
 import { ApiButton } from "../components/api-action.tsx";
@@ -12,10 +12,10 @@ import { SAMPLE_PERIOD_MS } from "../../manager/usage-history.ts";
 import type { View } from "../view.ts";
 
 /** One node: what it has, what is allocated, its usage over the last minutes, its tasks, drain and eligibility. */
-export function nodePage(manager: Manager, view: View, idOrName: string): Page {
+export function nodePage(manager: ControlPlane, view: View, idOrName: string): Page {
   const node = manager.getNode(idOrName);
-  const tasks = manager.listTasks({ nodeId: node.id }).filter((t) => !isGone(t.state));
-  const samples = view.history.samples(node.id);
+  const tasks = manager.listTasks({ nodeId: node.id }).items.filter((t) => !isGone(t.state));
+  const samples = view.usage(node.id);
   return {
     title: `Node ${node.name}`,
     section: "nodes",

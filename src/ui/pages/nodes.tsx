@@ -1,10 +1,12 @@
-import type { Manager } from "../../manager/manager.ts";
+import type { ControlPlane } from "../../manager/control-plane.ts";
 import { NodesTable } from "../components/nodes-table.tsx";
+import { Pager } from "../components/pager.tsx";
 import type { Page } from "../layout.tsx";
 import { SAMPLE_PERIOD_MS } from "../../manager/usage-history.ts";
-import type { View } from "../view.ts";
+import { PAGE_SIZE, paths, type View } from "../view.ts";
 
-export function nodesPage(manager: Manager, view: View): Page {
+export function nodesPage(manager: ControlPlane, view: View): Page {
+  const { items, next } = manager.listNodes({ limit: PAGE_SIZE, next: view.next });
   return {
     title: "Nodes",
     section: "nodes",
@@ -12,7 +14,8 @@ export function nodesPage(manager: Manager, view: View): Page {
     live: (
       <>
         <h1>Nodes</h1>
-        <NodesTable nodes={manager.listNodes()} view={view} />
+        <NodesTable nodes={items} view={view} />
+        <Pager path={paths.nodes} next={next} paged={view.next !== undefined} />
       </>
     ),
   };

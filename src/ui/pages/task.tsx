@@ -1,4 +1,4 @@
-import type { Manager } from "../../manager/manager.ts";
+import type { ControlPlane } from "../../manager/control-plane.ts";
 import { shortId } from "../../lib/ids.ts";
 import { HealthBadge, StateBadge } from "../components/badges.tsx";
 import { TableScroll } from "../components/table-scroll.tsx";
@@ -8,7 +8,7 @@ import type { Page } from "../layout.tsx";
 import { paths, type View } from "../view.ts";
 
 /** One task: where and how it runs, its history of events, and its container's output followed live. */
-export function taskPage(manager: Manager, view: View, idOrPrefix: string): Page {
+export function taskPage(manager: ControlPlane, view: View, idOrPrefix: string): Page {
   const task = manager.getTask(idOrPrefix);
   return {
     title: `Task ${task.name}`,

@@ -1,0 +1,93 @@
+import type { Labels } from "../lib/metrics.ts";
+import type {
+  AssignmentsResponse,
+  ClusterEvent,
+  JobDetail,
+  JobVersion,
+  JobView,
+  NodeEvent,
+  NodeView,
+  PlanResult,
+  RegisterRequest,
+  RegisterResponse,
+  SubmitResult,
+  TaskDetail,
+  TaskReportItem,
+  TaskReportResult,
+  TaskView,
+} from "../model/api-types.ts";
+import type { JobSpec } from "../model/job.ts";
+import type { NodeStats } from "../model/node.ts";
+import type { TaskState } from "../model/task-state.ts";
+import type { IssuedToken, Token, TokenRole } from "../model/token.ts";
+import type { EventFilter } from "./event-bus.ts";
+import type { Page, PageRequest } from "./paging.ts";
+import type { ClusterSummary } from "./queries.ts";
+import type { Principal } from "./tokens.ts";
+import type { UsageSample } from "./usage-history.ts";
+
+export type { ClusterSummary, EventFilter, Page, PageRequest, Principal, UsageSample };
+
+/** Which tasks to list; `nodeId` is a node's id (the API resolves names first). */
+export interface TaskQuery {
+  job?: string;
+  nodeId?: string;
+  state?: TaskState;
+}
+
+/**
+ * The one door into the manager for the API and the dashboard: every method answers with views
+ * (never the manager's own records), lists page, and a request that does not fit the current state
+ * fails with an error the API maps to a 4xx (lib/errors.ts).
+ */
+export interface ControlPlane {
+  // Jobs
+  submitJob(spec: JobSpec): SubmitResult;
+  plan(spec: JobSpec): PlanResult;
+  stopJob(name: string, purge: boolean): JobView;
+  scaleJob(name: string, group: string, count: number): SubmitResult;
+  revertJob(name: string, version: number): SubmitResult;
+  listJobs(page?: PageRequest): Page<JobView>;
+  getJob(name: string): JobDetail;
+  jobVersions(name: string): JobVersion[];
+
+  // Tasks
+  listTasks(query: TaskQuery, page?: PageRequest): Page<TaskView>;
+  getTask(idOrPrefix: string): TaskDetail;
+  stopTask(idOrPrefix: string): TaskView;
+
+  // Nodes
+  listNodes(page?: PageRequest): Page<NodeView>;
+  getNode(idOrName: string): NodeView;
+  drainNode(idOrName: string): NodeView;
+  setNodeEligibility(idOrName: string, eligible: boolean): NodeView;
+  /** The node's recent cpu and memory use, from heartbeats, oldest first. */
+  nodeUsage(nodeId: string): readonly UsageSample[];
+  summary(): ClusterSummary;
+
+  // Events
+  subscribe(listener: (event: ClusterEvent) => void): () => void;
+  eventHistory(filter: EventFilter, page?: PageRequest): Page<ClusterEvent>;
+
+  // Workers
+  joinNode(principal: Principal, request: RegisterRequest): RegisterResponse;
+  /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]): { status: string };
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
+  /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */
+  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]>;
+  /** The task and the node to forward a logs, exec or restart request to (a 400 while it is on no node). */
+  taskLocation(idOrPrefix: string): { task: TaskView; node: NodeView };
+  /** What the node's worker accepts from the manager (see Tokens.workerKey), null without a live credential. */
+  workerKey(nodeId: string): string | null;
+
+  // Tokens
+  verifyToken(secret: string): Principal | null;
+  listTokens(): Token[];
+  createToken(role: TokenRole, name: string): IssuedToken;
+  revokeToken(id: string): Token;
+
+  // Metrics
+  renderMetrics(): string;
+  observeRequest(labels: Labels, seconds: number): void;
+}

@@ -1,0 +1,50 @@
+import { isGone } from "../model/task-state.ts";
+import { ChangeSet } from "./change-set.ts";
+import type { ManagerContext } from "./context.ts";
+import { ledger } from "./task-ledger.ts";
+
+/**
+ * Marks nodes down when they stop heartbeating, and their tasks lost (their jobs place them
+ * elsewhere), from the heartbeats kept in memory. Heartbeats from before this manager started are
+ * not trusted to mean "alive" or "dead": a node gets a full TTL after a manager restart.
+ */
+export class NodeLiveness {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly heartbeatTtlMs: number,
+  ) {
+    this.startedAt = ctx.now();
+  }
+
+  /** One pass: each node found silent is written down, with its tasks lost, in one transaction. */
+  check(): void {
+    const { state, commit, log } = this.ctx;
+    const now = this.ctx.now();
+    for (const node of state.nodeList()) {
+      if (node.status === "down") continue;
+      const seen = Math.max(node.lastHeartbeat, this.startedAt);
+      if (now - seen <= this.heartbeatTtlMs) continue;
+      const changes = new ChangeSet(now);
+      changes.putNode({ ...node, status: "down" });
+      for (const task of state.tasks.activeOn(node.id)) {
+        if (!isGone(task.state)) ledger.transition(changes, task, "lost", { desired: "stopped" }, `node ${node.name} stopped heartbeating`);
+      }
+      changes.publish({ at: now, type: "node", node: node.id, message: `node ${node.name} is down: no heartbeat for ${Math.round((now - seen) / 1000)}s` });
+      commit(changes);
+      log.warn("node down", { node: node.name, silentMs: now - seen });
+    }
+  }
+
+  start(): void {
+    const period = Math.max(250, Math.floor(this.heartbeatTtlMs / 4));
+    this.timer = setInterval(() => this.check(), period);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,153 @@
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { newId } from "../lib/ids.ts";
+import type { Assignment, AssignmentsResponse, NodeEvent, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
+import type { Node, NodeStats } from "../model/node.ts";
+import { isGone } from "../model/task-state.ts";
+import { ChangeSet } from "./change-set.ts";
+import type { ManagerContext } from "./context.ts";
+import { finishDrainIfEmpty } from "./node-commands.ts";
+import { applyTaskReports } from "./task-reports.ts";
+import type { UsageHistory } from "./usage-history.ts";
+
+/** Longest a changed assignment list waits for the evaluations under way before it is answered. */
+const SETTLE_MS = 1_000;
+/** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
+const GROUP_COMMIT_REPORTS = 100;
+
+/**
+ * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
+ * on them (served from memory) and report what happened, many tasks per request.
+ */
+export class WorkerProtocol {
+  private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
+  private flush: ReturnType<typeof setImmediate> | null = null;
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    private readonly usage: UsageHistory,
+    /** Resolves when no job waits for evaluation, or after the time given. */
+    private readonly settled: (maxMs: number) => Promise<void>,
+  ) {}
+
+  register(request: RegisterRequest): Node {
+    const { state, log } = this.ctx;
+    const byName = state.nodeByName(request.name);
+    if (byName && byName.id !== request.id) {
+      throw new ConflictError(
+        `node name "${request.name}" belongs to node ${byName.id} (${byName.status}); restart that worker with its own data dir, or give this one another --name`,
+      );
+    }
+    const existing = request.id === undefined ? undefined : state.node(request.id);
+    const changes = new ChangeSet(this.ctx.now());
+    const node: Node = {
+      id: existing?.id ?? request.id ?? newId(),
+      name: request.name,
+      address: request.address,
+      datacenter: request.datacenter,
+      labels: request.labels,
+      capacity: request.capacity,
+      stats: existing?.stats ?? null,
+      status: existing?.status === "draining" ? "draining" : "ready",
+      eligible: existing?.eligible ?? true,
+      lastHeartbeat: changes.now,
+      registeredAt: existing?.registeredAt ?? changes.now,
+      version: request.version,
+    };
+    changes.putNode(node);
+    changes.publish({ at: changes.now, type: "node", node: node.id, message: `node ${node.name} ${existing ? "rejoined" : "joined"} (${node.address})` });
+    this.ctx.commit(changes);
+    // A worker that registers again may have lost what it knew: it gets its assignments at once.
+    this.ctx.watch.bump(node.id);
+    log.info(existing ? "node rejoined" : "node joined", { node: node.name, id: node.id, address: node.address });
+    return node;
+  }
+
+  /**
+   * Stats and the time of the heartbeat stay in memory; a node that was down and is back is written
+   * down. `events`: what the worker did on its own (see NodeEvent), published as node events.
+   */
+  heartbeat(nodeId: string, stats: NodeStats, events: readonly NodeEvent[] = []): { status: Node["status"] } {
+    const node = this.ctx.state.node(nodeId);
+    if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    const now = this.ctx.now();
+    for (const event of events) this.ctx.bus.publish({ at: event.at, type: "node", node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` });
+    if (node.status === "down") {
+      const changes = new ChangeSet(now);
+      changes.putNode({ ...node, stats, lastHeartbeat: now, status: "ready" });
+      changes.publish({ at: now, type: "node", node: nodeId, message: `node ${node.name} is ready again` });
+      this.ctx.commit(changes);
+      this.ctx.log.info("node back", { node: node.name });
+    } else {
+      node.stats = stats;
+      node.lastHeartbeat = now;
+    }
+    const current = this.ctx.state.node(nodeId) as Node;
+    this.usage.record(current);
+    return { status: current.status };
+  }
+
+  /**
+   * Where a worker's long-poll lands: what should run on the node, after waiting for a change past
+   * `index`. A change found while jobs still wait for evaluation is answered once they are done (or
+   * after SETTLE_MS), so a node gets one answer for a burst of placements, not one per step.
+   */
+  async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+    const { state, watch } = this.ctx;
+    if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    await watch.wait(nodeId, index, waitMs, signal);
+    if (watch.current(nodeId) !== index) await this.settled(SETTLE_MS);
+    const assignments: Assignment[] = [];
+    for (const task of state.tasks.activeOn(nodeId)) {
+      const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
+      const group = spec?.tasks.find((g) => g.name === task.group);
+      if (spec && group) assignments.push({ task, spec: group, jobType: spec.type });
+    }
+    return { index: watch.current(nodeId), assignments };
+  }
+
+  /**
+   * Applies a batch of reports, in order, each answered on its own (refused ones are skipped). The
+   * batches that arrive in one turn of the event loop, from many workers, are committed together in
+   * one transaction (a group commit): with thousands of nodes, a transaction per request would cost
+   * more than the reports. Applied at that commit, so each batch sees the state as it is then.
+   */
+  reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ nodeId, reports, resolve, reject });
+      this.flush ??= setImmediate(() => this.commitReports());
+    });
+  }
+
+  /** Commits every report still queued: the manager stops, nothing waits for the next turn. */
+  stop(): void {
+    while (this.queued.length > 0) this.commitReports();
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = null;
+  }
+
+  private commitReports(): void {
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = null;
+    // Whole requests, up to about GROUP_COMMIT_REPORTS reports: a bigger transaction would hold the event loop (and every other request) too long.
+    let count = 0;
+    const taken = this.queued.findIndex((b) => (count += b.reports.length) > GROUP_COMMIT_REPORTS);
+    const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
+    if (this.queued.length > 0) this.flush = setImmediate(() => this.commitReports());
+    if (batches.length === 0) return;
+    const changes = new ChangeSet(this.ctx.now());
+    let results: TaskReportResult[][];
+    try {
+      results = this.ctx.commit.together(() => {
+        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+        this.ctx.commit(changes);
+        const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
+        for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
+        return applied;
+      });
+    } catch (err) {
+      for (const b of batches) b.reject(err as Error);
+      return;
+    }
+    batches.forEach((b, i) => b.resolve(results[i] as TaskReportResult[]));
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, test } from "bun:test";
+import { STEP_WRITES } from "../../src/manager/evaluator.ts";
+import { ManagerFixture } from "./manager-fixture.ts";
+
+describe("work proportional to the change", () => {
+  test("a change evaluates only the jobs it concerns; heartbeats and a task that starts evaluate nothing", async () => {
+    const f = new ManagerFixture();
+    f.join("a");
+    f.join("b");
+    for (let i = 0; i < 10; i++) f.submit(`job${i}`, 2);
+    expect(f.takeEvaluated()).toEqual(Array.from({ length: 10 }, (_, i) => `job${i}`));
+
+    const [task] = f.live("job3");
+    await f.report(task as NonNullable<typeof task>, { state: "running", message: "started" });
+    f.manager.heartbeat(task?.nodeId as string, { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: f.clock });
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual([]);
+
+    await f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(["job3"]);
+
+    // A new version: its two tasks are relabeled, which the job's next evaluation sees (and finds nothing more to do).
+    f.manager.scaleJob("job7", "http", 3);
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(["job7", "job7"]);
+    expect(f.live("job7")).toHaveLength(3);
+
+    // A node that joins concerns system jobs and blocked jobs only: there are none.
+    f.join("c");
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual([]);
+  });
+
+  test("a failed slot is refilled when its reschedule delay is due, by the job's own timer", async () => {
+    const f = new ManagerFixture();
+    f.join("a");
+    f.submit("web");
+    const [task] = f.live("web");
+    await f.report(task as NonNullable<typeof task>, { state: "failed", message: "exit code 1", exitCode: 1 });
+    f.manager.reconcileNow();
+    expect(f.live("web")).toEqual([]);
+    f.takeEvaluated();
+    f.clock += 5_001;
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(["web"]);
+    expect(f.live("web").map((t) => t.state)).toEqual(["scheduled"]);
+  });
+
+  test("a blocked job is evaluated again when capacity frees or a node joins, and not otherwise", async () => {
+    const f = new ManagerFixture();
+    f.join("small", 1024);
+    f.submit("big", 1, 800, { type: "batch" });
+    f.submit("next", 1, 800);
+    expect(f.live("next")[0]?.message).toBe("no node can run it: 1 node: memory exhausted: needs 800 MiB, 224 free");
+    expect(f.manager.state.tasks.blockedJobs()).toEqual(new Set(["next"]));
+    f.takeEvaluated();
+
+    const [big] = f.live("big");
+    await f.report(big as NonNullable<typeof big>, { state: "running", message: "started" });
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual([]);
+
+    await f.report(big as NonNullable<typeof big>, { state: "completed", message: "exit code 0", exitCode: 0 });
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(["big", "next"]);
+    expect(f.live("next").map((t) => t.state)).toEqual(["scheduled"]);
+    expect(f.manager.state.tasks.blockedJobs()).toEqual(new Set());
+
+    f.submit("later", 1, 800);
+    expect(f.manager.state.tasks.blockedJobs()).toEqual(new Set(["later"]));
+    f.takeEvaluated();
+    f.join("large", 4096);
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(["later"]);
+    expect(f.live("later").map((t) => t.state)).toEqual(["scheduled"]);
+  });
+
+  test(`a job of thousands of tasks is placed ${STEP_WRITES} writes at a time, each step a pass of its own`, () => {
+    const f = new ManagerFixture(undefined, { maxTasksPerJob: 10_000 });
+    for (let i = 0; i < 10; i++) f.join(`n${i}`, 65_536);
+    f.manager.submitJob(jobOf("huge", 1_000));
+    f.manager.reconcileNow();
+    expect(f.takeEvaluated()).toEqual(Array.from({ length: Math.ceil(1_000 / STEP_WRITES) }, () => "huge"));
+    expect(f.live("huge").every((t) => t.state === "scheduled")).toBe(true);
+    expect(f.live("huge")).toHaveLength(1_000);
+  });
+});
+
+test("a change between the steps of a big placement is honored at once: the next step reconciles again", () => {
+  const f = new ManagerFixture(undefined, { maxTasksPerJob: 10_000 });
+  f.join("a", 1_000_000);
+  let scaledAt = 0;
+  const manager = f.manager;
+  const evaluations = () => f.evaluated.filter((j) => j === "huge").length;
+  // On the third step, the job is scaled down to 300 (the clock moves so what comes after is told apart).
+  f.evaluated.push = function (this: string[], ...jobs: string[]) {
+    const n = Array.prototype.push.apply(this, jobs);
+    if (evaluations() === 3 && scaledAt === 0) {
+      f.clock += 1_000;
+      scaledAt = f.clock;
+      manager.scaleJob("huge", "main", 300);
+    }
+    return n;
+  };
+  manager.submitJob(jobOf("huge", 1_000));
+  manager.reconcileNow();
+  expect(scaledAt).toBeGreaterThan(0);
+  const tasks = f.tasks("huge");
+  expect(tasks.filter((t) => t.index >= 300 && t.createdAt >= scaledAt)).toEqual([]);
+  expect(f.live("huge").filter((t) => t.desired === "running").map((t) => t.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+});
+
+function jobOf(name: string, count: number) {
+  return { name, type: "service" as const, datacenters: [], constraints: [], tasks: [{ name: "main", image: "img", count, env: {}, labels: {}, resources: { cpu: 0.01, memory: 16, disk: 0 }, ports: [], restart: { attempts: 0, intervalMs: 60_000, delayMs: 1_000, mode: "fail" as const }, constraints: [] }] };
+}
