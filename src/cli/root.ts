@@ -23,5 +23,7 @@ export const root = defineCommand({
     token: () => import("./token.ts").then((m) => m.default),
     tls: () => import("./tls.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
+    completion: () => import("./completion.ts").then((m) => m.default),
+    complete: () => import("./complete.ts").then((m) => m.default),
   },
 });
