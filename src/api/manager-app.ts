@@ -7,6 +7,7 @@ import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
 import { matchesEvent } from "../manager/event-bus.ts";
 import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
+import { parseTaskName } from "../model/task.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
 import { assignmentsJson } from "./assignments-json.ts";
@@ -28,8 +29,10 @@ export interface ManagerAppOptions {
   workerCa?: string;
 }
 
-function eventFilter(c: Context): EventFilter {
-  return { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
+/** A task named JOB.GROUP.INDEX is the slot's task of now; an id or id prefix is matched as it is. */
+function eventFilter(c: Context, manager: ControlPlane): EventFilter {
+  const task = c.req.query("task");
+  return { job: c.req.query("job"), node: c.req.query("node"), task: task !== undefined && parseTaskName(task) ? manager.getTask(task).id : task, type: c.req.query("type") };
 }
 
 /** A job file sent as the request body, in the format its Content-Type (or else its text) says. */
@@ -145,11 +148,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   // The last events the manager kept, oldest first, paged; `/v1/events` streams the ones to come.
   app.get("/v1/events/history", (c) => {
-    const { items, next } = manager.eventHistory(eventFilter(c), pageParams(c));
+    const { items, next } = manager.eventHistory(eventFilter(c, manager), pageParams(c));
     return c.json({ events: items, next });
   });
   app.get("/v1/events", (c) => {
-    const filter = eventFilter(c);
+    const filter = eventFilter(c, manager);
     return streamSSE(c, async (stream) => {
       const unsubscribe = manager.subscribe((event) => {
         if (!matchesEvent(event, filter)) return;

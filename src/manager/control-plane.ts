@@ -51,7 +51,7 @@ export interface ControlPlane {
   getJob(name: string): JobDetail;
   jobVersions(name: string): JobVersion[];
 
-  // Tasks
+  // Tasks (a task is named by full id, JOB.GROUP.INDEX or unique id prefix: task-ref.ts)
   listTasks(query: TaskQuery, page?: PageRequest): Page<TaskView>;
   getTask(idOrPrefix: string): TaskDetail;
   stopTask(idOrPrefix: string): TaskView;

@@ -8,6 +8,7 @@ import type { JobEntry } from "./cluster-state.ts";
 import type { ManagerContext } from "./context.ts";
 import type { EventFilter } from "./event-bus.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
+import { resolveTaskRef } from "./task-ref.ts";
 import { keyOf, type TaskFilter, type TaskKey } from "./task-table.ts";
 import { jobView, nodeView, taskView } from "./views.ts";
 
@@ -52,16 +53,21 @@ export class Queries {
     return pageOf("tasks", tasks, page.limit, keyOf, (t) => taskView(t, this.nodeName));
   }
 
-  /** A task by full id or unique prefix, with its history of events. */
-  getTask(idOrPrefix: string): TaskDetail {
-    const task = this.findTask(idOrPrefix);
+  /** A task by full id, name (`JOB.GROUP.INDEX`) or unique id prefix, with its history of events. */
+  getTask(ref: string): TaskDetail {
+    const task = this.findTask(ref);
     return { ...taskView(task, this.nodeName), events: this.ctx.store.listTaskEvents(task.id) };
   }
 
-  findTask(idOrPrefix: string): Task {
+  /** A task by full id, name (`JOB.GROUP.INDEX`: the slot's live task, else its newest) or unique id prefix. */
+  findTask(ref: string): Task {
     const { state, store } = this.ctx;
-    const task = state.tasks.get(idOrPrefix) ?? state.tasks.get(store.findTaskByPrefix(idOrPrefix)?.id ?? "");
-    if (!task) throw new NotFoundError(`task ${idOrPrefix} does not exist`);
+    const task = resolveTaskRef(ref, {
+      byId: (id) => state.tasks.get(id),
+      ofJob: (job) => state.tasks.ofJob(job),
+      byPrefix: (prefix) => state.tasks.get(store.findTaskByPrefix(prefix)?.id ?? ""),
+    });
+    if (!task) throw new NotFoundError(`task ${ref} does not exist (name a task by id, unique id prefix, or JOB.GROUP.INDEX as in cube status)`);
     return task;
   }
 
