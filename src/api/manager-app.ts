@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { BadRequestError, ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
 import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
 import { matchesEvent } from "../manager/event-bus.ts";
 import { jobFileFormat } from "../model/job-file-format.ts";
@@ -69,7 +70,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.observeRequest(labels, (performance.now() - started) / 1000);
   });
-  app.get("/metrics", (c) => c.text(manager.renderMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.get("/metrics", async (c) => c.text(await manager.renderMetrics(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
   app.get("/", (c) => c.redirect("/ui"));

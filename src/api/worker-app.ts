@@ -1,8 +1,9 @@
 import { Hono } from "hono";
+import { Registry } from "prom-client";
 import type { Driver } from "../driver/driver.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { Metrics } from "../lib/metrics.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "../lib/metrics.ts";
 import type { WorkerAgent } from "../worker/agent.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { requireManagerKey } from "./manager-key.ts";
@@ -45,21 +46,9 @@ export function createWorkerApp({ driver, log, version, agent }: WorkerAppOption
     return new Response(stream, { headers: { "content-type": "text/plain; charset=utf-8" } });
   });
 
-  app.get("/metrics", async (c) => {
-    const metrics = new Metrics();
-    const tasks = agent()?.tasks() ?? [];
-    metrics.gauge("cube_worker_tasks", "Tasks on this node by whether they still run.", [
-      [{ state: "active" }, tasks.filter((t) => !t.finished).length],
-      [{ state: "finished" }, tasks.filter((t) => t.finished).length],
-    ]);
-    const readings = await Promise.all(
-      tasks.filter((t) => t.containerId && !t.finished).map(async (t) => ({ t, stats: await driver.stats(t.containerId as string).catch(() => null) })),
-    );
-    const measured = readings.filter((r) => r.stats !== null);
-    metrics.gauge("cube_task_cpu_seconds_total", "Cpu time used by each task's container.", measured.map(({ t, stats }) => [{ task: t.taskId, name: t.name }, stats?.cpuSeconds ?? 0]));
-    metrics.gauge("cube_task_memory_bytes", "Memory used by each task's container.", measured.map(({ t, stats }) => [{ task: t.taskId, name: t.name }, stats?.memoryBytes ?? 0]));
-    return c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" });
-  });
+  // The process's metrics, and the node's own once the agent exists.
+  const noAgentYet = new Registry();
+  app.get("/metrics", async (c) => c.text(await renderMetrics(agent()?.metrics.registry ?? noAgentYet), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   app.post("/v1/tasks/:id/restart", async (c) => {
     const taskId = c.req.param("id");

@@ -1,4 +1,3 @@
-import type { Labels } from "../lib/metrics.ts";
 import type {
   AssignmentsResponse,
   ClusterEvent,
@@ -21,6 +20,7 @@ import type { NodeStats } from "../model/node.ts";
 import type { TaskState } from "../model/task-state.ts";
 import type { IssuedToken, Token, TokenRole } from "../model/token.ts";
 import type { EventFilter } from "./event-bus.ts";
+import type { RequestLabels } from "./manager-metrics.ts";
 import type { Page, PageRequest } from "./paging.ts";
 import type { ClusterSummary } from "./queries.ts";
 import type { Principal } from "./tokens.ts";
@@ -88,6 +88,7 @@ export interface ControlPlane {
   revokeToken(id: string): Token;
 
   // Metrics
-  renderMetrics(): string;
-  observeRequest(labels: Labels, seconds: number): void;
+  /** Prometheus text: the process's metrics and the manager's own. */
+  renderMetrics(): Promise<string>;
+  observeRequest(labels: RequestLabels, seconds: number): void;
 }

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { type Labels, Metrics } from "../lib/metrics.ts";
+import { renderMetrics } from "../lib/metrics.ts";
 import type { ClusterEvent, NodeEvent, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
 import { type ContainerPolicy, LOCKED_DOWN } from "../model/container-policy.ts";
 import type { JobSpec } from "../model/job.ts";
@@ -21,7 +21,7 @@ import { EventBus } from "./event-bus.ts";
 import { GarbageCollector } from "./garbage-collector.ts";
 import { JobCommands } from "./job-commands.ts";
 import { JobTimers } from "./job-timers.ts";
-import { renderMetrics } from "./manager-metrics.ts";
+import { ManagerMetrics, type RequestLabels } from "./manager-metrics.ts";
 import { NodeCommands } from "./node-commands.ts";
 import { joinNode } from "./node-join.ts";
 import { NodeLiveness } from "./node-liveness.ts";
@@ -79,7 +79,7 @@ export class Manager implements ControlPlane {
     const state = ClusterState.load(options.store);
     const bus = new EventBus();
     const watch = new AssignmentWatch();
-    const metrics = new Metrics();
+    const metrics = new ManagerMetrics(state);
     this.timers = new JobTimers((job) => this.queue.mark(job), now);
     this.queue = new EvalQueue(
       (job) => evaluator.evaluate(job),
@@ -238,9 +238,9 @@ export class Manager implements ControlPlane {
     return this.tokens.revoke(id);
   }
   renderMetrics() {
-    return renderMetrics(this.ctx);
+    return renderMetrics(this.ctx.metrics.registry);
   }
-  observeRequest(labels: Labels, seconds: number) {
-    this.ctx.metrics.observe("cube_api_request_duration_seconds", "API requests by route and status.", labels, seconds);
+  observeRequest(labels: RequestLabels, seconds: number) {
+    this.ctx.metrics.request(labels, seconds);
   }
 }

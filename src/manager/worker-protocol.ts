@@ -138,7 +138,7 @@ export class WorkerProtocol {
     let results: TaskReportResult[][];
     try {
       results = this.ctx.commit.together(() => {
-        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports, this.ctx.metrics));
         this.ctx.commit(changes);
         const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);

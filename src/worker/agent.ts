@@ -15,6 +15,7 @@ import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
 import type { Holder } from "./sweep-plan.ts";
 import { TaskRunner } from "./task-runner.ts";
+import { WorkerMetrics } from "./worker-metrics.ts";
 
 export interface WorkerOptions {
   managerAddress: string;
@@ -51,6 +52,7 @@ const DISCONNECT_CHECK_MS = 500;
  */
 export class WorkerAgent {
   nodeId: string;
+  readonly metrics: WorkerMetrics;
   private readonly identity: NodeIdentity;
   private readonly client: ApiClient;
   private readonly reports: ReportQueue;
@@ -68,6 +70,7 @@ export class WorkerAgent {
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ApiClient(options.managerAddress, { ca: options.ca });
+    this.metrics = new WorkerMetrics({ tasks: () => this.tasks(), driver: options.driver });
     this.identity = new NodeIdentity(options.dataDir);
     this.nodeId = this.identity.nodeId;
     this.reports = new ReportQueue(this.client, () => this.nodeId, options.log.child("reports"));
@@ -264,6 +267,7 @@ export class WorkerAgent {
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
       stopTimeoutMs: this.stopTimeoutMs,
+      metrics: this.metrics,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;

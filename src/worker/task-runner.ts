@@ -8,6 +8,7 @@ import { formatDuration } from "../model/duration.ts";
 import { taskName } from "../model/task.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
+import type { WorkerMetrics } from "./worker-metrics.ts";
 
 export interface TaskRunnerDeps {
   driver: Driver;
@@ -15,6 +16,7 @@ export interface TaskRunnerDeps {
   report: (taskId: string, report: TaskReport) => void;
   log: Logger;
   stopTimeoutMs: number;
+  metrics?: Pick<WorkerMetrics, "containerStarted">;
 }
 
 /** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
@@ -260,7 +262,10 @@ export class TaskRunner {
     let told = false;
     while (!this.isStopping) {
       try {
-        return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
+        const started = performance.now();
+        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
+        this.deps.metrics?.containerStarted((performance.now() - started) / 1000);
+        return handle;
       } catch (err) {
         if (!(err instanceof DriverError && err.code === "engine_unreachable")) throw err;
         this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: backoff.delayMs, reason: err.message });
