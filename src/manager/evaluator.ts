@@ -8,6 +8,7 @@ import type { ClusterState, JobEntry } from "./cluster-state.ts";
 import type { Commit } from "./commit.ts";
 import type { JobTimers } from "./job-timers.ts";
 import type { ManagerMetrics } from "./manager-metrics.ts";
+import { launchPeriodic } from "./periodic-launcher.ts";
 import { type ReconcileDecision, reconcile } from "./reconcile.ts";
 import { ledger } from "./task-ledger.ts";
 
@@ -73,6 +74,7 @@ export class Evaluator {
     }
     const { job } = entry;
     const now = this.options.now();
+    if (job.spec.schedule !== undefined) return launchPeriodic(this.options, entry, now);
     let decision: ReconcileDecision;
     let budget = STEP_WRITES;
     if (left) {

@@ -8,6 +8,7 @@ import type { JobEntry } from "./cluster-state.ts";
 import type { ManagerContext } from "./context.ts";
 import type { EventFilter } from "./event-bus.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
+import { periodicStatus } from "./periodic-launcher.ts";
 import { resolveTaskRef } from "./task-ref.ts";
 import { keyOf, type TaskFilter, type TaskKey } from "./task-table.ts";
 import { jobView, nodeView, taskView } from "./views.ts";
@@ -35,7 +36,8 @@ export class Queries {
   getJob(name: string): JobDetail {
     const entry = this.requireJob(name);
     const nodeName = this.nodeName;
-    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)) };
+    const periodic = periodicStatus(this.ctx.state, entry, this.ctx.now());
+    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}) };
   }
 
   jobView(name: string): JobView {

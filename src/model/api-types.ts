@@ -1,5 +1,5 @@
 /** Shapes that cross the wire between the manager, its workers and the CLI. */
-import type { Job, JobSpec, JobType, Resources, TaskSpec } from "./job.ts";
+import type { Job, JobSpec, JobType, Overlap, Resources, TaskSpec } from "./job.ts";
 import type { Node, NodeStats } from "./node.ts";
 import type { Task, TaskEvent, TaskHealth } from "./task.ts";
 import type { DesiredState, TaskState } from "./task-state.ts";
@@ -29,6 +29,18 @@ export interface JobView extends Job {
 
 export interface JobDetail extends JobView {
   tasks: TaskView[];
+  /** For a periodic job (one with a schedule). */
+  periodic?: PeriodicStatus;
+}
+
+/** A periodic job's schedule, when it next comes due, and its last runs (each a batch job of its own), newest first. */
+export interface PeriodicStatus {
+  schedule: string;
+  timezone: string;
+  overlap: Overlap;
+  /** null while the job is stopped. */
+  next: number | null;
+  runs: { job: string; at: number; status: "running" | "completed" | "failed" | "stopped" | "skipped"; summary: JobSummary }[];
 }
 
 /** One stored version of a job, and what became of its rolling update. */
