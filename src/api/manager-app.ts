@@ -15,6 +15,7 @@ import { assignmentsJson } from "./assignments-json.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
+import { imageRoutes } from "./image-routes.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
@@ -53,13 +54,12 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/ui", browserLogin(verify));
   app.use("/ui/*", browserLogin(verify));
   app.use("*", authenticate(verify));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
+  });
+  // An image pushed to a node streams through to its worker: its size is the image's.
+  app.use("/v1/*", (c, next) => (c.req.path === "/v1/images/load" ? next() : limitBody(c, next)));
 
   // API latency by route pattern (not by raw path, so task ids do not explode the label set).
   app.use("/v1/*", async (c, next) => {
@@ -170,12 +170,13 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
 
   app.route("/v1/tokens", tokenRoutes(manager));
+  app.route("/v1/images", imageRoutes(manager, forwardToWorker));
 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
   app.post("/v1/nodes/register", async (c) => c.json(manager.joinNode(c.get("principal"), parseRegister(await readJson(c)))));
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
-    const { stats, events } = parseHeartbeat(await readJson(c));
-    return c.json(manager.heartbeat(c.req.param("id"), stats, events));
+    const { stats, events, images } = parseHeartbeat(await readJson(c));
+    return c.json(manager.heartbeat(c.req.param("id"), stats, events, images));
   });
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);

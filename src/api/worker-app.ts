@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { Registry } from "prom-client";
-import type { Driver } from "../driver/driver.ts";
-import { NotFoundError } from "../lib/errors.ts";
+import type { Driver, ImageEngine } from "../driver/driver.ts";
+import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../lib/metrics.ts";
 import type { WorkerAgent } from "../worker/agent.ts";
@@ -12,6 +12,8 @@ import { parseExec } from "./wire-schemas.ts";
 
 export interface WorkerAppOptions {
   driver: Driver;
+  /** The engine's images: `cube image push` asks what it has and loads into it. */
+  images: ImageEngine;
   log: Logger;
   version: string;
   /** Set once the agent exists; until then the worker has no tasks to speak of. */
@@ -19,7 +21,7 @@ export interface WorkerAppOptions {
 }
 
 /** The worker's own small API: health, and container logs that the manager proxies to users. */
-export function createWorkerApp({ driver, log, version, agent }: WorkerAppOptions): Hono {
+export function createWorkerApp({ driver, images, log, version, agent }: WorkerAppOptions): Hono {
   const containerOf = (taskId: string): string => {
     const container = agent()?.containerOf(taskId);
     if (!container) throw new NotFoundError(`task ${taskId} has no container on this node (it may have been removed)`);
@@ -32,6 +34,33 @@ export function createWorkerApp({ driver, log, version, agent }: WorkerAppOption
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: agent()?.nodeId ?? null, version }));
   app.use("/v1/tasks/*", requireManagerKey(() => agent()?.managerKey ?? null));
+  app.use("/v1/images/*", requireManagerKey(() => agent()?.managerKey ?? null));
+
+  app.get("/v1/images/inspect", async (c) => {
+    const image = c.req.query("image");
+    if (!image) throw new BadRequestError("query parameter image is required");
+    return c.json({ image, id: (await images.image(image))?.id ?? null });
+  });
+
+  // A `docker save` archive, streamed into the engine as it arrives.
+  app.post("/v1/images/load", async (c) => {
+    const body = c.req.raw.body;
+    if (!body) throw new BadRequestError("the request body is the image archive (docker save)");
+    let bytes = 0;
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          bytes += chunk.byteLength;
+          out.enqueue(chunk);
+        },
+      }),
+    );
+    const loaded = await images.loadImage(counted);
+    agent()?.images?.changed();
+    agent()?.metrics.imageLoaded(bytes);
+    log.info("image loaded", { loaded, bytes });
+    return c.json({ loaded, bytes });
+  });
 
   app.get("/v1/tasks/:id/logs", async (c) => {
     const containerId = containerOf(c.req.param("id"));

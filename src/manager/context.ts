@@ -4,6 +4,7 @@ import type { AssignmentWatch } from "./assignment-watch.ts";
 import type { ClusterState } from "./cluster-state.ts";
 import type { Commit } from "./commit.ts";
 import type { EventBus } from "./event-bus.ts";
+import type { ImageCatalog } from "./image-catalog.ts";
 import type { ManagerMetrics } from "./manager-metrics.ts";
 
 /** What the manager's parts share: the state they read, the one way to change it, and where news goes. */
@@ -14,6 +15,8 @@ export interface ManagerContext {
   bus: EventBus;
   watch: AssignmentWatch;
   metrics: ManagerMetrics;
+  /** Which images each node's engine holds (workers report them with heartbeats). */
+  images: ImageCatalog;
   log: Logger;
   now: () => number;
 }

@@ -5,6 +5,7 @@ import type {
   JobVersion,
   JobView,
   NodeEvent,
+  NodeImages,
   NodeView,
   PlanResult,
   RegisterRequest,
@@ -72,7 +73,7 @@ export interface ControlPlane {
   // Workers
   joinNode(principal: Principal, request: RegisterRequest): RegisterResponse;
   /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
-  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]): { status: string };
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages): { status: string; images: string | null };
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
   /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]>;
@@ -80,6 +81,12 @@ export interface ControlPlane {
   taskLocation(idOrPrefix: string): { task: TaskView; node: NodeView };
   /** What the node's worker accepts from the manager (see Tokens.workerKey), null without a live credential. */
   workerKey(nodeId: string): string | null;
+
+  // Images (cube image push)
+  /** The nodes a push goes to: the named ones (names or ids), else every ready, eligible node; a 409 for a named node that is down. */
+  imageTargets(nodes: readonly string[]): NodeView[];
+  /** A push loaded these references into the node's engine. */
+  imageLoaded(nodeId: string, refs: readonly string[]): void;
 
   // Tokens
   verifyToken(secret: string): Principal | null;

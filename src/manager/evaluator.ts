@@ -6,6 +6,7 @@ import { type Algorithm, placeTasks, summarizeReasons } from "../scheduler/index
 import { ChangeSet } from "./change-set.ts";
 import type { ClusterState, JobEntry } from "./cluster-state.ts";
 import type { Commit } from "./commit.ts";
+import type { ImageCatalog } from "./image-catalog.ts";
 import type { JobTimers } from "./job-timers.ts";
 import type { ManagerMetrics } from "./manager-metrics.ts";
 import { launchPeriodic } from "./periodic-launcher.ts";
@@ -19,6 +20,7 @@ export interface EvaluatorOptions {
   /** Marks a job for another evaluation (one that stopped at STEP_WRITES goes on there). */
   mark: (job: string) => void;
   metrics: ManagerMetrics;
+  images: ImageCatalog;
   algorithm: Algorithm;
   log: Logger;
   now: () => number;
@@ -147,8 +149,9 @@ export class Evaluator {
     const isFresh = new Set(fresh.map((t) => t.id));
     const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
+    const imageOn = this.options.images.limitFor(group.image) ?? undefined;
     const result = placeTasks(
-      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
+      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}) },
       state.cluster,
     );
     metrics.placed((performance.now() - started) / 1000, result.placements.map((p) => byIndex.get(p.index) as Task), now);

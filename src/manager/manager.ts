@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { renderMetrics } from "../lib/metrics.ts";
-import type { ClusterEvent, NodeEvent, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
+import type { ClusterEvent, NodeEvent, NodeImages, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
 import { type ContainerPolicy, LOCKED_DOWN } from "../model/container-policy.ts";
 import type { JobSpec } from "../model/job.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
@@ -19,6 +19,7 @@ import { EvalQueue } from "./eval-queue.ts";
 import { Evaluator } from "./evaluator.ts";
 import { EventBus } from "./event-bus.ts";
 import { GarbageCollector } from "./garbage-collector.ts";
+import { ImageCatalog } from "./image-catalog.ts";
 import { JobCommands } from "./job-commands.ts";
 import { JobTimers } from "./job-timers.ts";
 import { ManagerMetrics, type RequestLabels } from "./manager-metrics.ts";
@@ -80,6 +81,10 @@ export class Manager implements ControlPlane {
     const bus = new EventBus();
     const watch = new AssignmentWatch();
     const metrics = new ManagerMetrics(state);
+    // A node that got an image may run tasks that waited for it.
+    const images = new ImageCatalog(() => {
+      for (const job of state.tasks.blockedJobs()) this.queue.mark(job);
+    });
     this.timers = new JobTimers((job) => this.queue.mark(job), now);
     this.queue = new EvalQueue(
       (job) => evaluator.evaluate(job),
@@ -90,8 +95,8 @@ export class Manager implements ControlPlane {
       (run) => commit.together(run),
     );
     const commit = committer({ store: options.store, state, bus, watch, queue: this.queue });
-    this.ctx = { store: options.store, state, commit, bus, watch, metrics, log, now };
-    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
+    this.ctx = { store: options.store, state, commit, bus, watch, metrics, images, log, now };
+    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
@@ -206,8 +211,14 @@ export class Manager implements ControlPlane {
   joinNode(principal: Principal, request: RegisterRequest) {
     return joinNode((r) => this.workers.register(r), this.tokens, principal, request);
   }
-  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]) {
-    return this.workers.heartbeat(nodeId, stats, events);
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages) {
+    return this.workers.heartbeat(nodeId, stats, events, images);
+  }
+  imageTargets(nodes: readonly string[]) {
+    return this.queries.imageTargets(nodes);
+  }
+  imageLoaded(nodeId: string, refs: readonly string[]) {
+    this.ctx.images.loaded(nodeId, refs);
   }
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
     return this.workers.assignments(nodeId, index, waitMs, signal);

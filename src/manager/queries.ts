@@ -1,4 +1,4 @@
-import { NotFoundError } from "../lib/errors.ts";
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { ClusterEvent, JobDetail, JobVersion, JobView, NodeView, TaskDetail, TaskView } from "../model/api-types.ts";
 import type { Resources } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
@@ -83,6 +83,15 @@ export class Queries {
   getNode(idOrName: string): NodeView {
     const node = this.requireNode(idOrName);
     return nodeView(node, this.ctx.state.cluster.usageOf(node.id));
+  }
+
+  /** The nodes an image push goes to: the named ones (names or ids), else every ready, eligible node. */
+  imageTargets(names: readonly string[]): NodeView[] {
+    const nodes = names.length > 0 ? names.map((name) => this.requireNode(name)) : this.ctx.state.nodeList().filter((n) => n.status === "ready" && n.eligible);
+    const down = nodes.find((n) => n.status === "down");
+    if (down) throw new ConflictError(`node ${down.name} is down: an image can be pushed to it once it is back`);
+    if (nodes.length === 0) throw new ConflictError("no node is ready and eligible to push an image to");
+    return nodes.map((n) => nodeView(n, this.ctx.state.cluster.usageOf(n.id)));
   }
 
   requireNode(idOrName: string): Node {

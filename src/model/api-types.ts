@@ -81,8 +81,41 @@ export interface RegisterResponse {
   credential?: string;
 }
 
+/**
+ * The images a node's engine holds, as its worker reports them: with a heartbeat, only when they
+ * changed since the manager last acknowledged them (the manager answers each heartbeat with the
+ * digest it holds, null when it has none, after a restart say).
+ */
+export interface NodeImages {
+  /** Changes whenever `refs` or `unpullable` do. */
+  digest: string;
+  /** Image ids (`sha256:…`) and `NAME:TAG` references. */
+  refs: string[];
+  /** Images this node failed to pull lately, with the registry's reason. */
+  unpullable: { image: string; message: string; at: number }[];
+}
+
+/** Whether a node has an image (`GET /v1/images/nodes`): its id there, null when it has none; `error` when its worker could not be asked. */
+export interface ImageOnNode {
+  nodeId: string;
+  nodeName: string;
+  id: string | null;
+  error?: string;
+}
+
+/** What `POST /v1/images/load` loaded into one node's engine. */
+export interface ImageLoadResult {
+  nodeId: string;
+  nodeName: string;
+  /** References (or ids of untagged images) the engine loaded. */
+  loaded: string[];
+  /** Bytes of the archive the worker received. */
+  bytes: number;
+}
+
 export interface HeartbeatRequest {
   stats: NodeStats;
+  images?: NodeImages;
   /** What the worker did on its own since its last heartbeat (a container no task owned removed, say), for the events stream. */
   events?: NodeEvent[];
 }

@@ -1,7 +1,7 @@
 import { type ApiClient, ApiClientError } from "../client/api-client.ts";
 import { Backoff } from "../lib/backoff.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Assignment, NodeEvent } from "../model/api-types.ts";
+import type { Assignment, NodeEvent, NodeImages } from "../model/api-types.ts";
 import type { NodeStats } from "../model/node.ts";
 
 /** How long the manager may hold an assignment long-poll before answering "no change". */
@@ -18,6 +18,8 @@ export interface ManagerLinkOptions {
   onAssignments: (assignments: Assignment[]) => Promise<void>;
   /** The manager no longer knows this node (404) or its credential (401): join again. */
   rejoin: () => Promise<void>;
+  /** The node's images; sent with a heartbeat when they differ from what the manager said it holds. */
+  images?: () => Promise<NodeImages | null>;
   log: Logger;
 }
 
@@ -42,6 +44,8 @@ export class ManagerLink {
   private nudged = false;
   private watchLoop: Promise<void> = Promise.resolve();
   private pendingEvents: NodeEvent[] = [];
+  /** The digest of the images the manager last said it holds for this node. */
+  private imagesKnown: string | null = null;
 
   constructor(private readonly options: ManagerLinkOptions) {}
 
@@ -84,7 +88,10 @@ export class ManagerLink {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     try {
-      await this.options.client.heartbeat(this.options.nodeId(), { stats: await this.options.stats(), ...(events.length ? { events } : {}) }, this.heartbeatTimeoutMs);
+      const images = await this.options.images?.();
+      const send = images && images.digest !== this.imagesKnown ? { images } : {};
+      const answer = await this.options.client.heartbeat(this.options.nodeId(), { stats: await this.options.stats(), ...(events.length ? { events } : {}), ...send }, this.heartbeatTimeoutMs);
+      this.imagesKnown = answer.images ?? null;
       this.contact();
       if (this.heartbeatFailing) {
         this.heartbeatFailing = false;

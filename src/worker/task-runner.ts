@@ -17,6 +17,8 @@ export interface TaskRunnerDeps {
   log: Logger;
   stopTimeoutMs: number;
   metrics?: Pick<WorkerMetrics, "containerStarted">;
+  /** The task's image is not on the engine and could not be pulled (the manager is told, so it places the task only where the image is). */
+  imageUnavailable?: (image: string, message: string) => void;
 }
 
 /** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
@@ -156,6 +158,8 @@ export class TaskRunner {
         if (this.isStopping) return;
         const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
         if (permanent) {
+          this.deps.imageUnavailable?.(this.assignment.spec.image, (err as Error).message);
+          // No exit code: the task never ran, so a batch slot is not done by it (reconcile.ts).
           this.finish({ state: "failed", message: (err as Error).message });
           return;
         }
