@@ -23,8 +23,8 @@ export function progressLines(pushes: readonly NodePush[], imageBytes: number): 
   const width = Math.max(...pushes.map((p) => p.node.length));
   return pushes.map((p) => {
     const done = p.state === "loaded" || p.state === "skipped";
-    const fraction = done ? 1 : Math.min(0.99, imageBytes > 0 ? p.sent / imageBytes : 0);
-    const filled = Math.round(fraction * WIDTH);
+    const fraction = imageBytes > 0 ? p.sent / imageBytes : 0;
+    const filled = done ? WIDTH : Math.min(WIDTH - 1, Math.round(fraction * WIDTH));
     const bar = `[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}]`;
     const what = p.state === "sending" ? "sending" : p.state === "skipped" ? `already there (${p.detail})` : p.state === "loaded" ? `loaded ${p.detail}` : `failed: ${p.detail}`;
     return `${p.node.padEnd(width)}  ${bar}  ${mib(p.state === "skipped" ? 0 : p.sent).padStart(10)}  ${what}`;
