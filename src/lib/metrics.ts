@@ -1,9 +1,6 @@
 import { Gauge, Registry } from "prom-client";
 import { BUILD_DATE, COMMIT, VERSION } from "./version.ts";
 
-/** Labels of one sample, e.g. { state: "running" }. */
-export type Labels = Record<string, string>;
-
 /** What `/metrics` answers with: Prometheus' text exposition format. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 

@@ -60,10 +60,6 @@ export class ImageCatalog {
     this.gained();
   }
 
-  has(nodeId: string, image: string): boolean {
-    return this.byNode.get(nodeId)?.refs.has(imageRef(image)) ?? false;
-  }
-
   /**
    * Null when the image's tasks may go to any node (no node failed to pull it lately: workers report
    * a failed pull for 10 minutes); else the nodes that have it (perhaps none) and why the others cannot run it.
@@ -77,9 +73,5 @@ export class ImageCatalog {
     if (!failure) return null;
     const nodes = new Set([...this.byNode].filter(([, inventory]) => inventory.refs.has(ref)).map(([nodeId]) => nodeId));
     return { nodes, reason: `image ${image} is not on this node and cannot be pulled (${failure.message}); push it with cube image push ${image}` };
-  }
-
-  forget(nodeId: string): void {
-    this.byNode.delete(nodeId);
   }
 }
