@@ -88,7 +88,7 @@ export class WorkerAgent {
       stats: () => this.sampler.sample(),
       onAssignments: (assignments) => this.reconcile(assignments),
       rejoin: () => this.register(),
-      images: async () => (await this.images?.report()) ?? null,
+      images: () => this.images?.report() ?? null,
       log: options.log,
     });
     this.sweep = new EngineSweep({

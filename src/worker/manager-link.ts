@@ -19,7 +19,7 @@ export interface ManagerLinkOptions {
   /** The manager no longer knows this node (404) or its credential (401): join again. */
   rejoin: () => Promise<void>;
   /** The node's images; sent with a heartbeat when they differ from what the manager said it holds. */
-  images?: () => Promise<NodeImages | null>;
+  images?: () => NodeImages | null;
   log: Logger;
 }
 
@@ -88,7 +88,7 @@ export class ManagerLink {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     try {
-      const images = await this.options.images?.();
+      const images = this.options.images?.();
       const send = images && images.digest !== this.imagesKnown ? { images } : {};
       const answer = await this.options.client.heartbeat(this.options.nodeId(), { stats: await this.options.stats(), ...(events.length ? { events } : {}), ...send }, this.heartbeatTimeoutMs);
       this.imagesKnown = answer.images ?? null;

@@ -32,3 +32,32 @@ test("a push's progress: a bar of bytes sent per node, full only once loaded or 
 test("a repeated flag keeps every value, and nothing after --", () => {
   expect(repeatedFlag(["push", "img", "--node", "a", "--node=b", "--json", "--", "--node", "c"], "node")).toEqual(["a", "b"]);
 });
+
+test("a worker's image inventory never waits for the engine, and an engine change made during a listing is listed again", async () => {
+  const { ImageInventory } = await import("../../src/worker/image-inventory.ts");
+  const { createLogger } = await import("../../src/lib/logger.ts");
+  let answer: string[] = ["a:1"];
+  const pending: (() => void)[] = [];
+  // Each listing answers what the engine had when it was asked.
+  const engine = {
+    images: () => {
+      const listed = [...answer];
+      return new Promise<string[]>((resolve) => pending.push(() => resolve(listed)));
+    },
+  };
+  const inventory = new ImageInventory(engine, createLogger("test", "error"));
+  expect(inventory.report()).toBeNull();
+  answer = ["a:1", "b:1"];
+  inventory.changed();
+  pending.shift()?.();
+  await Bun.sleep(0);
+  expect(inventory.report()?.refs).toEqual(["a:1"]);
+  expect(pending.length).toBe(1);
+  pending.shift()?.();
+  await Bun.sleep(0);
+  const first = inventory.report();
+  expect(first?.refs).toEqual(["a:1", "b:1"]);
+  inventory.pullFailed("c:1", "no registry");
+  expect(inventory.report()?.unpullable.map((f) => f.image)).toEqual(["c:1"]);
+  expect(inventory.report()?.digest).not.toBe(first?.digest);
+});
