@@ -24,6 +24,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/nodes/:id", "read"],
   ["GET", "/v1/events", "read"],
   ["GET", "/v1/events/history", "read"],
+  ["GET", "/v1/managers", "read"],
   ["GET", "/metrics", "read"],
 
   ["POST", "/v1/jobs", "submit"],
@@ -40,6 +41,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/tokens", "admin"],
   ["POST", "/v1/tokens", "admin"],
   ["DELETE", "/v1/tokens/:id", "admin"],
+  ["GET", "/v1/snapshot", "admin"],
+  ["POST", "/v1/snapshot", "admin"],
 
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],

@@ -3,6 +3,7 @@ import { newId } from "../lib/ids.ts";
 import type { Assignment, AssignmentsResponse, NodeEvent, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
+import { isShared } from "../store/shared-store.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import { finishDrainIfEmpty } from "./node-commands.ts";
@@ -21,12 +22,16 @@ const GROUP_COMMIT_REPORTS = 100;
 export class WorkerProtocol {
   private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
   private flush: ReturnType<typeof setImmediate> | null = null;
+  /** When each node's heartbeat was last shared with the other managers (a shared store). */
+  private readonly sharedAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: ManagerContext,
     private readonly usage: UsageHistory,
     /** Resolves when no job waits for evaluation, or after the time given. */
     private readonly settled: (maxMs: number) => Promise<void>,
+    /** A node's heartbeat is shared at most this often: a third of the TTL keeps a new leader's view within it. */
+    private readonly shareHeartbeatEveryMs: number,
   ) {}
 
   register(request: RegisterRequest): Node {
@@ -80,10 +85,18 @@ export class WorkerProtocol {
     } else {
       node.stats = stats;
       node.lastHeartbeat = now;
+      this.share(nodeId, now, stats);
     }
     const current = this.ctx.state.node(nodeId) as Node;
     this.usage.record(current);
     return { status: current.status };
+  }
+
+  private share(nodeId: string, now: number, stats: NodeStats): void {
+    const { store } = this.ctx;
+    if (!isShared(store) || now - (this.sharedAt.get(nodeId) ?? 0) < this.shareHeartbeatEveryMs) return;
+    this.sharedAt.set(nodeId, now);
+    store.shareHeartbeat(nodeId, now, stats);
   }
 
   /**
@@ -96,6 +109,9 @@ export class WorkerProtocol {
     if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     await watch.wait(nodeId, index, waitMs, signal);
     if (watch.current(nodeId) !== index) await this.settled(SETTLE_MS);
+    // A worker acts on what is stored: a shared store sends writes after the code that made them (or reloads, should it refuse one).
+    const { store } = this.ctx;
+    if (isShared(store)) await Promise.race([store.settled(), Bun.sleep(SETTLE_MS)]);
     const assignments: Assignment[] = [];
     for (const task of state.tasks.activeOn(nodeId)) {
       const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;

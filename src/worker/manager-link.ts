@@ -105,6 +105,13 @@ export class ManagerLink {
     }
   }
 
+  /** The client moved to another manager: the long-poll held by the old one is re-opened there now. */
+  managerChanged(from: string, to: string): void {
+    this.options.log.warn("moving to another manager", { from, to });
+    this.watchAttempt?.abort();
+    this.nudge();
+  }
+
   /** Cuts the watch's wait between attempts short: the manager answers again. */
   private nudge(): void {
     this.nudged = true;
