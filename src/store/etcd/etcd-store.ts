@@ -531,6 +531,8 @@ export class EtcdStore implements SharedStore {
     return this.mirror.listTaskEvents(taskId);
   }
   upsertNode(node: Node) {
+    const named = this.mirror.getNodeByName(node.name);
+    if (named && named.id !== node.id) throw new Error(`node name ${node.name} belongs to node ${named.id}`);
     this.write(keys.node(node.id), node);
   }
   getNode(id: string) {
