@@ -138,7 +138,7 @@ describe("the etcd store shared by managers", () => {
     a.putJob(spec, 1000);
     const refused = await a.durable().then(() => null, (err: Error) => err);
     expect(refused).toBeInstanceOf(UnavailableError);
-    expect(roles).toContain("a follows: a fenced write was refused: another manager leads now");
+    expect(roles).toContain("a follows: a fenced write was refused: its leadership had ended");
     await waitFor("b to lead", () => (b.leading ? true : undefined), 5_000, 10);
     expect(a.leading).toBe(false);
     expect(b.getJob("web")).toBeNull();

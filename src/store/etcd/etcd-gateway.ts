@@ -164,13 +164,16 @@ export class EtcdGateway {
     return Number(answer.header?.revision);
   }
 
-  /** All compares hold → `success` ops run, else `failure` ops; atomically. */
+  /**
+   * All compares hold → `success` ops run, else `failure` ops; atomically. Its deadline is half the
+   * others': a write stuck on a member whose leader died fails after about an etcd election, not two.
+   */
   async txn(compare: Compare[], success: Op[], failure: Op[] = []) {
-    const answer = await this.call<{ succeeded?: boolean; responses?: { response_range?: { kvs?: RawKv[] } }[] }>("/v3/kv/txn", {
-      compare: compare.map(rawCompare),
-      success: success.map(rawOp),
-      failure: failure.map(rawOp),
-    });
+    const answer = await this.call<{ succeeded?: boolean; responses?: { response_range?: { kvs?: RawKv[] } }[] }>(
+      "/v3/kv/txn",
+      { compare: compare.map(rawCompare), success: success.map(rawOp), failure: failure.map(rawOp) },
+      this.timeoutMs / 2,
+    );
     return { succeeded: answer.succeeded ?? false, revision: Number(answer.header?.revision), ranges: (answer.responses ?? []).map((r) => (r.response_range?.kvs ?? []).map(toKv)) };
   }
 

@@ -119,7 +119,7 @@ export class EtcdStore implements SharedStore {
   // ---- transactions --------------------------------------------------------------------------
 
   transaction<T>(fn: () => T): T {
-    if (this.broken) throw new UnavailableError(`the store cannot take writes now: ${this.broken.message}; try again in a moment`);
+    if (this.broken) throw new UnavailableError(`this manager takes no writes until it has read etcd again (${this.broken.message}); try again in a moment`);
     const outer = this.current === null;
     if (outer) this.current = { ops: new Map(), ranges: [], bases: new Map(), events: [], revision: 0, done: false, waiters: [], bytes: 0 };
     const frame: Undo[] = [];
@@ -253,7 +253,8 @@ export class EtcdStore implements SharedStore {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    const compare: Compare[] = [...(this.leadership?.fence ?? [])];
+    const fence = this.leadership?.fence ?? null;
+    const compare: Compare[] = [...(fence ?? [])];
     const success: Op[] = [];
     const events: SharedEvent[] = [];
     for (const tx of batch) {
@@ -270,12 +271,11 @@ export class EtcdStore implements SharedStore {
     if (events.length > 0) success.push({ put: { key: keys.events(this.managerName, ++this.eventSeq), value: JSON.stringify(events), lease: await this.eventLeaseId() } });
     const result = await this.etcd.txn(compare, success);
     if (!result.succeeded) {
-      const fence = this.leadership?.fence;
-      if (fence && !(await this.stillLeading())) {
-        this.leadership?.lose("a fenced write was refused: another manager leads now");
-        throw new UnavailableError("this manager is no longer the leader; its write was refused; try again");
+      if (fence && !(await this.holds(fence))) {
+        this.leadership?.lose("a fenced write was refused: its leadership had ended");
+        throw new UnavailableError("this manager was the leader no more: its write was refused, nothing was stored");
       }
-      throw new ConflictError("another manager changed the same records first; nothing was stored; try again");
+      throw new ConflictError("another manager changed the same records first, nothing was stored; try again");
     }
     for (const tx of batch) {
       tx.done = true;
@@ -289,10 +289,10 @@ export class EtcdStore implements SharedStore {
     }
   }
 
-  private async stillLeading(): Promise<boolean> {
+  /** Whether the leader key is still the one the fence names (else the fence, not a compare of a record, refused the write). */
+  private async holds(fence: Compare[]): Promise<boolean> {
     const holder = await this.etcd.get(LEADER_KEY).catch(() => undefined);
-    const fence = this.leadership?.fence;
-    return holder !== undefined && fence !== null && fence !== undefined && fence.every((c) => (c.target === "LEASE" ? holder.lease === c.lease : holder.createRevision === c.revision));
+    return holder !== undefined && fence.every((c) => (c.target === "LEASE" ? holder.lease === c.lease : holder.createRevision === c.revision));
   }
 
   private async eventLeaseId(): Promise<string> {
@@ -307,7 +307,7 @@ export class EtcdStore implements SharedStore {
   private fail(err: Error): void {
     const reason =
       err instanceof EtcdError && err.unavailable
-        ? new UnavailableError(`etcd has no quorum or cannot be reached (${err.message}); the write may not have been stored; try again`)
+        ? new UnavailableError(`etcd has no quorum or cannot be reached (${err.message}); the write may not have been stored`)
         : err instanceof ConflictError || err instanceof UnavailableError
           ? err
           : new UnavailableError(`etcd refused the write: ${err.message}`);
