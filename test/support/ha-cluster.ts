@@ -94,9 +94,15 @@ export class HaCluster {
   async leader(timeoutMs = 15_000): Promise<number> {
     return waitFor("a leader among the managers", async () => {
       const views = await this.client.managers().catch(() => [] as ManagerView[]);
-      const leader = views.find((v) => v.leader && this.managers[this.indexOf(v.name)]?.proc.proc.exitCode === null);
+      const leader = views.find((v) => v.leader && this.alive(this.indexOf(v.name)));
       return leader ? this.indexOf(leader.name) : undefined;
     }, timeoutMs, 50);
+  }
+
+  /** Whether manager i's process runs (a process killed by a signal has a signalCode, not an exitCode). */
+  alive(i: number): boolean {
+    const proc = this.managers[i]?.proc.proc;
+    return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
   }
 
   indexOf(name: string): number {
