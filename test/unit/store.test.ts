@@ -172,19 +172,20 @@ const contents = (store: Store) => [...snapshotLines(store, 0)].slice(1);
 
 function sqliteBackend(): Backend {
   let dir = "";
+  let opened = 0;
+  // A file per test: a closed store's checkpointer thread may still be finishing with the last one.
+  const path = () => join(dir, `cube-${opened}.db`);
   return {
     name: "sqlite",
     async setUp() {
       dir = mkdtempSync(join(tmpdir(), "cube-store-"));
     },
     async open() {
-      rmSync(join(dir, "cube.db"), { force: true });
-      rmSync(join(dir, "cube.db-wal"), { force: true });
-      rmSync(join(dir, "cube.db-shm"), { force: true });
-      return openStore(join(dir, "cube.db"));
+      opened++;
+      return openStore(path());
     },
     async reopen() {
-      return openStore(join(dir, "cube.db"));
+      return openStore(path());
     },
     async tearDown() {
       rmSync(dir, { recursive: true, force: true });
