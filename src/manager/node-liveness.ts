@@ -43,7 +43,14 @@ export class NodeLiveness {
   start(): void {
     this.startedAt = this.ctx.now();
     const period = Math.max(250, Math.floor(this.heartbeatTtlMs / 4));
-    this.timer = setInterval(() => this.check(), period);
+    this.timer = setInterval(() => {
+      // A store that cannot take writes now (etcd without quorum) refuses the pass; the next one tries again.
+      try {
+        this.check();
+      } catch (err) {
+        this.ctx.log.warn("liveness pass failed; the next one tries again", { error: (err as Error).message });
+      }
+    }, period);
   }
 
   stop(): void {

@@ -14,6 +14,11 @@ import type { UsageHistory } from "./usage-history.ts";
 const SETTLE_MS = 1_000;
 /** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
 const GROUP_COMMIT_REPORTS = 100;
+/**
+ * Task writes per commit: each report is a change of its own, so a request of 1,000 reports is
+ * committed in parts that fit one etcd transaction (at most 128 operations).
+ */
+const REPORTS_PER_COMMIT = 100;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
@@ -150,11 +155,23 @@ export class WorkerProtocol {
     const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
     if (this.queued.length > 0) this.flush = setImmediate(() => this.commitReports());
     if (batches.length === 0) return;
-    const changes = new ChangeSet(this.ctx.now());
+    const now = this.ctx.now();
     let results: TaskReportResult[][];
     try {
       results = this.ctx.commit.together(() => {
-        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+        let changes = new ChangeSet(now);
+        const applied = batches.map((b) => {
+          const answers: TaskReportResult[] = [];
+          for (let i = 0; i < b.reports.length; i += REPORTS_PER_COMMIT) {
+            const part = b.reports.slice(i, i + REPORTS_PER_COMMIT);
+            if (changes.tasks.size + part.length > REPORTS_PER_COMMIT) {
+              this.ctx.commit(changes);
+              changes = new ChangeSet(now);
+            }
+            answers.push(...applyTaskReports(changes, this.ctx.state, b.nodeId, part));
+          }
+          return answers;
+        });
         this.ctx.commit(changes);
         const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
