@@ -51,7 +51,7 @@ export class EtcdMirror {
   readonly tokenUse = new Map<string, number>();
   readonly heartbeats = new Map<string, Heartbeat>();
 
-  /** Sets (text) or removes (null) the key's value; returns the entity it concerns, or null for keys outside the state. */
+  /** Sets (text) or removes (null) the key's value, and notes in `changes` which entity that changed (keys outside the state are ignored). */
   place(key: string, text: string | null, changes?: MirrorChanges): void {
     if (text === null) this.raw.delete(key);
     else this.raw.set(key, text);
