@@ -93,6 +93,18 @@ describe("the etcd store shared by managers", () => {
     expect(c.getJob("web")).toBeNull();
   });
 
+  test("a job purged and submitted again at once is stored (its old versions' revisions are not expected any more)", async () => {
+    const a = await open("a");
+    a.putJob(spec, 1000);
+    a.putJob({ ...spec, datacenters: ["dc1"] }, 1100);
+    await a.durable();
+    // In one turn: the purge is still on its way when the job is stored again.
+    a.deleteJob("web");
+    a.putJob(spec, 2000);
+    await a.durable();
+    expect((await open("b")).listJobVersions("web").map((v) => v.version)).toEqual([1]);
+  });
+
   test("without quorum a write is refused with a 503 and later ones at once; reads keep answering; it all comes back with quorum", async () => {
     const a = await open("a");
     a.putJob(spec, 1000);

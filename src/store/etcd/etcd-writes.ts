@@ -110,9 +110,16 @@ export class EtcdWrites {
     this.deps.mirror.place(key, text);
     tx.ops.set(key, text);
     if (compare && !tx.bases.has(key)) {
+      // After a delete of ours on its way, the key will not exist (mod revision 0); after a put, it will have that write's revision.
       const earlier = this.lastLocal.get(key);
-      tx.bases.set(key, earlier && !earlier.done ? earlier : (this.deps.known.get(key) ?? 0));
+      const base = earlier && !earlier.done ? (earlier.ops.get(key) === null ? 0 : earlier) : this.deletedByUs(key) ? 0 : (this.deps.known.get(key) ?? 0);
+      tx.bases.set(key, base);
     }
+  }
+
+  /** Whether a prefix delete of ours on its way covers the key (it will not exist then, whatever revision it had). */
+  private deletedByUs(key: string): boolean {
+    return [...this.inFlight, ...this.queue].some((tx) => tx.ranges.some((prefix) => key.startsWith(prefix)));
   }
 
   /** Deletes every key under prefix in the current transaction, with one operation. */
@@ -264,6 +271,8 @@ export class EtcdWrites {
     for (const tx of batch) {
       tx.done = true;
       tx.revision = result.revision;
+      // Keys under a deleted prefix are gone: a key made there again (a job purged, then submitted) must not exist yet.
+      for (const prefix of tx.ranges) for (const key of this.deps.known.keys()) if (key.startsWith(prefix)) this.deps.known.delete(key);
       for (const [key, text] of tx.ops) {
         if (text === null) this.deps.known.delete(key);
         else this.deps.known.set(key, result.revision);
