@@ -59,6 +59,17 @@ describe("the etcd store shared by managers", () => {
     expect(seen.flatMap((s) => s.events.map((e) => e.message))).toEqual(["job web created"]);
   });
 
+  test("what the watch brings before the manager follows is handed over when it does", async () => {
+    const a = await open("a");
+    const b = await open("b");
+    a.putJob(spec, 1000);
+    await a.durable();
+    await waitFor("b's store to hold the job", () => b.getJob("web") ?? undefined, 5_000, 10);
+    const told: string[] = [];
+    b.follow({ changed: (changes) => told.push(...changes.jobs), reloaded: () => undefined });
+    expect(told).toEqual(["web"]);
+  });
+
   test("two managers writing the same task from the same value: one is refused (409) and reloads what the other stored", async () => {
     const a = await open("a");
     a.transaction(() => {

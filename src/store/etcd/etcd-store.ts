@@ -12,7 +12,7 @@ import type { SnapshotRecord } from "../snapshot.ts";
 import type { TaskFilter } from "../tasks-repo.ts";
 import { EtcdGateway, type WatchEvent } from "./etcd-gateway.ts";
 import { keys, LEADER_KEY, parseKey, ROOT, STATE_PREFIXES } from "./etcd-keys.ts";
-import { EtcdMirror, noChanges } from "./etcd-mirror.ts";
+import { EtcdMirror, type MirrorChanges, noChanges } from "./etcd-mirror.ts";
 import { EtcdWrites } from "./etcd-writes.ts";
 import { Leadership } from "./leadership.ts";
 
@@ -55,6 +55,8 @@ export class EtcdStore implements SharedStore {
   private revision = 0;
   private watchAbort = new AbortController();
   private listener: SharedStoreListener | null = null;
+  /** What the watch brought before anyone followed. */
+  private unheard: { changes: MirrorChanges; events: SharedEvent[] } = { changes: noChanges(), events: [] };
   private leadership: Leadership | null = null;
   private readonly managerRecords = new Map<string, ManagerRecord>();
   private leaderName: string | null = null;
@@ -182,13 +184,20 @@ export class EtcdStore implements SharedStore {
       this.mirror.place(kv.key, text, changes);
     }
     const any = changes.jobs.size + changes.tasks.size + changes.nodes.size + changes.tokens.size + changes.heartbeats.size + shared.length > 0;
-    if (any) this.listener?.changed(changes, shared);
+    if (!any) return;
+    if (this.listener) return this.listener.changed(changes, shared);
+    // Nobody follows yet (the manager read the store, and starts soon): kept for it.
+    for (const kind of ["jobs", "tasks", "nodes", "tokens", "heartbeats"] as const) for (const id of changes[kind]) this.unheard.changes[kind].add(id);
+    this.unheard.events.push(...shared);
   }
 
   // ---- sharing ---------------------------------------------------------------------------------
 
   follow(listener: SharedStoreListener): void {
     this.listener = listener;
+    const { changes, events } = this.unheard;
+    this.unheard = { changes: noChanges(), events: [] };
+    listener.changed(changes, events);
   }
 
   elect(address: string, callbacks: LeadershipCallbacks): void {
