@@ -68,7 +68,13 @@ export async function startManagerServer(options: ManagerServerOptions): Promise
   const address = `${options.tls ? "https" : "http"}://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
   // The tokens bootstrapped above are stored before anyone is told about them (another manager may start next).
   await store.durable();
-  manager.start(address);
+  try {
+    manager.start(address);
+  } catch (err) {
+    await http.stop();
+    store.close();
+    throw err;
+  }
   options.log.info("manager listening", { url: http.url, dataDir: options.dataDir, store: store.shared ? options.store : "sqlite" });
   return {
     url: http.url,

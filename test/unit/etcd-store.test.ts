@@ -155,6 +155,8 @@ describe("the etcd store shared by managers", () => {
     expect(b.leading).toBe(false);
     expect(b.managers().leader).toBe("a");
     expect(a.managers().managers.map((m) => m.name)).toEqual(["a", "b"]);
+    const namesake = await open("a");
+    expect(() => namesake.elect("http://elsewhere", { lead: () => undefined, follow: () => undefined })).toThrow(/another manager named a runs at http:\/\/a/);
 
     // As if a had been paused past its TTL: the leader key vanishes under it.
     const gateway = new EtcdGateway(etcd.endpoints);

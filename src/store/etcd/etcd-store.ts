@@ -200,8 +200,13 @@ export class EtcdStore implements SharedStore {
     listener.changed(changes, events);
   }
 
+  /** Throws when another manager of the same name (at another address) was seen alive a moment ago: names tell managers apart. */
   elect(address: string, callbacks: LeadershipCallbacks): void {
     const startedAt = Date.now();
+    const namesake = this.managerRecords.get(this.managerName);
+    if (namesake && namesake.address !== address && startedAt - namesake.lastSeenAt < 3 * MANAGER_SEEN_EVERY_MS) {
+      throw new Error(`another manager named ${this.managerName} runs at ${namesake.address} (seen ${Math.round((startedAt - namesake.lastSeenAt) / 1000)} s ago); give this one its own --name`);
+    }
     const seen = () => {
       const record: ManagerRecord = { name: this.managerName, address, startedAt, lastSeenAt: Date.now() };
       this.managerRecords.set(this.managerName, record);
