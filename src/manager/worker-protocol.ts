@@ -80,7 +80,11 @@ export class WorkerProtocol {
     const node = this.ctx.state.node(nodeId);
     if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     const now = this.ctx.now();
-    for (const event of events) this.ctx.bus.publish({ at: event.at, type: "node", node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` });
+    const published = events.map((event) => ({ at: event.at, type: "node" as const, node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` }));
+    for (const event of published) this.ctx.bus.publish(event);
+    // The other managers' event streams show them too.
+    const { store } = this.ctx;
+    if (isShared(store)) store.shareEvents(published);
     if (node.status === "down") {
       const changes = new ChangeSet(now);
       changes.putNode({ ...node, stats, lastHeartbeat: now, status: "ready" });

@@ -45,7 +45,7 @@ export interface SharedStore extends Store {
   readonly leading: boolean;
   /** The managers that registered, and the leader's name (null during an election). */
   managers(): { managers: ManagerRecord[]; leader: string | null };
-  /** Events of the current transaction, stored with it for the other managers to publish. */
+  /** Events of the current transaction, stored with it for the other managers to publish; outside one, stored on their own (best effort: dropped while the store refuses writes). */
   shareEvents(events: readonly SharedEvent[]): void;
   /** A node's last heartbeat, for the other managers (no compare: the newest wins when read). */
   shareHeartbeat(nodeId: string, at: number, stats: NodeStats | null): void;

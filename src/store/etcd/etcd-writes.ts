@@ -184,9 +184,10 @@ export class EtcdWrites {
     return this.lastLocal.has(key);
   }
 
-  /** Events of the current transaction, stored with it for the other managers to publish. */
+  /** Events of the current transaction, stored with it for the other managers to publish; outside one, on their own (dropped while writes are refused). */
   shareEvents(events: readonly SharedEvent[]): void {
     if (events.length === 0) return;
+    if (!this.current && this.broken) return;
     if (!this.current) return void this.transaction(() => this.shareEvents(events));
     this.current.events.push(...events);
   }
