@@ -17,7 +17,7 @@ const nodes = flag("nodes", 1_000);
 const tasks = flag("tasks", 10_000);
 
 const dataDir = mkdtempSync(join(tmpdir(), "cube-bench-api-"));
-const server = startManagerServer({ dataDir, port: 0, bind: "127.0.0.1", log: createLogger("bench", "error"), heartbeatTtlMs: 3_600_000, maxTasksPerJob: Math.max(tasks, 10_000) });
+const server = await startManagerServer({ dataDir, port: 0, bind: "127.0.0.1", log: createLogger("bench", "error"), heartbeatTtlMs: 3_600_000, maxTasksPerJob: Math.max(tasks, 10_000) });
 try {
   const join = new ApiClient(server.url, { token: server.tokens.join.secret, timeoutMs: 120_000 });
   const registerStarted = performance.now();

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UpstreamError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
 import { JobValidationError } from "../model/job-validation-error.ts";
@@ -25,6 +25,8 @@ export function errorHandler(log: Logger, role: "manager" | "worker" = "manager"
     if (err instanceof ConflictError || err instanceof InvalidTransitionError) return reply(409, "conflict");
     // A dead or unreachable worker is the state of the cluster, not a fault of the manager: a 409 that names it.
     if (err instanceof UpstreamError) return reply(409, "worker_unreachable");
+    // Not the caller's fault, and nothing was stored: the same request may be sent again (to this manager or another).
+    if (err instanceof UnavailableError) return reply(503, "unavailable");
     if ("status" in err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
       return reply(err.status as ContentfulStatusCode, "bad_request");
     }

@@ -31,6 +31,8 @@ export interface ManagerAppOptions {
   workerCa?: string;
 }
 
+const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024;
+
 /** A task named JOB.GROUP.INDEX is the slot's task of now; an id or id prefix is matched as it is. */
 function eventFilter(c: Context, manager: ControlPlane): EventFilter {
   const task = c.req.query("task");
@@ -54,12 +56,16 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/ui", browserLogin(verify));
   app.use("/ui/*", browserLogin(verify));
   app.use("*", authenticate(verify));
-  const limitBody = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
+  const limitTo = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxSize} bytes` } }, 413) });
+  const requestLimit = limitTo(maxBodyBytes);
+  // A snapshot restored holds the whole cluster.
+  const snapshotLimit = limitTo(SNAPSHOT_MAX_BYTES);
+  app.use("/v1/*", (c, next) => {
+    // An image pushed to a node streams through to its worker: its size is the image's.
+    if (c.req.path === "/v1/images/load") return next();
+    return c.req.path === "/v1/snapshot" ? snapshotLimit(c, next) : requestLimit(c, next);
   });
-  // An image pushed to a node streams through to its worker: its size is the image's.
-  app.use("/v1/*", (c, next) => (c.req.path === "/v1/images/load" ? next() : limitBody(c, next)));
 
   // API latency by route pattern (not by raw path, so task ids do not explode the label set).
   app.use("/v1/*", async (c, next) => {
@@ -69,6 +75,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     if (c.req.routePath === "/v1/nodes/:id/assignments") return;
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.observeRequest(labels, (performance.now() - started) / 1000);
+  });
+  // A write is answered once it is stored: a shared store (etcd) sends it after the handler ran, and may refuse it (503, 409).
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    if (c.req.method !== "GET" && c.res.status < 400) await manager.durable();
   });
   app.get("/metrics", async (c) => c.text(await manager.renderMetrics(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
@@ -171,6 +182,22 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   app.route("/v1/tokens", tokenRoutes(manager));
   app.route("/v1/images", imageRoutes(manager, forwardToWorker));
+  app.get("/v1/managers", (c) => c.json({ managers: manager.managers() }));
+  // The snapshot is sent a line at a time, so a big cluster is never one string in memory.
+  app.get("/v1/snapshot", (c) => {
+    // Read at once (synchronously, so no write lands in between: a consistent snapshot), then sent.
+    const lines = [...manager.snapshot()][Symbol.iterator]();
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = lines.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(`${next.value}\n`));
+      },
+    });
+    return c.body(body, 200, { "content-type": "application/x-ndjson", "content-disposition": 'attachment; filename="cube.snapshot"' });
+  });
+  app.post("/v1/snapshot", async (c) => c.json({ restored: await manager.restoreSnapshot(await c.req.text()) }));
 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
   app.post("/v1/nodes/register", async (c) => c.json(manager.joinNode(c.get("principal"), parseRegister(await readJson(c)))));

@@ -24,6 +24,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/nodes/:id", "read"],
   ["GET", "/v1/events", "read"],
   ["GET", "/v1/events/history", "read"],
+  ["GET", "/v1/managers", "read"],
   ["GET", "/metrics", "read"],
   ["GET", "/v1/images/nodes", "read"],
 
@@ -43,6 +44,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["DELETE", "/v1/tokens/:id", "admin"],
   // Loading an image re-points a tag every job on that node may use: beyond any one caller's jobs.
   ["POST", "/v1/images/load", "admin"],
+  ["GET", "/v1/snapshot", "admin"],
+  ["POST", "/v1/snapshot", "admin"],
 
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],

@@ -12,9 +12,10 @@ export default defineCommand({
   meta: { name: "serve", description: "Run a manager, or a worker that joins one" },
   args: {
     role: { type: "string", description: "manager | worker", required: true },
-    join: { type: "string", description: "worker: manager address HOST[:PORT]" },
+    join: { type: "string", description: "worker: manager address HOST[:PORT], or several comma-separated (it moves to the next when one stops answering)" },
+    store: { type: "string", description: "manager: where state is kept: etcd://HOST:PORT[,HOST:PORT…] (shared by several managers) or sqlite (default, in the data dir)" },
     bind: { type: "string", description: "address to listen on", default: "0.0.0.0" },
-    advertise: { type: "string", description: "worker: host the manager reaches this worker at (default: first non-loopback IPv4)" },
+    advertise: { type: "string", description: "host others reach this worker (or manager) at (default: first non-loopback IPv4)" },
     "heartbeat-interval": { type: "string", description: "worker: how often to heartbeat", default: "3s" },
     "gc-after": { type: "string", description: "manager: forget finished tasks and dead jobs after this long", default: "1h" },
     "keep-versions": { type: "string", description: "manager: versions kept per job", default: "10" },
@@ -32,8 +33,11 @@ export default defineCommand({
     if (args.role === "manager") {
       const { startManagerServer } = await import("../server/manager-server.ts");
       const log = createLogger("manager");
-      const server = startManagerServer({
+      const server = await startManagerServer({
         dataDir,
+        store: args.store,
+        name: args.name ?? defaultNodeName(),
+        advertise: args.advertise,
         port: portArg(args.port, 7600),
         bind: args.bind,
         log,
@@ -51,7 +55,7 @@ export default defineCommand({
       return;
     }
     if (args.role === "worker") {
-      if (!args.join) throw new Error("a worker needs --join=HOST[:PORT] of its manager");
+      if (!args.join) throw new Error("a worker needs --join=HOST[:PORT] of its manager (several: --join=m1:7600,m2:7600)");
       const { startWorkerServer } = await import("../server/worker-server.ts");
       const name = args.name ?? defaultNodeName();
       const log = createLogger(`worker ${name}`);

@@ -9,6 +9,7 @@ import type {
   JobVersion,
   JobView,
   ListPage,
+  ManagerView,
   NodeView,
   PlanResult,
   RegisterRequest,
@@ -44,22 +45,59 @@ export interface ApiClientOptions {
   ca?: string;
   /** Per-request timeout for calls that are not long-polls or streams. */
   timeoutMs?: number;
+  /** Called when the client moves on to another manager (the one it used stopped answering). */
+  onFailover?: (from: string, to: string) => void;
+}
+
+/**
+ * Whether a request may be sent again when its fate is unknown (the manager took it, then did not
+ * answer): reads, a job submit (storing the same spec again changes nothing), a heartbeat and a
+ * registration (they say the same thing again), and task reports (a repeated one is refused per item).
+ */
+function idempotent(method: string, path: string): boolean {
+  if (method === "GET") return true;
+  if (method !== "POST") return false;
+  return path === "/v1/jobs" || path === "/v1/nodes/register" || /^\/v1\/nodes\/[^/]+\/(heartbeat|tasks)$/.test(path);
 }
 
 /**
  * Typed client of the manager's `/v1` API, shared by the CLI and the worker. Deliberately light:
  * it imports only types, so a CLI command does not load validation, SQLite or Docker code.
+ *
+ * It takes several managers (`http://m1:7600,http://m2:7600`) and keeps to one until it stops
+ * answering. A request the manager never got (connection refused) goes to the next at once; one
+ * whose fate is unknown (no answer in time, connection reset, a 503) goes to the next only if it is
+ * idempotent — any other fails with a message saying it may have been applied, and the next call
+ * goes to the next manager.
  */
 export class ApiClient {
-  readonly base: string;
+  private readonly bases: string[];
+  private current = 0;
   private token: string | undefined;
 
   constructor(
     address: string,
     private readonly options: ApiClientOptions = {},
   ) {
-    this.base = normalizeAddress(address);
+    this.bases = address
+      .split(",")
+      .map((a) => a.trim())
+      .filter((a) => a !== "")
+      .map(normalizeAddress);
+    if (this.bases.length === 0) throw new ApiClientError("no manager address given (set --addr or CUBE_ADDR)", 0, "unreachable");
     this.token = options.token;
+  }
+
+  /** The manager this client talks to now. */
+  get base(): string {
+    return this.bases[this.current] as string;
+  }
+
+  private moveOn(): void {
+    if (this.bases.length === 1) return;
+    const from = this.base;
+    this.current = (this.current + 1) % this.bases.length;
+    this.options.onFailover?.(from, this.base);
   }
 
   /** Changes the token later calls carry (a worker trades its join token for its node's credential). */
@@ -228,6 +266,20 @@ export class ApiClient {
     return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
+  async managers(): Promise<ManagerView[]> {
+    return (await this.call<{ managers: ManagerView[] }>("GET", "/v1/managers")).managers;
+  }
+
+  /** The whole state as a snapshot file's text (admin). */
+  async saveSnapshot(): Promise<string> {
+    return (await this.send("GET", "/v1/snapshot", { stream: true })).text();
+  }
+
+  /** Replaces the whole state with a snapshot file's (admin); refused, changing nothing, when it is not one. */
+  restoreSnapshot(text: string): Promise<{ restored: Record<string, number> }> {
+    return this.call("POST", "/v1/snapshot", { body: text, contentType: "application/x-ndjson", timeoutMs: 300_000 });
+  }
+
   /** Several task reports in one request, applied in order; each is answered on its own. */
   async reportTasks(nodeId: string, reports: TaskReportItem[]): Promise<TaskReportResult[]> {
     return (await this.call<{ results: TaskReportResult[] }>("POST", `/v1/nodes/${nodeId}/tasks`, { json: { reports } })).results;
@@ -239,6 +291,28 @@ export class ApiClient {
   }
 
   private async send(method: string, path: string, init: SendOptions): Promise<Response> {
+    const retryable = idempotent(method, path.split("?")[0] as string);
+    for (let tried = 1; ; tried++) {
+      try {
+        const response = await this.sendOnce(method, path, init);
+        if (response.status !== 503 || !retryable || tried >= this.bases.length) {
+          if (!response.ok) throw await toError(response, method, path);
+          return response;
+        }
+        await response.body?.cancel();
+      } catch (err) {
+        const failure = err instanceof ApiClientError ? err : null;
+        if (!failure || failure.status !== 0 || tried >= this.bases.length || failure.code === "tls") throw err;
+        if (failure.code !== "refused" && !retryable) {
+          this.moveOn();
+          throw new ApiClientError(`${failure.message}; the request may or may not have been applied: check before sending it again`, 0, "unknown_outcome");
+        }
+      }
+      this.moveOn();
+    }
+  }
+
+  private async sendOnce(method: string, path: string, init: SendOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | ReadableStream<Uint8Array> | undefined;
@@ -258,7 +332,6 @@ export class ApiClient {
       if (init.signal?.aborted) throw err;
       throw fetchFailure(err, this.base);
     }
-    if (!response.ok) throw await toError(response, method, path);
     return response;
   }
 }
@@ -286,8 +359,9 @@ function fetchFailure(err: unknown, base: string): ApiClientError {
       "tls",
     );
   }
-  const reason = e.name === "TimeoutError" ? "no answer in time" : e.code === "ConnectionRefused" || e.code === "ECONNREFUSED" ? "connection refused" : (e.message ?? String(err));
-  return new ApiClientError(`cannot reach the Cube manager at ${base}: ${reason} (is it running? set --addr or CUBE_ADDR)`, 0, "unreachable");
+  const refused = e.code === "ConnectionRefused" || e.code === "ECONNREFUSED";
+  const reason = e.name === "TimeoutError" ? "no answer in time" : refused ? "connection refused" : (e.message ?? String(err));
+  return new ApiClientError(`cannot reach the Cube manager at ${base}: ${reason} (is it running? set --addr or CUBE_ADDR)`, 0, refused ? "refused" : "unreachable");
 }
 
 async function toError(response: Response, method: string, path: string): Promise<ApiClientError> {

@@ -31,3 +31,8 @@ export class UnauthorizedError extends Error {
 export class ForbiddenError extends Error {
   readonly code = "forbidden";
 }
+
+/** The store cannot take writes now (etcd without quorum, unreachable, or this manager lost its leadership): 503, retry later. */
+export class UnavailableError extends Error {
+  readonly code = "unavailable";
+}

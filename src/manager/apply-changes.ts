@@ -28,7 +28,7 @@ export interface Effects {
  * made them already took them into account.
  */
 export function applyChanges(state: ClusterState, changes: ChangeSet, jobResults: readonly PutJobResult[], evaluating?: string): Effects {
-  const effects: Effects = { events: [...changes.events], wake: new Set(), jobs: new Set(), capacityFreed: false, nodes: new Set() };
+  const effects: Effects = { ...noEffects(), events: [...changes.events] };
   const before = new Map<string, Task | undefined>();
   const remember = (id: string, old: Task | undefined) => {
     if (!before.has(id)) before.set(id, old);
@@ -75,14 +75,21 @@ export function applyChanges(state: ClusterState, changes: ChangeSet, jobResults
         break;
     }
   }
+  taskEffects(state, before, effects, evaluating);
+  for (const job of deleted) effects.jobs.delete(job);
+  return effects;
+}
+
+export const noEffects = (): Effects => ({ events: [], wake: new Set(), jobs: new Set(), capacityFreed: false, nodes: new Set() });
+
+/** Adds to `effects` what the tasks' changes mean, from each task's value before (in `before`) and now (in state). */
+export function taskEffects(state: ClusterState, before: ReadonlyMap<string, Task | undefined>, effects: Effects, evaluating?: string): void {
   const rollouts = new Set<string>();
   for (const [id, old] of before) diffTask(old, state.tasks.get(id), effects, rollouts, evaluating);
   for (const job of rollouts) {
     const entry = state.job(job);
     if (entry && state.tasks.hasOutdated(job, entry.job.version)) effects.jobs.add(job);
   }
-  for (const job of deleted) effects.jobs.delete(job);
-  return effects;
 }
 
 function diffTask(old: Task | undefined, now: Task | undefined, effects: Effects, rollouts: Set<string>, evaluating: string | undefined): void {

@@ -69,7 +69,8 @@ export class ClusterState {
   /** Everything the store holds, read once. */
   static load(store: Store): ClusterState {
     const state = new ClusterState();
-    for (const node of store.listNodes()) state.putNode(node);
+    // Copies: heartbeats change a node in memory, never what the store holds.
+    for (const node of store.listNodes()) state.putNode({ ...node });
     const versions = store.listAllJobVersions();
     for (const job of store.listJobs()) {
       state.addJob(job, new Map((versions.get(job.spec.name) ?? []).map((v) => [v.version, v])));
@@ -129,6 +130,14 @@ export class ClusterState {
     }
     entry.job = job;
     if (result.changed) entry.versions.set(job.version, version);
+    if (job.spec.type === "system") this.systemJobs.add(job.spec.name);
+    else this.systemJobs.delete(job.spec.name);
+  }
+
+  /** Sets the job and its versions as another manager stored them (a shared store). */
+  replaceJob(job: Job, versions: Map<number, JobVersion>): void {
+    if (!this.jobs.has(job.spec.name)) return this.addJob(job, versions);
+    this.jobs.set(job.spec.name, { job, versions });
     if (job.spec.type === "system") this.systemJobs.add(job.spec.name);
     else this.systemJobs.delete(job.spec.name);
   }

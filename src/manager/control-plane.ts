@@ -4,6 +4,7 @@ import type {
   JobDetail,
   JobVersion,
   JobView,
+  ManagerView,
   NodeEvent,
   NodeImages,
   NodeView,
@@ -93,6 +94,16 @@ export interface ControlPlane {
   listTokens(): Token[];
   createToken(role: TokenRole, name: string): IssuedToken;
   revokeToken(id: string): Token;
+
+  // High availability
+  /** Resolves once every write accepted so far is stored; rejects (503, 409) when the store refused one. The API answers a write after it. */
+  durable(): Promise<void>;
+  /** The managers sharing the store, which one leads, and when each was last seen. */
+  managers(): ManagerView[];
+  /** The lines of a snapshot file of the whole state (cube snapshot save). */
+  snapshot(): Iterable<string>;
+  /** Replaces the whole state with a snapshot file's; a 400 that changes nothing when it is not one. */
+  restoreSnapshot(text: string): Promise<Record<string, number>>;
 
   // Metrics
   /** Prometheus text: the process's metrics and the manager's own. */

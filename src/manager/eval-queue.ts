@@ -13,6 +13,8 @@ export class EvalQueue {
   private scheduled: ReturnType<typeof setImmediate> | null = null;
   private running = false;
   private stopped = false;
+  /** A manager that follows another evaluates nothing: marks are dropped (the leader resyncs every job when it starts to lead). */
+  private following = false;
 
   constructor(
     private readonly evaluate: (job: string) => void,
@@ -26,6 +28,7 @@ export class EvalQueue {
   }
 
   mark(job: string): void {
+    if (this.following) return;
     this.dirty.add(job);
     this.schedule();
   }
@@ -76,6 +79,14 @@ export class EvalQueue {
       const timer = setTimeout(done, maxMs);
       this.idleWaiters.add(done);
     });
+  }
+
+  /** Stops evaluating (this manager follows another) or starts again (it leads). */
+  follow(following: boolean): void {
+    this.following = following;
+    if (!following) return;
+    this.dirty.clear();
+    this.wakeIdle();
   }
 
   stop(): void {

@@ -8,6 +8,7 @@ import { taskName } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import type { Algorithm } from "../scheduler/index.ts";
 import { ChangeSet } from "./change-set.ts";
+import { STEP_WRITES } from "./evaluator.ts";
 import type { ManagerContext } from "./context.ts";
 import { planJob } from "./plan.ts";
 import type { Queries } from "./queries.ts";
@@ -52,12 +53,20 @@ export class JobCommands {
     return planJob({ spec, nodes: [...state.nodeList()], tasks: [...state.tasks.all()], existing: state.job(spec.name)?.job ?? null, algorithm: this.limits.algorithm });
   }
 
-  /** Stopping a stopped job again changes nothing; `purge` also forgets it, once its tasks are told to stop. */
+  /**
+   * Stopping a stopped job again changes nothing; `purge` also forgets it, once its tasks are told to
+   * stop. On a shared store a commit must fit one etcd transaction: there the command tells at most
+   * STEP_WRITES tasks to stop, and the evaluation that follows stops the rest (a stopped job's tasks
+   * are stopped by its reconcile), in steps of that size.
+   */
   stopJob(name: string, purge: boolean): JobView {
     const { job, versions } = this.queries.requireJob(name);
     const changes = new ChangeSet(this.ctx.now());
     if (job.status !== "stopped") changes.setJobStatus(name, "stopped");
-    const tasks = this.ctx.state.tasks.ofJob(name).map((task) => (!isGone(task.state) && task.desired === "running" ? ledger.requestStop(changes, task, "job stopped") : task));
+    let budget = this.ctx.store.shared && !purge ? STEP_WRITES : Number.POSITIVE_INFINITY;
+    const tasks = this.ctx.state.tasks
+      .ofJob(name)
+      .map((task) => (!isGone(task.state) && task.desired === "running" && budget-- > 0 ? ledger.requestStop(changes, task, "job stopped") : task));
     const stopped = { ...job, status: "stopped" as const, updatedAt: job.status === "stopped" ? job.updatedAt : changes.now };
     const view = jobView(stopped, tasks, versions.get(job.version)?.rolloutFailure ?? null);
     // Purging forgets the job once its tasks are told to stop; workers remove containers of tasks they no longer see.

@@ -34,6 +34,11 @@ export class JobTimers {
 
   stop(): void {
     this.stopped = true;
+    this.clear();
+  }
+
+  /** Forgets every wake-up (a manager that stops leading: the next leader sets its own). */
+  clear(): void {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }

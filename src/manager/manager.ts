@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { renderMetrics } from "../lib/metrics.ts";
-import type { ClusterEvent, NodeEvent, NodeImages, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
+import type { ClusterEvent, ManagerView, NodeEvent, NodeImages, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
 import { type ContainerPolicy, LOCKED_DOWN } from "../model/container-policy.ts";
 import type { JobSpec } from "../model/job.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
@@ -10,9 +10,11 @@ import { taskName } from "../model/task.ts";
 import type { TokenRole } from "../model/token.ts";
 import type { Algorithm } from "../scheduler/index.ts";
 import type { Store } from "../store/index.ts";
+import { isShared, type MirrorChanges, type SharedEvent } from "../store/shared-store.ts";
+import { countRecords, parseSnapshot, snapshotLines } from "../store/snapshot.ts";
 import { AssignmentWatch } from "./assignment-watch.ts";
 import { ClusterState } from "./cluster-state.ts";
-import { committer } from "./commit.ts";
+import { actOn, type CommitDeps, committer, reloadAll } from "./commit.ts";
 import type { ManagerContext } from "./context.ts";
 import type { ControlPlane, EventFilter, PageRequest, Principal, TaskQuery } from "./control-plane.ts";
 import { EvalQueue } from "./eval-queue.ts";
@@ -27,6 +29,7 @@ import { NodeCommands } from "./node-commands.ts";
 import { joinNode } from "./node-join.ts";
 import { NodeLiveness } from "./node-liveness.ts";
 import { Queries } from "./queries.ts";
+import { applyRemote } from "./remote-changes.ts";
 import { Tokens } from "./tokens.ts";
 import { UsageHistory } from "./usage-history.ts";
 import { WorkerProtocol } from "./worker-protocol.ts";
@@ -34,6 +37,8 @@ import { WorkerProtocol } from "./worker-protocol.ts";
 export interface ManagerOptions {
   store: Store;
   log: Logger;
+  /** This manager's name in `GET /v1/managers` (default "manager"). */
+  name?: string;
   algorithm?: Algorithm;
   heartbeatTtlMs?: number;
   /** Forget finished tasks and dead jobs after this long (default 1 h), keeping this many versions per job (default 10). */
@@ -72,6 +77,10 @@ export class Manager implements ControlPlane {
   private readonly liveness: NodeLiveness;
   private readonly garbage: GarbageCollector;
   private resyncTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly commitDeps: CommitDeps;
+  private readonly name: string;
+  private address = "";
+  private readonly startedAt: number;
 
   constructor(options: ManagerOptions) {
     const now = options.now ?? Date.now;
@@ -94,7 +103,10 @@ export class Manager implements ControlPlane {
       },
       (run) => commit.together(run),
     );
-    const commit = committer({ store: options.store, state, bus, watch, queue: this.queue });
+    this.commitDeps = { store: options.store, state, bus, watch, queue: this.queue };
+    const commit = committer(this.commitDeps);
+    this.name = options.name ?? "manager";
+    this.startedAt = now();
     this.ctx = { store: options.store, state, commit, bus, watch, metrics, images, log, now };
     const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
@@ -102,27 +114,91 @@ export class Manager implements ControlPlane {
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
     this.jobs = new JobCommands(this.ctx, limits, this.queries);
     this.nodes = new NodeCommands(this.ctx, this.queries);
-    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs));
-    this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, options.heartbeatTtlMs ?? 10_000);
+    const heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
+    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3);
+    this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, heartbeatTtlMs);
     this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
   }
 
-  /** Starts the timers and evaluates every job once: what changed while no manager ran is caught up. */
-  start(): void {
+  /**
+   * With its own store, the manager leads at once. With a shared one it follows what the other
+   * managers store and campaigns; it leads (evaluation, liveness, GC) only while elected.
+   * `address`: where the other managers' clients reach this one (`GET /v1/managers`).
+   */
+  start(address = ""): void {
+    this.address = address;
+    const { store } = this.ctx;
+    if (!isShared(store)) return this.lead();
+    this.queue.follow(true);
+    store.follow({
+      changed: (changes, events) => this.applyRemote(changes, events),
+      reloaded: () => {
+        this.tokens.forget();
+        reloadAll(this.commitDeps);
+      },
+    });
+    store.elect(address, { lead: () => this.lead(), follow: () => this.follow() });
+  }
+
+  /** Starts the leader's timers and evaluates every job once: what changed while no manager led is caught up. */
+  private lead(): void {
+    this.queue.follow(false);
     this.liveness.start();
     this.garbage.start();
     this.resyncTimer = setInterval(() => this.resync(), RESYNC_MS);
     this.resync();
   }
 
-  stop(): void {
-    this.workers.stop();
+  private follow(): void {
     this.liveness.stop();
     this.garbage.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = null;
+    this.timers.clear();
+    this.queue.follow(true);
+  }
+
+  private applyRemote(changes: MirrorChanges, events: SharedEvent[]): void {
+    const { store, bus } = this.ctx;
+    if (!isShared(store)) return;
+    for (const id of changes.tokens) this.tokens.forget(id);
+    const effects = applyRemote(this.ctx.state, store, changes);
+    for (const event of events) bus.publish(event);
+    actOn(effects, this.commitDeps);
+  }
+
+  stop(): void {
+    this.workers.stop();
+    this.follow();
     this.timers.stop();
     this.queue.stop();
+  }
+
+  /** Resolves once the writes made so far are stored; rejects with a 503 or 409 when the store refused one. */
+  durable(): Promise<void> {
+    return this.ctx.store.durable();
+  }
+
+  snapshot(): Iterable<string> {
+    return snapshotLines(this.ctx.store, this.ctx.now());
+  }
+
+  /** Checks the whole file first (a 400, nothing changed, when it is not a snapshot), then replaces everything and reloads memory. */
+  async restoreSnapshot(text: string): Promise<Record<string, number>> {
+    const { records } = parseSnapshot(text);
+    this.ctx.store.replaceAll(records);
+    await this.ctx.store.durable();
+    this.tokens.forget();
+    reloadAll(this.commitDeps);
+    this.ctx.log.warn("state replaced from a snapshot", countRecords(records));
+    return countRecords(records);
+  }
+
+  managers(): ManagerView[] {
+    const { store } = this.ctx;
+    if (!isShared(store)) return [{ name: this.name, address: this.address, leader: true, startedAt: this.startedAt, lastSeenAt: this.ctx.now() }];
+    const { managers, leader } = store.managers();
+    return managers.map((m) => ({ ...m, leader: m.name === leader }));
   }
 
   /** Evaluates now every job that is marked or due by the clock, and waits for it; for tests that need the placement done. */

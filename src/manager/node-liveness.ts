@@ -5,12 +5,14 @@ import { ledger } from "./task-ledger.ts";
 
 /**
  * Marks nodes down when they stop heartbeating, and their tasks lost (their jobs place them
- * elsewhere), from the heartbeats kept in memory. Heartbeats from before this manager started are
- * not trusted to mean "alive" or "dead": a node gets a full TTL after a manager restart.
+ * elsewhere), from the heartbeats kept in memory. Heartbeats from before this manager started
+ * checking are not trusted to mean "alive" or "dead": a node gets a full TTL after a manager restart,
+ * and after a failover to a new leader (which may not have seen every heartbeat), so a failover never
+ * moves tasks of nodes that live.
  */
 export class NodeLiveness {
   private timer: ReturnType<typeof setInterval> | null = null;
-  private readonly startedAt: number;
+  private startedAt: number;
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -39,8 +41,16 @@ export class NodeLiveness {
   }
 
   start(): void {
+    this.startedAt = this.ctx.now();
     const period = Math.max(250, Math.floor(this.heartbeatTtlMs / 4));
-    this.timer = setInterval(() => this.check(), period);
+    this.timer = setInterval(() => {
+      // A store that cannot take writes now (etcd without quorum) refuses the pass; the next one tries again.
+      try {
+        this.check();
+      } catch (err) {
+        this.ctx.log.warn("liveness pass failed; the next one tries again", { error: (err as Error).message });
+      }
+    }, period);
   }
 
   stop(): void {

@@ -75,6 +75,12 @@ export class Tokens {
     return found;
   }
 
+  /** Another manager changed the token (a shared store): read it again when next asked. */
+  forget(id?: string): void {
+    if (id === undefined) this.known.clear();
+    else this.known.delete(id);
+  }
+
   hasLive(role: TokenRole): boolean {
     return this.list().some((t) => t.role === role && t.revokedAt === null);
   }

@@ -3,6 +3,7 @@ import { newId } from "../lib/ids.ts";
 import type { Assignment, AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
+import { isShared } from "../store/shared-store.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import { finishDrainIfEmpty } from "./node-commands.ts";
@@ -13,6 +14,11 @@ import type { UsageHistory } from "./usage-history.ts";
 const SETTLE_MS = 1_000;
 /** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
 const GROUP_COMMIT_REPORTS = 100;
+/**
+ * Task writes per commit: each report is a change of its own, so a request of 1,000 reports is
+ * committed in parts that fit one etcd transaction (at most 128 operations).
+ */
+const REPORTS_PER_COMMIT = 100;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
@@ -21,12 +27,16 @@ const GROUP_COMMIT_REPORTS = 100;
 export class WorkerProtocol {
   private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
   private flush: ReturnType<typeof setImmediate> | null = null;
+  /** When each node's heartbeat was last shared with the other managers (a shared store). */
+  private readonly sharedAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: ManagerContext,
     private readonly usage: UsageHistory,
     /** Resolves when no job waits for evaluation, or after the time given. */
     private readonly settled: (maxMs: number) => Promise<void>,
+    /** A node's heartbeat is shared at most this often: a third of the TTL keeps a new leader's view within it. */
+    private readonly shareHeartbeatEveryMs: number,
   ) {}
 
   register(request: RegisterRequest): Node {
@@ -70,7 +80,11 @@ export class WorkerProtocol {
     const node = this.ctx.state.node(nodeId);
     if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     const now = this.ctx.now();
-    for (const event of events) this.ctx.bus.publish({ at: event.at, type: "node", node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` });
+    const published = events.map((event) => ({ at: event.at, type: "node" as const, node: nodeId, task: event.task, message: `node ${node.name}: ${event.message}` }));
+    for (const event of published) this.ctx.bus.publish(event);
+    // The other managers' event streams show them too.
+    const { store } = this.ctx;
+    if (isShared(store)) store.shareEvents(published);
     if (node.status === "down") {
       const changes = new ChangeSet(now);
       changes.putNode({ ...node, stats, lastHeartbeat: now, status: "ready" });
@@ -80,11 +94,19 @@ export class WorkerProtocol {
     } else {
       node.stats = stats;
       node.lastHeartbeat = now;
+      this.share(nodeId, now, stats);
     }
     const current = this.ctx.state.node(nodeId) as Node;
     this.usage.record(current);
     if (images) this.ctx.images.report(nodeId, images);
     return { status: current.status, images: this.ctx.images.digestOf(nodeId) };
+  }
+
+  private share(nodeId: string, now: number, stats: NodeStats): void {
+    const { store } = this.ctx;
+    if (!isShared(store) || now - (this.sharedAt.get(nodeId) ?? 0) < this.shareHeartbeatEveryMs) return;
+    this.sharedAt.set(nodeId, now);
+    store.shareHeartbeat(nodeId, now, stats);
   }
 
   /**
@@ -97,6 +119,9 @@ export class WorkerProtocol {
     if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     await watch.wait(nodeId, index, waitMs, signal);
     if (watch.current(nodeId) !== index) await this.settled(SETTLE_MS);
+    // A worker acts on what is stored: a shared store sends writes after the code that made them (or reloads, should it refuse one).
+    const { store } = this.ctx;
+    if (isShared(store)) await Promise.race([store.settled(), Bun.sleep(SETTLE_MS)]);
     const assignments: Assignment[] = [];
     for (const task of state.tasks.activeOn(nodeId)) {
       const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
@@ -135,11 +160,23 @@ export class WorkerProtocol {
     const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
     if (this.queued.length > 0) this.flush = setImmediate(() => this.commitReports());
     if (batches.length === 0) return;
-    const changes = new ChangeSet(this.ctx.now());
+    const now = this.ctx.now();
     let results: TaskReportResult[][];
     try {
       results = this.ctx.commit.together(() => {
-        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports, this.ctx.metrics));
+        let changes = new ChangeSet(now);
+        const applied = batches.map((b) => {
+          const answers: TaskReportResult[] = [];
+          for (let i = 0; i < b.reports.length; i += REPORTS_PER_COMMIT) {
+            const part = b.reports.slice(i, i + REPORTS_PER_COMMIT);
+            if (changes.tasks.size + part.length > REPORTS_PER_COMMIT) {
+              this.ctx.commit(changes);
+              changes = new ChangeSet(now);
+            }
+            answers.push(...applyTaskReports(changes, this.ctx.state, b.nodeId, part, this.ctx.metrics));
+          }
+          return answers;
+        });
         this.ctx.commit(changes);
         const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);

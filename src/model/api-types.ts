@@ -241,3 +241,14 @@ export interface PlanResult {
   nodes: number;
   groups: PlannedGroup[];
 }
+
+/** A manager of the cluster (`GET /v1/managers`); with SQLite there is one, always the leader. */
+export interface ManagerView {
+  name: string;
+  /** Where clients reach its API. */
+  address: string;
+  leader: boolean;
+  startedAt: number;
+  /** When it last said it was alive (every 2 s while it runs). */
+  lastSeenAt: number;
+}

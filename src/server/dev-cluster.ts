@@ -30,7 +30,7 @@ export interface DevCluster {
  * (own id, name `dev-N`, label `dev.worker=N`, own port) so scheduling behaves as on real machines.
  */
 export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
-  const manager = startManagerServer({
+  const manager = await startManagerServer({
     dataDir: join(options.dataDir, "manager"),
     port: options.port,
     bind: options.bind,

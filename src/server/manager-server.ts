@@ -7,11 +7,20 @@ import { type BootstrapTokens, bootstrapTokens } from "../manager/bootstrap-toke
 import { Manager } from "../manager/manager.ts";
 import type { ContainerPolicy } from "../model/container-policy.ts";
 import type { Algorithm } from "../scheduler/index.ts";
-import { openStore } from "../store/index.ts";
+import { EtcdStore } from "../store/etcd/etcd-store.ts";
+import { openStore, type Store } from "../store/index.ts";
+import { parseStoreUrl } from "../store/store-url.ts";
+import { guessAdvertiseHost } from "./advertise-host.ts";
 import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
 
 export interface ManagerServerOptions {
   dataDir: string;
+  /** `--store`: etcd://h1:2379,… keeps the state in etcd, shared by several managers; default: SQLite in the data dir. */
+  store?: string;
+  /** This manager's name among the managers sharing an etcd store (default "manager"). */
+  name?: string;
+  /** Host the other managers' clients reach this one at (default: the bind address, or the first non-loopback IPv4). */
+  advertise?: string;
   port: number;
   bind: string;
   log: Logger;
@@ -35,11 +44,18 @@ export interface ManagerServer {
   stop(): Promise<void>;
 }
 
-/** Opens the store in the data dir, starts the control plane and serves its API. */
-export function startManagerServer(options: ManagerServerOptions): ManagerServer {
+/** SQLite in the data dir, or the etcd cluster `--store` names (loaded before the manager starts; an unreachable etcd is an error naming it). */
+async function openManagerStore(options: ManagerServerOptions): Promise<Store> {
+  const url = parseStoreUrl(options.store);
+  if (url.kind === "sqlite") return openStore(join(options.dataDir, "cube.db"));
+  return EtcdStore.open({ endpoints: url.endpoints, managerName: options.name ?? "manager", log: options.log.child("etcd") });
+}
+
+/** Opens the store (SQLite in the data dir, or etcd), starts the control plane and serves its API. */
+export async function startManagerServer(options: ManagerServerOptions): Promise<ManagerServer> {
   mkdirSync(options.dataDir, { recursive: true });
-  const store = openStore(join(options.dataDir, "cube.db"));
-  const manager = new Manager({ store, log: options.log, algorithm: options.algorithm, heartbeatTtlMs: options.heartbeatTtlMs, gcAfterMs: options.gcAfterMs, keepVersions: options.keepVersions, containerPolicy: options.containerPolicy, maxTasksPerJob: options.maxTasksPerJob });
+  const store = await openManagerStore(options);
+  const manager = new Manager({ store, name: options.name, log: options.log, algorithm: options.algorithm, heartbeatTtlMs: options.heartbeatTtlMs, gcAfterMs: options.gcAfterMs, keepVersions: options.keepVersions, containerPolicy: options.containerPolicy, maxTasksPerJob: options.maxTasksPerJob });
   let tokens: BootstrapTokens;
   let http;
   try {
@@ -49,8 +65,17 @@ export function startManagerServer(options: ManagerServerOptions): ManagerServer
     store.close();
     throw err;
   }
-  manager.start();
-  options.log.info("manager listening", { url: http.url, dataDir: options.dataDir });
+  const address = `${options.tls ? "https" : "http"}://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
+  // The tokens bootstrapped above are stored before anyone is told about them (another manager may start next).
+  await store.durable();
+  try {
+    manager.start(address);
+  } catch (err) {
+    await http.stop();
+    store.close();
+    throw err;
+  }
+  options.log.info("manager listening", { url: http.url, dataDir: options.dataDir, store: store.shared ? options.store : "sqlite" });
   return {
     url: http.url,
     manager,
@@ -58,7 +83,9 @@ export function startManagerServer(options: ManagerServerOptions): ManagerServer
     async stop() {
       manager.stop();
       await http.stop();
-      store.close();
+      // A shared store gives up the leadership at once, so another manager leads without waiting out the lease.
+      if (store instanceof EtcdStore) await store.shutdown();
+      else store.close();
     },
   };
 }

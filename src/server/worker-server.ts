@@ -1,10 +1,10 @@
-import { networkInterfaces } from "node:os";
 import { createWorkerApp } from "../api/worker-app.ts";
 import { DockerDriver } from "../driver/docker/docker-driver.ts";
 import type { Logger } from "../lib/logger.ts";
 import { VERSION } from "../lib/version.ts";
 import type { Resources } from "../model/job.ts";
 import { WorkerAgent } from "../worker/agent.ts";
+import { guessAdvertiseHost } from "./advertise-host.ts";
 import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
 
 export interface WorkerServerOptions {
@@ -35,16 +35,6 @@ export interface WorkerServer {
   url: string;
   agent: WorkerAgent;
   stop(): Promise<void>;
-}
-
-/** The first non-internal IPv4 address: what other machines most likely reach this one by. */
-function guessAdvertiseHost(bind: string): string {
-  if (bind !== "0.0.0.0" && bind !== "::") return bind;
-  for (const addresses of Object.values(networkInterfaces())) {
-    const found = addresses?.find((a) => a.family === "IPv4" && !a.internal);
-    if (found) return found.address;
-  }
-  return "127.0.0.1";
 }
 
 /** Serves the worker's API, then joins the manager and starts running assignments. */

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { JobVersion } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
+import { canonicalJson } from "./canonical-json.ts";
 
 interface JobRow {
   name: string;
@@ -28,12 +29,6 @@ function toJob(row: JobRow): Job {
   return { spec: JSON.parse(row.spec) as JobSpec, version: row.version, status: row.status as Job["status"], createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
-/** JSON with object keys sorted, so two specs that differ only in key order compare equal as text. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
 
 /** Jobs and their immutable version history. */
 export class JobsRepo {
@@ -78,6 +73,17 @@ export class JobsRepo {
     if (changed) this.insertVersion.run(spec.name, version, json, now, autoRevert ? 1 : 0);
     if (write) this.update.run({ name: spec.name, version, spec: json, now });
     return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: write ? now : row.updated_at }, created: false, changed };
+  }
+
+  /** Writes a job and its versions as they were (a snapshot restored). */
+  restore(job: Job, versions: readonly JobVersion[]): void {
+    this.insert.run({ name: job.spec.name, spec: canonicalJson(job.spec), now: job.createdAt });
+    this.update.run({ name: job.spec.name, version: job.version, spec: canonicalJson(job.spec), now: job.updatedAt });
+    if (job.status !== "running") this.setStatus.run(job.status, job.updatedAt, job.spec.name);
+    for (const v of versions) {
+      this.insertVersion.run(job.spec.name, v.version, canonicalJson(v.spec), v.createdAt, v.autoRevert ? 1 : 0);
+      if (v.rolloutFailure !== null) this.setFailure.run(v.rolloutFailure, job.spec.name, v.version);
+    }
   }
 
   find(name: string): Job | null {

@@ -6,6 +6,7 @@ import type { Task, TaskEvent } from "../model/task.ts";
 import type { Token } from "../model/token.ts";
 import type { TaskState } from "../model/task-state.ts";
 import { JobsRepo } from "./jobs-repo.ts";
+import type { SnapshotRecord } from "./snapshot.ts";
 import { NodesRepo } from "./nodes-repo.ts";
 import { openDatabase } from "./open.ts";
 import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
@@ -13,12 +14,21 @@ import { TokensRepo } from "./tokens-repo.ts";
 import { type Checkpointer, startCheckpointer } from "./wal-checkpointer.ts";
 
 /**
- * What the manager keeps. An interface so a replicated backend can stand in for SQLite later;
- * every method is synchronous, so a transaction is a plain callback with no await inside.
+ * What the manager keeps: SQLite here, etcd in etcd/etcd-store.ts. Every method is synchronous, so a
+ * transaction is a plain callback with no await inside: reads and writes act on what the store holds
+ * in this process, and `durable()` says when the writes made so far are stored for good — SQLite at
+ * once (the transaction was the write), etcd once the transactions it sends for them are accepted.
  */
 export interface Store {
+  /** False for SQLite: one manager owns it. True for etcd (see SharedStore). */
+  readonly shared: boolean;
   /** Runs fn in one transaction; a nested call joins the outer one as a savepoint. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Resolves once every transaction made so far is stored; rejects (UnavailableError, ConflictError)
+   * when the store refused one of them — it then reloads what it holds, and so must its caller.
+   */
+  durable(): Promise<void>;
   /**
    * Stores spec as a new version when it differs from the current one (canonical JSON, so key order does not count),
    * else leaves it; a stopped job submitted again becomes running, with a new version only if its spec differs.
@@ -69,6 +79,8 @@ export interface Store {
   /** False when there was no such live token. */
   revokeToken(id: string, now: number): boolean;
   touchToken(id: string, now: number): void;
+  /** Forgets everything and keeps the snapshot's records instead (cube snapshot restore); the records were checked (parseSnapshot). */
+  replaceAll(records: readonly SnapshotRecord[]): void;
   close(): void;
 }
 
@@ -88,8 +100,14 @@ export class SqliteStore implements Store {
     this.tokens = new TokensRepo(db);
   }
 
+  readonly shared = false;
+
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  durable(): Promise<void> {
+    return Promise.resolve();
   }
 
   putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean } = {}) {
@@ -172,6 +190,21 @@ export class SqliteStore implements Store {
   }
   touchToken(id: string, now: number) {
     this.tokens.touch(id, now);
+  }
+  replaceAll(records: readonly SnapshotRecord[]) {
+    this.transaction(() => {
+      for (const table of ["task_events", "tasks", "job_versions", "jobs", "nodes", "tokens"]) this.db.run(`DELETE FROM ${table}`);
+      for (const r of records) {
+        if (r.kind === "job") this.jobs.restore(r.job, r.versions);
+        else if (r.kind === "node") this.nodes.upsert(r.node);
+        else if (r.kind === "token") this.tokens.insert(r.token, r.hash);
+      }
+      for (const r of records) {
+        if (r.kind !== "task") continue;
+        this.tasks.insert(r.task);
+        for (const e of r.events) this.tasks.event(r.task.id, e.at, e.state, e.message);
+      }
+    });
   }
   close() {
     void this.checkpointer?.stop();

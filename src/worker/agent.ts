@@ -74,7 +74,8 @@ export class WorkerAgent {
   private readonly retained = new Map<string, { containerId: string; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly options: WorkerOptions) {
-    this.client = new ApiClient(options.managerAddress, { ca: options.ca });
+    // Several managers (--join=m1,m2,m3): when the client moves to another, the watch moves with it at once.
+    this.client = new ApiClient(options.managerAddress, { ca: options.ca, onFailover: (from, to) => this.link.managerChanged(from, to) });
     this.metrics = new WorkerMetrics({ tasks: () => this.tasks(), driver: options.driver });
     this.images = options.images ? new ImageInventory(options.images, options.log.child("images")) : null;
     this.identity = new NodeIdentity(options.dataDir);

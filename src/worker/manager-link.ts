@@ -115,6 +115,14 @@ export class ManagerLink {
     }
   }
 
+  /** The client moved to another manager: the long-poll held by the old one is re-opened there now, and waiting reports go there at once. */
+  managerChanged(from: string, to: string): void {
+    this.options.log.warn("moving to another manager", { from, to });
+    this.watchAttempt?.abort();
+    this.nudge();
+    this.options.reconnected();
+  }
+
   /** Cuts the watch's wait between attempts short: the manager answers again. */
   private nudge(): void {
     this.nudged = true;
