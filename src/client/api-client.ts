@@ -11,6 +11,8 @@ import type {
   PlanResult,
   RegisterRequest,
   RegisterResponse,
+  ServiceRoutes,
+  ServiceView,
   SubmitResult,
   TaskDetail,
   TaskReportItem,
@@ -182,6 +184,14 @@ export class ApiClient {
     return response.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
+  async listServices(): Promise<ServiceView[]> {
+    return (await this.call<{ services: ServiceView[] }>("GET", "/v1/services")).services;
+  }
+
+  getService(name: string): Promise<ServiceView> {
+    return this.call("GET", `/v1/services/${encodeURIComponent(name)}`);
+  }
+
   /** With the join token, or with the node's own credential (see RegisterResponse). */
   register(request: RegisterRequest): Promise<RegisterResponse> {
     return this.call("POST", "/v1/nodes/register", { json: request });
@@ -212,6 +222,12 @@ export class ApiClient {
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, graceMs = 5_000): Promise<AssignmentsResponse> {
     const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
     return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, timeoutMs: waitMs + graceMs });
+  }
+
+  /** Long-polls until the service catalog changes past `index` (or `waitMs` passes); gives up `graceMs` later, like assignments. */
+  serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, graceMs = 5_000): Promise<ServiceRoutes> {
+    const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
+    return this.call("GET", `/v1/nodes/${nodeId}/services?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
   /** Several task reports in one request, applied in order; each is answered on its own. */

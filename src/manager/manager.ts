@@ -26,6 +26,7 @@ import { NodeCommands } from "./node-commands.ts";
 import { joinNode } from "./node-join.ts";
 import { NodeLiveness } from "./node-liveness.ts";
 import { Queries } from "./queries.ts";
+import { ServiceDirectory } from "./service-directory.ts";
 import { Tokens } from "./tokens.ts";
 import { UsageHistory } from "./usage-history.ts";
 import { WorkerProtocol } from "./worker-protocol.ts";
@@ -70,6 +71,7 @@ export class Manager implements ControlPlane {
   private readonly workers: WorkerProtocol;
   private readonly liveness: NodeLiveness;
   private readonly garbage: GarbageCollector;
+  private readonly services: ServiceDirectory;
   private resyncTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: ManagerOptions) {
@@ -94,8 +96,9 @@ export class Manager implements ControlPlane {
     const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
+    this.services = new ServiceDirectory(this.ctx);
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
-    this.jobs = new JobCommands(this.ctx, limits, this.queries);
+    this.jobs = new JobCommands(this.ctx, limits, this.queries, (spec) => this.services.refuseTaken(spec));
     this.nodes = new NodeCommands(this.ctx, this.queries);
     this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs));
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, options.heartbeatTtlMs ?? 10_000);
@@ -106,6 +109,7 @@ export class Manager implements ControlPlane {
   start(): void {
     this.liveness.start();
     this.garbage.start();
+    this.services.start();
     this.resyncTimer = setInterval(() => this.resync(), RESYNC_MS);
     this.resync();
   }
@@ -114,6 +118,7 @@ export class Manager implements ControlPlane {
     this.workers.stop();
     this.liveness.stop();
     this.garbage.stop();
+    this.services.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = null;
     this.timers.stop();
@@ -214,6 +219,16 @@ export class Manager implements ControlPlane {
   }
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]) {
     return this.workers.reportTasks(nodeId, reports);
+  }
+  listServices() {
+    return this.services.list();
+  }
+  getService(name: string) {
+    return this.services.get(name);
+  }
+  serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
+    if (!this.ctx.state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    return this.services.watchRoutes(index, waitMs, signal);
   }
   taskLocation(idOrPrefix: string) {
     const task = this.queries.getTask(idOrPrefix);
