@@ -206,7 +206,8 @@ export class WorkerAgent {
         created.start(this.recovered?.get(task.id));
         this.recovered?.delete(task.id);
       } else if (runner) {
-        void runner.stop(task.message || "stop requested");
+        // A lost task is no endpoint any more and its replacement runs elsewhere: nothing to drain.
+        void runner.stop(task.message || "stop requested", true, task.state === "lost" ? 0 : (assignment.spec.shutdownDelayMs ?? 0));
       } else {
         // Never ran here under this process (or its runner is gone): the engine sweep removes whatever the engine holds.
         this.reports.push(task.id, { state: "stopped", message: task.state === "lost" ? "stopped after its node came back" : task.message || "stopped", containerId: null });

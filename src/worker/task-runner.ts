@@ -36,6 +36,8 @@ export class TaskRunner {
   /** When this runner learnt of its current container, to tell an engine listing older than it from news. */
   private containerSince = 0;
   private readonly stopping = new AbortController();
+  /** Ends a stop's shutdown delay early. */
+  private readonly drainCut = new AbortController();
   private stopped: Promise<void> | null = null;
   /** Set by restart(): the next exit is the user's doing, not a crash. */
   private userRestart = false;
@@ -106,9 +108,15 @@ export class TaskRunner {
       });
   }
 
-  /** Stops and removes the container; reports `stopped` unless the task had already ended. Calling it again waits for the first call. */
-  stop(reason: string, report = true): Promise<void> {
-    this.stopped ??= this.stopNow(reason, report);
+  /**
+   * Stops and removes the container; reports `stopped` unless the task had already ended. Calling it
+   * again waits for the first call. `afterMs`: the task keeps running that long first (its
+   * shutdown_delay: it left the service catalog when the stop was asked for, and proxies stop sending
+   * it requests meanwhile); a later call without a delay cuts the wait short.
+   */
+  stop(reason: string, report = true, afterMs = 0): Promise<void> {
+    if (afterMs <= 0) this.drainCut.abort();
+    this.stopped ??= (afterMs > 0 ? sleep(afterMs, this.drainCut.signal) : Promise.resolve()).then(() => this.stopNow(reason, report));
     return this.stopped;
   }
 
