@@ -1,10 +1,10 @@
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
-import type { ContainerSummary, Driver, RecoveredTask } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, NodeNetwork, RecoveredTask } from "../driver/driver.ts";
 import { Backoff } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { secretHash } from "../lib/secret-hash.ts";
-import type { Assignment, RegisterResponse } from "../model/api-types.ts";
+import type { Assignment, RegisterResponse, ServiceRoutes } from "../model/api-types.ts";
 import { formatDuration } from "../model/duration.ts";
 import type { Resources } from "../model/job.ts";
 import { taskName } from "../model/task.ts";
@@ -13,6 +13,8 @@ import { ManagerLink } from "./manager-link.ts";
 import { NodeIdentity } from "./node-identity.ts";
 import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
+import { NodeServices } from "./services/node-services.ts";
+import { RouteWatch } from "./services/route-watch.ts";
 import type { Holder } from "./sweep-plan.ts";
 import { TaskRunner } from "./task-runner.ts";
 
@@ -39,6 +41,8 @@ export interface WorkerOptions {
   sweepIntervalMs?: number;
   /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
   capacity?: Resources;
+  /** The node's own container network, where containers resolve NAME.service.cube; without it they run on the engine's default network. */
+  network?: NodeNetwork;
 }
 
 /** How often tasks with `disconnect.stop_after` are checked against the time since the manager last answered. */
@@ -59,6 +63,10 @@ export class WorkerAgent {
   private readonly abort = new AbortController();
   private readonly link: ManagerLink;
   private readonly sweep: EngineSweep;
+  private readonly routeWatch: RouteWatch;
+  private readonly routeListeners = new Set<(routes: ServiceRoutes) => void>();
+  private routes: ServiceRoutes | null = null;
+  private services: NodeServices | null = null;
   private disconnectTimer: ReturnType<typeof setInterval> | null = null;
   /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
   private recovered: Map<string, RecoveredTask> | null = null;
@@ -92,6 +100,7 @@ export class WorkerAgent {
       acted: (action) => this.link.record(`${action.action === "remove" ? "removed" : "stopped"} container ${action.containerId.slice(0, 12)}: ${action.reason}`, action.taskId || undefined),
       log: options.log.child("sweep"),
     });
+    this.routeWatch = new RouteWatch({ client: this.client, nodeId: () => this.nodeId, onRoutes: (routes) => this.noticeRoutes(routes), log: options.log.child("services") });
   }
 
   /** What the manager shows to call this worker's task routes; null until the node has a credential. */
@@ -113,9 +122,18 @@ export class WorkerAgent {
     this.capacity = this.options.capacity ?? (await machineCapacity(this.options.dataDir));
     const found = await this.options.driver.recover(this.nodeId);
     this.recovered = new Map(found.map((r) => [r.taskId, r]));
+    this.services = await this.startServices();
     await this.register();
     this.link.start();
+    this.routeWatch.start();
     this.disconnectTimer = setInterval(() => this.stopDisconnectedTasks(), DISCONNECT_CHECK_MS);
+  }
+
+  /** Calls `listener` with every service catalog the manager sends (at once with the last one, if any); returns how to stop. */
+  onRoutes(listener: (routes: ServiceRoutes) => void): () => void {
+    this.routeListeners.add(listener);
+    if (this.routes) listener(this.routes);
+    return () => this.routeListeners.delete(listener);
   }
 
   /** The container of a task on this node, running or kept after it finished. */
@@ -139,6 +157,7 @@ export class WorkerAgent {
   async stop(stopTasks = false): Promise<void> {
     this.abort.abort();
     if (this.disconnectTimer) clearInterval(this.disconnectTimer);
+    await this.routeWatch.stop();
     await this.link.stop();
     await this.sweep.stop();
     for (const { timer } of this.retained.values()) clearTimeout(timer);
@@ -147,7 +166,31 @@ export class WorkerAgent {
       await Promise.all([...this.runners.values()].map((r) => r.stop("worker shutting down")));
       await Promise.race([this.reports.flushed(), Bun.sleep(2_000)]);
     }
+    // The network stays while containers may still use it (a restarted worker finds it again).
+    await this.services?.stop(stopTasks);
     this.reports.close();
+  }
+
+  /**
+   * The node's network, DNS server and service proxies. Without them (no network given, or the host
+   * does not let the worker set them up: not root, no iproute2, an engine in a VM) tasks still run,
+   * on the engine's default network, and cannot resolve NAME.service.cube.
+   */
+  private async startServices(): Promise<NodeServices | null> {
+    const { network, log } = this.options;
+    if (!network) return null;
+    try {
+      return await NodeServices.start({ network, nodeId: this.nodeId, log: log.child("services") });
+    } catch (err) {
+      log.error("services are not available in this node's containers: NAME.service.cube will not resolve", { error: (err as Error).message });
+      return null;
+    }
+  }
+
+  private noticeRoutes(routes: ServiceRoutes): void {
+    this.routes = routes;
+    void this.services?.apply(routes);
+    for (const listener of this.routeListeners) listener(routes);
   }
 
   private async register(): Promise<void> {
@@ -266,6 +309,7 @@ export class WorkerAgent {
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
       stopTimeoutMs: this.stopTimeoutMs,
+      network: this.services?.taskNetwork,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;

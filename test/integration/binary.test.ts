@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LABELS } from "../../src/driver/driver.ts";
 import type { NodeView, TaskView } from "../../src/model/api-types.ts";
-import { containersWithLabel, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
+import { containersWithLabel, removeContainersWithLabel, removeNetworksWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { cube, CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -25,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) await p.stop("SIGKILL");
   for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+  for (const id of nodeIds) await removeNetworksWithLabel(LABELS.nodeId, id);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -31,3 +31,10 @@ export async function removeContainersWithLabel(key: string, value: string): Pro
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   }
 }
+
+/** Removes every network carrying label key=value (each worker makes one; its containers must be gone first). */
+export async function removeNetworksWithLabel(key: string, value: string): Promise<void> {
+  for (const n of await docker.listNetworks({ filters: { label: [`${key}=${value}`] } })) {
+    await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  }
+}

@@ -5,7 +5,7 @@ import { ApiClient } from "../../src/client/api-client.ts";
 import { LABELS } from "../../src/driver/driver.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { startDevCluster, type DevCluster } from "../../src/server/dev-cluster.ts";
-import { removeContainersWithLabel } from "./docker.ts";
+import { removeContainersWithLabel, removeNetworksWithLabel } from "./docker.ts";
 
 export interface LocalCluster {
   /** Carries the cluster's admin token. */
@@ -39,6 +39,7 @@ export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000): P
     async close() {
       await cluster.stop();
       for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+      for (const id of nodeIds) await removeNetworksWithLabel(LABELS.nodeId, id);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

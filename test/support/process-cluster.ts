@@ -5,7 +5,7 @@ import { ApiClient } from "../../src/client/api-client.ts";
 import { LABELS } from "../../src/driver/driver.ts";
 import { readSecretFile } from "../../src/lib/secret-file.ts";
 import { isTerminal } from "../../src/model/task-state.ts";
-import { containersWithLabel, removeContainersWithLabel, TEST_IMAGE } from "./docker.ts";
+import { containersWithLabel, removeContainersWithLabel, removeNetworksWithLabel, TEST_IMAGE } from "./docker.ts";
 import { freePort } from "./free-port.ts";
 import type { NetworkNamespace } from "./netns.ts";
 import { CubeProcess, managerTokens } from "./processes.ts";
@@ -140,6 +140,7 @@ export class ProcessCluster {
       if (left.length === 0) break;
       for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
     }
+    for (const id of nodeIds) await removeNetworksWithLabel(LABELS.nodeId, id);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
