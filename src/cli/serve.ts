@@ -5,7 +5,7 @@ import { type BootstrapTokens, JOIN_TOKEN_FILE, MANAGEMENT_TOKEN_FILE } from "..
 import { onShutdown } from "../server/shutdown.ts";
 import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
-import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, portArg, serverArgs } from "./server-args.ts";
+import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs } from "./server-args.ts";
 import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
 export default defineCommand({
@@ -18,6 +18,7 @@ export default defineCommand({
     "heartbeat-interval": { type: "string", description: "worker: how often to heartbeat", default: "3s" },
     "gc-after": { type: "string", description: "manager: forget finished tasks and dead jobs after this long", default: "1h" },
     "keep-versions": { type: "string", description: "manager: versions kept per job", default: "10" },
+    ingress: { type: "string", description: "worker: run the HTTP ingress on ADDR:PORT (routes by the jobs' ingress: rules)" },
     "stop-tasks-on-exit": { type: "boolean", description: "worker: stop its containers on SIGTERM (default: leave them running)", default: false },
     "join-token": { type: "string", description: "worker: the manager's join token (env CUBE_JOIN_TOKEN; in the manager's data dir, file join-token)" },
     "tls-ca": { type: "string", description: "CA certificate that the manager's (for a worker) or the workers' (for a manager) must verify against (env CUBE_TLS_CA)" },
@@ -70,6 +71,7 @@ export default defineCommand({
         tls: tlsKeyPairArg(args["tls-cert"], args["tls-key"]),
         heartbeatIntervalMs: durationArg("heartbeat-interval", args["heartbeat-interval"]),
         stopTasksOnExit: args["stop-tasks-on-exit"],
+        ...(args.ingress ? { ingress: listenArg("ingress", args.ingress) } : {}),
       });
       onShutdown(log, () => server.stop());
       return;

@@ -3,8 +3,8 @@ import type { ServiceView } from "../model/api-types.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
 import { formatTable } from "./table.ts";
 
-/** Healthy endpoints of all, as `2/3`. */
-const healthCount = (s: ServiceView) => `${s.endpoints.filter((e) => e.healthy).length}/${s.endpoints.length}`;
+/** Endpoints that get traffic (healthy, not stopping) of all, as `2/3`. */
+const healthCount = (s: ServiceView) => `${s.endpoints.filter((e) => e.healthy && !e.stopping).length}/${s.endpoints.length}`;
 
 export default defineCommand({
   meta: { name: "services", description: "List services (NAME.service.cube in every container), or one service's endpoints" },
@@ -17,10 +17,10 @@ export default defineCommand({
     if (args.name) {
       const service = await client.getService(args.name);
       if (args.json) return printJson(service);
-      const rows = service.endpoints.map((e) => [e.name, e.node, `${e.address}:${e.port}`, String(e.containerPort), e.healthy ? "yes" : "no"]);
+      const rows = service.endpoints.map((e) => [e.name, e.node, `${e.address}:${e.port}`, String(e.containerPort), e.healthy ? "yes" : "no", e.stopping ? "stopping" : "-"]);
       const tags = service.tags.length > 0 ? ` [${service.tags.join(", ")}]` : "";
       process.stdout.write(`service ${service.name}${tags} of job ${service.job}: ${healthCount(service)} endpoints healthy\n`);
-      if (rows.length > 0) process.stdout.write(`${formatTable(["task", "node", "address", "container port", "healthy"], rows)}\n`);
+      if (rows.length > 0) process.stdout.write(`${formatTable(["task", "node", "address", "container port", "healthy", "state"], rows)}\n`);
       return;
     }
     const services = await client.listServices();

@@ -43,9 +43,10 @@ export function claimsOf(spec: JobSpec): string[] {
 }
 
 /**
- * A job's services and ingress routes from the state of its tasks: every task that is running and
- * not being stopped, on a node that is not down, with its named port bound, is an endpoint; it is
- * `healthy` (gets traffic) when its check passes or it has none. A running job lists what its
+ * A job's services and ingress routes from the state of its tasks: every task that is running, on a
+ * node that is not down, with its named port bound, is an endpoint; it is `healthy` when its check
+ * passes or it has none, and `stopping` once asked to stop (a last resort while it serves out its
+ * shutdown delay). A running job lists what its
  * current version declares even before any endpoint exists; tasks of older versions still running
  * (a rolling update) add theirs. Sorted, so two results compare equal when nothing changed.
  */
@@ -62,7 +63,7 @@ export function jobServing({ job, tasks, specOf, node }: JobServingInput): JobSe
     }
   }
   for (const task of tasks) {
-    if (task.state !== "running" || task.desired !== "running" || task.nodeId === null) continue;
+    if (task.state !== "running" || task.nodeId === null) continue;
     const where = node(task.nodeId);
     const group = specOf(task.jobVersion)?.tasks.find((g) => g.name === task.group);
     if (!where || where.status === "down" || !group) continue;
@@ -97,12 +98,13 @@ function endpointOf(task: Task, node: Node, group: TaskSpec, portName: string): 
     port,
     containerPort: declared.container,
     healthy: group.health === undefined || task.health === "healthy",
+    stopping: task.desired === "stopped",
   };
 }
 
-/** One line for the events stream: how many endpoints, how many healthy, and where. */
+/** One line for the events stream: how many endpoints, how many get traffic, and where. */
 export function describeEndpoints(what: string, endpoints: readonly ServiceEndpoint[]): string {
-  const healthy = endpoints.filter((e) => e.healthy);
+  const healthy = endpoints.filter((e) => e.healthy && !e.stopping);
   const where = healthy.map((e) => `${e.name} on ${e.node}`).join(", ");
   return `${what}: ${healthy.length} of ${endpoints.length} endpoints healthy${where ? ` (${where})` : ""}`;
 }

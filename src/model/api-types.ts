@@ -152,9 +152,14 @@ export interface ServiceEndpoint {
   containerPort: number;
   /** Its health check passes, or it has none: only healthy endpoints get traffic. */
   healthy: boolean;
+  /**
+   * Asked to stop and serving out its shutdown delay: it gets traffic only while no other endpoint
+   * is healthy (a drained node's replicas keep answering until their replacements are ready).
+   */
+  stopping: boolean;
 }
 
-/** A service: the running replicas (not being stopped) of the tasks that publish it. */
+/** A service: the running replicas of the tasks that publish it. */
 export interface ServiceView {
   name: string;
   /** The job that owns the name. */

@@ -7,6 +7,7 @@ import { VERSION } from "../lib/version.ts";
 import type { Resources } from "../model/job.ts";
 import { WorkerAgent } from "../worker/agent.ts";
 import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
+import { type IngressServer, startIngressServer } from "./ingress-server.ts";
 
 export interface WorkerServerOptions {
   managerAddress: string;
@@ -28,11 +29,15 @@ export interface WorkerServerOptions {
   capacity?: Resources;
   heartbeatIntervalMs?: number;
   stopTasksOnExit?: boolean;
+  /** Run the HTTP ingress here (`--ingress=ADDR:PORT`). */
+  ingress?: { hostname: string; port: number };
 }
 
 export interface WorkerServer {
   url: string;
   agent: WorkerAgent;
+  /** Where the ingress listens, when this worker runs it. */
+  ingressUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -69,18 +74,23 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     network: new DockerNodeNetwork(),
   });
+  const started = agent;
+  let ingress: IngressServer | null = null;
   try {
     await agent.start();
+    if (options.ingress) ingress = startIngressServer(options.ingress, started, options.log.child("ingress"));
   } catch (err) {
+    await started.stop();
     await http.stop();
     throw err;
   }
   options.log.info("worker listening", { url: address, node: options.name });
-  const started = agent;
   return {
     url: address,
     agent: started,
+    ingressUrl: ingress?.url ?? null,
     async stop() {
+      await ingress?.stop();
       await started.stop(options.stopTasksOnExit ?? false);
       await http.stop();
     },

@@ -62,7 +62,7 @@ describe("jobServing (pure)", () => {
   const spec = makeJobSpec("web", [{ ...web, health: { kind: "http", path: "/", port: "http", intervalMs: 1000, timeoutMs: 1000, failures: 1 } }]);
   const nodes = (id: string) => (id === node.id ? node : undefined);
 
-  test("running tasks not being stopped, with their port bound, are endpoints; healthy only once their check passes", () => {
+  test("running tasks with their port bound are endpoints: healthy once their check passes, stopping once asked to stop", () => {
     const tasks = [
       makeTask({ job: "web", index: 0, nodeId: node.id, hostPorts: { http: 30001 }, health: "healthy" }),
       makeTask({ job: "web", index: 1, nodeId: node.id, hostPorts: { http: 30002 }, health: "starting" }),
@@ -71,12 +71,13 @@ describe("jobServing (pure)", () => {
     ];
     const serving = jobServing({ job: makeJob(spec), tasks, specOf: () => spec, node: nodes });
     expect(serving.services).toHaveLength(1);
-    expect(serving.services[0]?.endpoints.map((e) => [e.name, e.address, e.port, e.containerPort, e.healthy])).toEqual([
-      ["web.http.0", "127.0.0.1", 30001, 8080, true],
-      ["web.http.1", "127.0.0.1", 30002, 8080, false],
+    expect(serving.services[0]?.endpoints.map((e) => [e.name, e.address, e.port, e.containerPort, e.healthy, e.stopping])).toEqual([
+      ["web.http.0", "127.0.0.1", 30001, 8080, true, false],
+      ["web.http.1", "127.0.0.1", 30002, 8080, false, false],
+      ["web.http.2", "127.0.0.1", 30003, 8080, true, true],
     ]);
     expect(serving.ingress[0]).toMatchObject({ host: "shop.example.com", path: "/", job: "web" });
-    expect(serving.ingress[0]?.endpoints).toHaveLength(2);
+    expect(serving.ingress[0]?.endpoints).toHaveLength(3);
   });
 
   test("a stopped job declares nothing; a task on a node that is down is no endpoint", () => {
@@ -109,7 +110,7 @@ describe("the manager's service directory", () => {
     expect(() => f.manager.getService("nope")).toThrow(NotFoundError);
   });
 
-  test("a task asked to stop leaves the catalog at once, and the workers' long-poll answers", async () => {
+  test("a task asked to stop is marked stopping at once, and the workers' long-poll answers", async () => {
     const { f } = await servingFixture();
     const node = f.manager.listNodes().items[0]?.id as string;
     const before = await f.manager.serviceRoutes(node, "", 0);
@@ -117,8 +118,8 @@ describe("the manager's service directory", () => {
     f.manager.stopTask(f.live("web")[0]?.id as string);
     const after = await waiting;
     expect(after.index).not.toBe(before.index);
-    expect(after.services[0]?.endpoints).toHaveLength(1);
-    expect(after.ingress[0]?.endpoints).toHaveLength(1);
+    expect(after.services[0]?.endpoints.map((e) => e.stopping)).toEqual([true, false]);
+    expect(after.ingress[0]?.endpoints.map((e) => e.stopping)).toEqual([true, false]);
   });
 
   test("a second job claiming a service name or an ingress host is refused with 409 naming the owner; once the owner stops, the name is free", async () => {

@@ -31,6 +31,8 @@ export interface ServiceDnsOptions {
   lookup: (service: string) => ServiceAddress | undefined;
   /** Where names outside service.cube go; none means they fail at once (SERVFAIL). */
   upstreams: string[];
+  /** The port the upstreams answer on (53). */
+  upstreamPort?: number;
   log: Logger;
 }
 
@@ -42,7 +44,8 @@ export interface ServiceDnsOptions {
 export class ServiceDns {
   private constructor(
     private readonly server: dns2.DnsServer,
-    readonly port: number,
+    /** Where it listens (both the given port, unless that was 0). */
+    readonly ports: { udp: number; tcp: number },
   ) {}
 
   static async start(options: ServiceDnsOptions): Promise<ServiceDns> {
@@ -61,7 +64,7 @@ export class ServiceDns {
       server.listen({ udp: { port: options.port, address: options.address }, tcp: { port: options.port, address: options.address } }),
       new Promise<never>((_, reject) => server.once("error", reject)),
     ]);
-    return new ServiceDns(server, bound.udp?.port ?? options.port);
+    return new ServiceDns(server, { udp: bound.udp?.port ?? options.port, tcp: bound.tcp?.port ?? options.port });
   }
 
   async stop(): Promise<void> {
@@ -82,7 +85,7 @@ async function respond(request: dns2.Packet, options: ServiceDnsOptions): Promis
   }
   const type = typeName(question.type);
   if (options.upstreams.length === 0 || type === undefined) return reply(request, RCODE.SERVFAIL);
-  const ask = (server: string) => dns2.UDPClient({ dns: server, timeout: FORWARD_TIMEOUT_MS })(question.name, type);
+  const ask = (server: string) => dns2.UDPClient({ dns: server, port: options.upstreamPort ?? 53, timeout: FORWARD_TIMEOUT_MS })(question.name, type);
   const upstream = await Promise.any(options.upstreams.map(ask)).catch(() => null);
   if (!upstream) return reply(request, RCODE.SERVFAIL);
   const response = reply(request, upstream.header.rcode);
