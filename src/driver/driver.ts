@@ -3,13 +3,6 @@ import type { HostAccess, TaskSpec } from "../model/job.ts";
 /** Labels on every container Cube starts, so a restarted worker finds its own and removes orphans. */
 export const LABELS = { taskId: "cube.task.id", job: "cube.job", group: "cube.group", index: "cube.index", nodeId: "cube.node.id" } as const;
 
-/** The node's own container network, where `NAME.service.cube` resolves (see NodeNetwork). */
-export interface TaskNetwork {
-  name: string;
-  /** Resolvers the engine's embedded DNS forwards the container's lookups to. */
-  dns: string[];
-}
-
 export interface TaskConfig {
   taskId: string;
   job: string;
@@ -17,27 +10,8 @@ export interface TaskConfig {
   index: number;
   nodeId: string;
   spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | keyof HostAccess>;
-  /** Attach the container here (unless it asks for the host's network or none). */
-  network?: TaskNetwork;
-}
-
-/** A node's container network on the engine, as the worker's DNS and service proxies need it. */
-export interface NodeNetworkInfo {
-  name: string;
-  /** The host's interface of the network: service addresses are added to it. */
-  bridge: string;
-  /** Where the host answers on the network: the containers' resolver. */
-  gateway: string;
-  subnet: string;
-  /** The part of the subnet the engine never gives a container: one address per service. */
-  serviceRange: string;
-}
-
-/** Creates (or finds again) and removes a node's own container network; one per node, so several nodes can share an engine. */
-export interface NodeNetwork {
-  ensure(nodeId: string): Promise<NodeNetworkInfo>;
-  /** Already gone is fine; a network containers still use is not removed (the engine refuses). */
-  remove(nodeId: string): Promise<void>;
+  /** Resolvers for the container (the node's DNS server, which knows NAME.service.cube); unless it uses the host's network or none. */
+  dns?: string[];
 }
 
 export interface TaskHandle {

@@ -1,7 +1,6 @@
 import { networkInterfaces } from "node:os";
 import { createWorkerApp } from "../api/worker-app.ts";
 import { DockerDriver } from "../driver/docker/docker-driver.ts";
-import { DockerNodeNetwork } from "../driver/docker/node-network.ts";
 import type { Logger } from "../lib/logger.ts";
 import { VERSION } from "../lib/version.ts";
 import type { Resources } from "../model/job.ts";
@@ -72,7 +71,6 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     ca: options.ca,
     capacity: options.capacity,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
-    network: new DockerNodeNetwork(),
   });
   const started = agent;
   let ingress: IngressServer | null = null;

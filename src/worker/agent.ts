@@ -1,5 +1,5 @@
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
-import type { ContainerSummary, Driver, NodeNetwork, RecoveredTask } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, RecoveredTask } from "../driver/driver.ts";
 import { Backoff } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -41,8 +41,8 @@ export interface WorkerOptions {
   sweepIntervalMs?: number;
   /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
   capacity?: Resources;
-  /** The node's own container network, where containers resolve NAME.service.cube; without it they run on the engine's default network. */
-  network?: NodeNetwork;
+  /** Run the node's DNS server and service proxies, so containers resolve NAME.service.cube (default true). */
+  services?: boolean;
 }
 
 /** How often tasks with `disconnect.stop_after` are checked against the time since the manager last answered. */
@@ -166,21 +166,20 @@ export class WorkerAgent {
       await Promise.all([...this.runners.values()].map((r) => r.stop("worker shutting down")));
       await Promise.race([this.reports.flushed(), Bun.sleep(2_000)]);
     }
-    // The network stays while containers may still use it (a restarted worker finds it again).
     await this.services?.stop(stopTasks);
     this.reports.close();
   }
 
   /**
-   * The node's network, DNS server and service proxies. Without them (no network given, or the host
-   * does not let the worker set them up: not root, no iproute2, an engine in a VM) tasks still run,
-   * on the engine's default network, and cannot resolve NAME.service.cube.
+   * The node's DNS server and service proxies. Without them (turned off, or the host does not let the
+   * worker set them up: not root, no iproute2) tasks still run, with the host's resolvers, and cannot
+   * resolve NAME.service.cube.
    */
   private async startServices(): Promise<NodeServices | null> {
-    const { network, log } = this.options;
-    if (!network) return null;
+    const { log, dataDir } = this.options;
+    if (this.options.services === false) return null;
     try {
-      return await NodeServices.start({ network, nodeId: this.nodeId, log: log.child("services") });
+      return await NodeServices.start({ nodeId: this.nodeId, dataDir, log: log.child("services") });
     } catch (err) {
       log.error("services are not available in this node's containers: NAME.service.cube will not resolve", { error: (err as Error).message });
       return null;
@@ -309,7 +308,7 @@ export class WorkerAgent {
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
       stopTimeoutMs: this.stopTimeoutMs,
-      network: this.services?.taskNetwork,
+      dns: this.services?.dnsServers,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;

@@ -1,4 +1,4 @@
-import type { ContainerSummary, Driver, ExitResult, RecoveredTask, TaskHandle, TaskNetwork } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, ExitResult, RecoveredTask, TaskHandle } from "../driver/driver.ts";
 import { DriverError } from "../driver/driver.ts";
 import { Backoff, sleep } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
@@ -15,8 +15,8 @@ export interface TaskRunnerDeps {
   report: (taskId: string, report: TaskReport) => void;
   log: Logger;
   stopTimeoutMs: number;
-  /** The node's network, when it has one (see NodeServices). */
-  network?: TaskNetwork;
+  /** The containers' resolvers: the node's DNS server, when it runs one (see NodeServices). */
+  dns?: string[];
 }
 
 /** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
@@ -270,8 +270,8 @@ export class TaskRunner {
     let told = false;
     while (!this.isStopping) {
       try {
-        const { network } = this.deps;
-        return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(network ? { network } : {}) });
+        const { dns } = this.deps;
+        return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(dns ? { dns } : {}) });
       } catch (err) {
         if (!(err instanceof DriverError && err.code === "engine_unreachable")) throw err;
         this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: backoff.delayMs, reason: err.message });

@@ -5,10 +5,11 @@ import { ApiClient } from "../../src/client/api-client.ts";
 import { LABELS } from "../../src/driver/driver.ts";
 import { readSecretFile } from "../../src/lib/secret-file.ts";
 import { isTerminal } from "../../src/model/task-state.ts";
-import { containersWithLabel, removeContainersWithLabel, removeNetworksWithLabel, TEST_IMAGE } from "./docker.ts";
+import { containersWithLabel, removeContainersWithLabel, TEST_IMAGE } from "./docker.ts";
 import { freePort } from "./free-port.ts";
 import type { NetworkNamespace } from "./netns.ts";
 import { CubeProcess, managerTokens } from "./processes.ts";
+import { releaseServiceAddresses } from "./service-addresses.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** The manager's heartbeat TTL; workers heartbeat every second. */
@@ -140,7 +141,7 @@ export class ProcessCluster {
       if (left.length === 0) break;
       for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
     }
-    for (const id of nodeIds) await removeNetworksWithLabel(LABELS.nodeId, id);
+    await releaseServiceAddresses(this.dataDir);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import dns2 from "dns2";
 import { listenArg } from "../../src/cli/server-args.ts";
-import { candidateBlocks, nodeNetworkLayout } from "../../src/driver/docker/node-network.ts";
-import { formatCidr, parseCidr } from "../../src/lib/ipv4.ts";
+import { formatCidr, parseCidr, parseIpv4 } from "../../src/lib/ipv4.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { IngressView, ServiceEndpoint } from "../../src/model/api-types.ts";
 import { answerQuestion, RCODE } from "../../src/worker/services/dns-answers.ts";
@@ -10,6 +9,7 @@ import { endpointOrder } from "../../src/worker/services/endpoint-order.ts";
 import { IngressProxy } from "../../src/worker/services/ingress-proxy.ts";
 import { IngressTable } from "../../src/worker/services/ingress-table.ts";
 import { assignAddresses } from "../../src/worker/services/service-addresses.ts";
+import { candidateBlocks, serviceBlock } from "../../src/worker/services/service-block.ts";
 import { resolversOf, ServiceDns } from "../../src/worker/services/service-dns.ts";
 
 const { Packet } = dns2;
@@ -19,28 +19,28 @@ function endpoint(name: string, port: number, fields: Partial<ServiceEndpoint> =
   return { task: name, name, node: "a", nodeId: "id-a", address: "127.0.0.1", port, containerPort: 8080, healthy: true, stopping: false, ...fields };
 }
 
-describe("service addresses and node networks", () => {
-  test("each name gets an address of the range; names kept keep theirs; the range's ends are never given", () => {
-    const range = parseCidr("172.20.3.0/24");
+describe("a node's addresses", () => {
+  test("each name gets an address of the range; names kept keep theirs; names beyond its room get none", () => {
+    const range = { first: parseIpv4("198.18.3.2"), count: 253 };
     const first = assignAddresses(["web", "db"], range, new Map());
     expect(first.size).toBe(2);
     expect(new Set(first.values()).size).toBe(2);
     const again = assignAddresses(["web", "cache"], range, first);
     expect(again.get("web")).toBe(first.get("web"));
     expect(again.has("db")).toBe(false);
-    const tiny = assignAddresses(["a", "b", "c"], parseCidr("10.0.0.0/30"), new Map());
-    expect([...tiny.values()].sort()).toEqual(["10.0.0.1", "10.0.0.2"]);
+    const tiny = assignAddresses(["a", "b", "c"], { first: parseIpv4("198.18.0.2"), count: 2 }, new Map());
+    expect([...tiny.values()].sort()).toEqual(["198.18.0.2", "198.18.0.3"]);
   });
 
-  test("a node's block: gateway first, containers below, services above; blocks overlapping what the host has are skipped", () => {
-    expect(nodeNetworkLayout(parseCidr("172.20.2.0/23"))).toEqual({ subnet: "172.20.2.0/23", containers: "172.20.2.0/24", gateway: "172.20.2.1", serviceRange: "172.20.3.0/24" });
+  test("a node's block: the DNS server first, services after it; blocks overlapping what the host has are skipped", () => {
+    expect(serviceBlock(parseCidr("198.18.7.0/24"))).toEqual({ block: parseCidr("198.18.7.0/24"), dns: "198.18.7.1", services: { first: parseIpv4("198.18.7.2"), count: 253 } });
     const all = candidateBlocks("node-1", []);
     expect(all).toHaveLength(512);
-    expect(candidateBlocks("node-1", [])[0]).toEqual(all[0] as NonNullable<(typeof all)[0]>);
-    const taken = [parseCidr("172.20.0.0/16")];
-    const free = candidateBlocks("node-1", taken);
-    expect(free).toHaveLength(512 - 128);
-    expect(free.some((b) => formatCidr(b).startsWith("172.20."))).toBe(false);
+    expect(candidateBlocks("node-1", [])).toEqual(all);
+    expect(formatCidr(candidateBlocks("node-2", [])[0] as NonNullable<(typeof all)[0]>)).not.toBe(formatCidr(all[0] as NonNullable<(typeof all)[0]>));
+    const free = candidateBlocks("node-1", [parseCidr("198.18.0.0/16")]);
+    expect(free).toHaveLength(256);
+    expect(free.every((b) => formatCidr(b).startsWith("198.19."))).toBe(true);
   });
 
   test("--ingress takes ADDR:PORT", () => {

@@ -14,7 +14,7 @@ export interface DockerDriverOptions {
   extraLabels?: Record<string, string>;
 }
 
-export function defaultSocket(): string {
+function defaultSocket(): string {
   const host = process.env.DOCKER_HOST;
   return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
 }

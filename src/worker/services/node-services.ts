@@ -1,26 +1,30 @@
-import type { NodeNetwork, NodeNetworkInfo, TaskNetwork } from "../../driver/driver.ts";
-import { contains, type Cidr, parseCidr, parseIpv4 } from "../../lib/ipv4.ts";
+import { formatCidr } from "../../lib/ipv4.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { ServiceEndpoint, ServiceRoutes, ServiceView } from "../../model/api-types.ts";
 import type { ServiceAddress } from "./dns-answers.ts";
 import { HostAddresses } from "./host-addresses.ts";
 import { assignAddresses } from "./service-addresses.ts";
+import { claimServiceBlock, releaseLeftovers, type ServiceBlock } from "./service-block.ts";
 import { hostResolvers, ServiceDns } from "./service-dns.ts";
 import { ServiceProxy } from "./service-proxy.ts";
 
 export interface NodeServicesOptions {
-  network: NodeNetwork;
   nodeId: string;
+  /** Where the node keeps its block of addresses (see claimServiceBlock). */
+  dataDir: string;
   log: Logger;
 }
 
 const DNS_PORT = 53;
 
 /**
- * What makes `NAME.service.cube:<container port>` work in this node's containers: the node's own
- * network (containers join it), a DNS server on its gateway, one address per service on its bridge,
- * and a proxy on each service address and container port that forwards to a healthy endpoint
- * wherever it runs. It follows the catalog (apply), converging from whatever the last run left.
+ * What makes `NAME.service.cube:<container port>` work in this node's containers, with nothing
+ * special in them: the node's own block of addresses on the host's loopback device (containers reach
+ * it through their default gateway, the host), a DNS server on its first address (the containers'
+ * resolver), one address per service, and a proxy on each service address and container port that
+ * forwards to a healthy endpoint wherever it runs. It follows the catalog (apply), converging from
+ * whatever the last run left. Containers stay on the engine's default network: several nodes can
+ * share one engine (`cube dev`), each with its own block.
  */
 export class NodeServices {
   private services = new Map<string, ServiceView>();
@@ -31,28 +35,30 @@ export class NodeServices {
   private dns: ServiceDns | null = null;
 
   private constructor(
-    private readonly info: NodeNetworkInfo,
-    private readonly range: Cidr,
+    private readonly block: ServiceBlock,
     private readonly addresses: HostAddresses,
     private readonly options: NodeServicesOptions,
   ) {}
 
-  /** Creates or finds the node's network, removes service addresses a worker that died left behind, and starts the DNS server. */
+  /** Takes the node's block (removing what a worker that died left in it) and starts the DNS server on its first address. */
   static async start(options: NodeServicesOptions): Promise<NodeServices> {
-    const info = await options.network.ensure(options.nodeId);
-    const range = parseCidr(info.serviceRange);
-    const addresses = new HostAddresses(info.bridge);
-    for (const address of await addresses.list()) if (contains(range, parseIpv4(address))) await addresses.remove(address);
-    const services = new NodeServices(info, range, addresses, options);
+    const addresses = new HostAddresses();
+    const block = await claimServiceBlock(options.nodeId, options.dataDir, addresses);
+    const services = new NodeServices(block, addresses, options);
     const upstreams = hostResolvers();
-    services.dns = await ServiceDns.start({ address: info.gateway, port: DNS_PORT, lookup: (name) => services.lookup(name), upstreams, log: options.log });
-    options.log.info("services: containers resolve NAME.service.cube here", { network: info.name, dns: info.gateway, upstreams: upstreams.join(",") || "none" });
+    try {
+      services.dns = await ServiceDns.start({ address: block.dns, port: DNS_PORT, lookup: (name) => services.lookup(name), upstreams, log: options.log });
+    } catch (err) {
+      await addresses.remove(block.dns);
+      throw err;
+    }
+    options.log.info("containers resolve NAME.service.cube here", { dns: block.dns, block: formatCidr(block.block), upstreams: upstreams.join(",") || "none" });
     return services;
   }
 
-  /** Where the node's task containers go. */
-  get taskNetwork(): TaskNetwork {
-    return { name: this.info.name, dns: [this.info.gateway] };
+  /** The resolver of the node's task containers. */
+  get dnsServers(): string[] {
+    return [this.block.dns];
   }
 
   /** Follows a new catalog: proxies see new endpoints at once; addresses and listeners follow (one sync at a time, the newest catalog wins). */
@@ -65,16 +71,18 @@ export class NodeServices {
     return this.syncing;
   }
 
-  /** Stops the DNS server and the proxies and takes the service addresses away; `removeNetwork` once no container uses it. */
-  async stop(removeNetwork: boolean): Promise<void> {
+  /**
+   * Stops the DNS server and the proxies. `release`: also takes the block's addresses away, once no
+   * container uses them (while containers still run, the addresses stay, so their lookups fail here
+   * at once instead of leaving the host; a restarted worker takes the same block again).
+   */
+  async stop(release: boolean): Promise<void> {
     this.latest = null;
     await this.syncing;
     await this.dns?.stop();
     await Promise.all([...this.proxies.values()].map((p) => p.close()));
     this.proxies.clear();
-    for (const address of this.assigned.values()) await this.addresses.remove(address).catch(() => undefined);
-    this.assigned.clear();
-    if (removeNetwork) await this.options.network.remove(this.options.nodeId).catch((err: Error) => this.options.log.warn("could not remove the node's network", { error: err.message }));
+    if (release) await releaseLeftovers(this.block.block, this.addresses).catch((err: Error) => this.options.log.warn("could not remove the node's addresses", { error: err.message }));
   }
 
   private lookup(name: string): ServiceAddress | undefined {
@@ -100,14 +108,14 @@ export class NodeServices {
     const { log } = this.options;
     const next = assignAddresses(
       routes.services.map((s) => s.name),
-      this.range,
+      this.block.services,
       this.assigned,
     );
     const wanted = new Map<string, { service: string; address: string; port: number }>();
     for (const service of routes.services) {
       const address = next.get(service.name);
       if (address === undefined) {
-        log.warn("no service address left for a service on this node", { service: service.name, range: this.info.serviceRange });
+        log.warn("no service address left for a service on this node", { service: service.name, block: formatCidr(this.block.block) });
         continue;
       }
       for (const e of service.endpoints) wanted.set(`${address}:${e.containerPort}`, { service: service.name, address, port: e.containerPort });
