@@ -29,7 +29,9 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(shutdownDelayMs !== undefined ? { shutdown_delay: formatDuration(shutdownDelayMs) } : {}),
     };
   };
-  return { ...spec, tasks: spec.tasks.map(task) };
+  // A periodic run's origin is the manager's to set, never a job file's.
+  const { periodicRun: _run, ...file } = spec;
+  return { ...file, tasks: spec.tasks.map(task) };
 }
 
 export default defineCommand({
