@@ -53,10 +53,14 @@ export class ServiceDns {
       udp: true,
       tcp: true,
       handle: (request, send) => {
-        void respond(request, options).then(send, (err: Error) => {
-          options.log.warn("dns answer failed", { error: err.message });
-          send(reply(request, RCODE.SERVFAIL));
-        });
+        void respond(request, options)
+          .catch((err: Error) => {
+            options.log.warn("dns answer failed", { error: err.message });
+            return reply(request, RCODE.SERVFAIL);
+          })
+          .then((response) => send(response))
+          // A client that went away before its answer came (the port is closed now) is no failure of ours.
+          .catch((err: Error) => options.log.debug("dns answer not delivered", { error: err.message }));
       },
     });
     server.on("requestError", (err: Error) => options.log.debug("malformed dns request", { error: err.message }));
