@@ -9,7 +9,7 @@ const jobArg = { job: { type: "positional", description: "job name", required: t
 /** A stored spec back in the job file's own notation (durations as 5s, health as http/tcp/exec), so it can be edited and resubmitted. */
 export function toJobFile(spec: JobSpec): Record<string, unknown> {
   const task = (t: TaskSpec) => {
-    const { restart, health, update, networkMode, capAdd, disconnect, ...rest } = t;
+    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, ...rest } = t;
     const check = health && {
       ...(health.kind === "http" ? { http: health.path, port: health.port } : health.kind === "tcp" ? { tcp: health.port } : { exec: health.command }),
       interval: formatDuration(health.intervalMs),
@@ -26,6 +26,7 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(networkMode !== undefined ? { network_mode: networkMode } : {}),
       ...(capAdd !== undefined ? { cap_add: capAdd } : {}),
       ...(disconnect ? { disconnect: { stop_after: formatDuration(disconnect.stopAfterMs) } } : {}),
+      ...(shutdownDelayMs !== undefined ? { shutdown_delay: formatDuration(shutdownDelayMs) } : {}),
     };
   };
   // A periodic run's origin is the manager's to set, never a job file's.
