@@ -1,0 +1,277 @@
+import type { CallUsages } from "./call-usages.ts";
+import { type CapacityClass, type ClassRange, type Member, type OrderKey, room } from "./capacity-class.ts";
+import { CapacityOrder } from "./capacity-order.ts";
+import type { ClusterIndex } from "./cluster-index.ts";
+import { EPSILON, resourcesFit } from "./filters/resources-fit.ts";
+import { failedFilter } from "./node-scan.ts";
+import type { NodeUsage, PlacementContext, ScorePlugin } from "./plugin.ts";
+import { nodeScore, totalWeight, weightedTotal } from "./score-nodes.ts";
+import { normalize } from "./scores/normalize.ts";
+import { winsTie } from "./tie-ring.ts";
+import type { NodeScore } from "./types.ts";
+
+/** The most a plugin without `upper` can give: raw scores are 0–100, and so are normalized ones. */
+const TOP = 100;
+/** Stands in for a class's node until the probe is first set. */
+const PROBE_NODE: NodeUsage["node"] = { id: "", name: "", address: "", datacenter: "", labels: {}, capacity: { cpu: 0, memory: 0, disk: 0 }, stats: null, status: "ready", eligible: true, lastHeartbeat: 0, registeredAt: 0, version: "" };
+
+export interface Picked {
+  usage: NodeUsage;
+  /** Every node scored on the way, in the order the search met them. */
+  scores: NodeScore[];
+  best: number;
+}
+
+type Visit = (found: CapacityClass) => void;
+type Skip = (range: ClassRange) => boolean;
+
+/** A normalized plugin's highest or lowest raw score over the feasible nodes, and a node with it. */
+interface Extreme {
+  raw: number;
+  member: Member;
+}
+
+/**
+ * Finds the node an exhaustive scan would pick, without scoring every node: branch and bound over
+ * capacity classes (see CapacityOrder). Classes are visited fullest first (binpack, by fill) or
+ * emptiest first (E-PVM, by task count); a subtree is skipped when no node in it fits, or when its
+ * bound (each plugin's `upper`, or 100, weighted as totals are) is below the best total found. In a
+ * class, plugins marked `byClass` are scored once, and members are tried in tie order from the
+ * replica's ring point: once one reaches the class's bound, no later member can beat it. Every filter
+ * still applies to every member tried, and ties go as in the scan (see tie-ring.ts), so the pick is
+ * the scan's, node and score.
+ *
+ * The call's placements are kept apart: nodes holding replicas of the group (their job anti-affinity
+ * is lower, and distinct_hosts rules them out) move from the cluster's order into the call's own
+ * `holders` order as the search meets them or places there, and go back when the call ends (`restore`).
+ * A normalized plugin (E-PVM) needs the range of its raw scores over every feasible node, as the scan
+ * normalizes over every candidate: two more searches find its highest and lowest first.
+ */
+export class BestFit {
+  private readonly holders: CapacityOrder;
+  /** The cluster's usages taken out of its order for this call. */
+  private readonly taken: NodeUsage[] = [];
+  private readonly transfers: NodeUsage[] = [];
+  private readonly weights: number;
+  private readonly onePerNode: boolean;
+  /** Per plugin, the range of raw scores over the feasible nodes (normalized plugins only). */
+  private readonly lowest: number[] = [];
+  private readonly highest: number[] = [];
+  /** The class being visited, as a usage for `byClass` plugins and the resource filter (see `enter`). */
+  private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: new Map(), taskCount: 0 };
+  private readonly classValues: number[] = [];
+  private readonly values: number[] = [];
+  private inCluster = false;
+  private point = 0;
+  private bestTotal = Number.NEGATIVE_INFINITY;
+  private best: Member | null = null;
+  /** The node the pick started from as its best (see `pick`): already scored. */
+  private incumbent: Member | null = null;
+  private scores: NodeScore[] = [];
+  private bestIndex = 0;
+
+  constructor(
+    private readonly cluster: ClusterIndex,
+    private readonly usages: CallUsages,
+    private readonly ctx: PlacementContext,
+    private readonly plugins: readonly ScorePlugin[],
+    private readonly key: OrderKey,
+    private readonly fullestFirst: boolean,
+  ) {
+    this.holders = new CapacityOrder(key, (usage) => usage.groups.get(ctx.groupKey) ?? 0);
+    this.weights = totalWeight(plugins);
+    this.onePerNode = ctx.constraints.some((c) => c.onePerNode);
+  }
+
+  /** The best node for the next replica, or null when no node is feasible. */
+  pick(point: number): Picked | null {
+    this.point = point;
+    let incumbent: Member | null = null;
+    for (let j = 0; j < this.plugins.length; j++) {
+      const plugin = this.plugins[j] as ScorePlugin;
+      if (!plugin.normalized) continue;
+      const highest = this.extreme(plugin, true);
+      if (highest === null) return null;
+      this.highest[j] = highest.raw;
+      this.lowest[j] = (this.extreme(plugin, false) as Extreme).raw;
+      incumbent = highest.member;
+    }
+    this.bestTotal = Number.NEGATIVE_INFINITY;
+    this.best = null;
+    this.scores = [];
+    // A node with a normalized plugin's highest score is a good first best: the search then skips more.
+    this.incumbent = incumbent;
+    if (incumbent) this.consider(incumbent, null);
+    this.search(
+      this.fullestFirst,
+      (range) => this.upperTotal(range) < this.bestTotal,
+      (found) => this.visit(found),
+    );
+    // Set by `visit` during the search (which the compiler's narrowing cannot see).
+    const best = this.best as Member | null;
+    return best ? { usage: best.usage, scores: this.scores, best: this.bestIndex } : null;
+  }
+
+  /** Records a replica on the node; it now holds the group, so it belongs to the call's own order. */
+  place(usage: NodeUsage): void {
+    const own = this.usages.place(usage);
+    this.take(own.node.id);
+    this.holders.set(own);
+  }
+
+  /** Puts back into the cluster's order what the call took out: it is as the caller gave it again. */
+  restore(): void {
+    const order = this.cluster.byCapacity(this.key);
+    for (const usage of this.taken) order.set(usage);
+    this.taken.length = 0;
+  }
+
+  /** Searches the cluster's order, then (unless distinct_hosts rules them out) the nodes holding the group. */
+  private search(fullestFirst: boolean, skip: Skip, visit: Visit): void {
+    this.inCluster = true;
+    this.walk(this.cluster.byCapacity(this.key).root, fullestFirst, skip, visit);
+    for (const usage of this.transfers) {
+      this.take(usage.node.id);
+      this.holders.set(usage);
+    }
+    this.transfers.length = 0;
+    if (this.onePerNode) return;
+    this.inCluster = false;
+    this.walk(this.holders.root, fullestFirst, skip, visit);
+  }
+
+  private walk(at: CapacityClass | null, fullestFirst: boolean, skip: Skip, visit: Visit): void {
+    if (at === null || !this.fitsSomewhere(at) || skip(at)) return;
+    this.walk(fullestFirst ? at.right : at.left, fullestFirst, skip, visit);
+    if (this.enter(at)) visit(at);
+    this.walk(fullestFirst ? at.left : at.right, fullestFirst, skip, visit);
+  }
+
+  /**
+   * The resource filter's test against the most any class in the range has free. A node that fits has
+   * at least need − EPSILON free of each, so at least its room minus EPSILON in every direction.
+   */
+  private fitsSomewhere(range: ClassRange): boolean {
+    const { cpu, memory, disk } = this.ctx.request.group.resources;
+    return (
+      cpu <= range.maxFreeCpu + EPSILON &&
+      memory <= range.maxFreeMemory + EPSILON &&
+      disk <= range.maxFreeDisk + EPSILON &&
+      room(cpu, memory, 128) <= range.maxRoom128 + EPSILON &&
+      room(cpu, memory, 512) <= range.maxRoom512 + EPSILON &&
+      room(cpu, memory, 2048) <= range.maxRoom2048 + EPSILON &&
+      room(cpu, memory, 8192) <= range.maxRoom8192 + EPSILON
+    );
+  }
+
+  /** Makes the probe the class; true when the task fits its nodes. */
+  private enter(found: CapacityClass): boolean {
+    // Any member will do for what the class shares; in the cluster's order a member may hold the group, the class not.
+    const { node, allocated, taskCount } = (found.members[0] as Member).usage;
+    const probe = this.probe;
+    probe.node = node;
+    probe.allocated = allocated;
+    probe.taskCount = taskCount;
+    if (found.holds > 0) probe.groups.set(this.ctx.groupKey, found.holds);
+    else probe.groups.clear();
+    return resourcesFit.passes(probe, this.ctx);
+  }
+
+  /** A member that may be scored here: one holding the group is moved to the call's order when met in the cluster's. */
+  private candidate(usage: NodeUsage): boolean {
+    if (this.inCluster && usage.groups.has(this.ctx.groupKey)) {
+      this.transfers.push(usage);
+      return false;
+    }
+    return failedFilter(usage, this.ctx) === null;
+  }
+
+  /** The class's first feasible member round the ring from the replica's point. */
+  private firstCandidate(found: CapacityClass): Member | null {
+    const members = found.members;
+    let i = found.seek(this.point);
+    for (let k = 0; k < members.length; k++, i++) {
+      if (i === members.length) i = 0;
+      const member = members[i] as Member;
+      if (this.candidate(member.usage)) return member;
+    }
+    return null;
+  }
+
+  private take(nodeId: string): void {
+    const order = this.cluster.byCapacity(this.key);
+    if (!order.has(nodeId)) return;
+    order.delete(nodeId);
+    this.taken.push(this.cluster.usageOf(nodeId) as NodeUsage);
+  }
+
+  /** A normalized plugin's highest (or lowest) raw score over the feasible nodes, or null when none is feasible. */
+  private extreme(plugin: ScorePlugin, highest: boolean): Extreme | null {
+    const bound = (highest ? plugin.upper : plugin.lower) as (range: ClassRange, ctx: PlacementContext) => number;
+    let found: Extreme | null = null;
+    this.search(
+      highest ? this.fullestFirst : !this.fullestFirst,
+      (range) => found !== null && (highest ? bound(range, this.ctx) <= found.raw : bound(range, this.ctx) >= found.raw),
+      (at) => {
+        const raw = plugin.score(this.probe, this.ctx);
+        if (found !== null && (highest ? raw <= found.raw : raw >= found.raw)) return;
+        const member = this.firstCandidate(at);
+        if (member) found = { raw, member };
+      },
+    );
+    return found;
+  }
+
+  private valueOf(j: number, raw: number): number {
+    return (this.plugins[j] as ScorePlugin).normalized ? normalize(raw, this.lowest[j] as number, this.highest[j] as number) : raw;
+  }
+
+  private upperTotal(range: ClassRange): number {
+    const values = this.values;
+    for (let j = 0; j < this.plugins.length; j++) {
+      const upper = (this.plugins[j] as ScorePlugin).upper;
+      values[j] = upper ? this.valueOf(j, upper(range, this.ctx)) : TOP;
+    }
+    return weightedTotal(values, this.plugins, this.weights);
+  }
+
+  private visit(found: CapacityClass): void {
+    const { plugins, ctx, classValues, point } = this;
+    for (let j = 0; j < plugins.length; j++) {
+      const plugin = plugins[j] as ScorePlugin;
+      classValues[j] = plugin.byClass ? this.valueOf(j, plugin.score(this.probe, ctx)) : TOP;
+    }
+    const most = weightedTotal(classValues, plugins, this.weights);
+    if (most < this.bestTotal) return;
+    const members = found.members;
+    let i = found.seek(point);
+    for (let k = 0; k < members.length; k++, i++) {
+      if (i === members.length) i = 0;
+      const member = members[i] as Member;
+      const best = this.best;
+      // Later members come later round the ring: at the class's bound, none can win any more.
+      if (most === this.bestTotal && best && !winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, point)) return;
+      if (member === this.incumbent || !this.candidate(member.usage)) continue;
+      if (this.consider(member, classValues) === most) return;
+    }
+  }
+
+  /** Scores a feasible member (taking its class's values for `byClass` plugins, when given); keeps it if it is the best so far; returns its total. */
+  private consider(member: Member, classValues: readonly number[] | null): number {
+    const { plugins, ctx, values, point } = this;
+    const { usage, ring } = member;
+    for (let j = 0; j < plugins.length; j++) {
+      const plugin = plugins[j] as ScorePlugin;
+      values[j] = plugin.byClass && classValues ? (classValues[j] as number) : this.valueOf(j, plugin.score(usage, ctx));
+    }
+    const total = weightedTotal(values, plugins, this.weights);
+    this.scores.push(nodeScore(usage, values, plugins, total));
+    const best = this.best;
+    if (!best || total > this.bestTotal || (total === this.bestTotal && winsTie(ring, usage.node.id, best.ring, best.usage.node.id, point))) {
+      this.bestTotal = total;
+      this.best = member;
+      this.bestIndex = this.scores.length - 1;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,273 @@
+import type { NodeUsage } from "./plugin.ts";
+import { pressure } from "./scores/epvm.ts";
+import { load } from "./scores/load.ts";
+
+/** A node of a class, with its place on the tie-break ring (see tie-ring.ts). */
+export interface Member {
+  usage: NodeUsage;
+  ring: number;
+}
+
+/**
+ * What the classes of a subtree hold at most and at least, for a search to skip the subtree when no
+ * node in it fits or none can beat the best found (see ScorePlugin.upper).
+ */
+export interface ClassRange {
+  maxFreeCpu: number;
+  maxFreeMemory: number;
+  maxFreeDisk: number;
+  /**
+   * The most room for cpu and memory together: min(free cores, free MiB / r) for r = 128, 512, 2,048
+   * and 8,192 MiB per core. The most free per resource cannot tell a subtree where every node lacks
+   * cpu or memory (some one, some the other) from one where a node has both; these can, unless a task
+   * asks for the two in a ratio far from every r.
+   */
+  maxRoom128: number;
+  maxRoom512: number;
+  maxRoom2048: number;
+  maxRoom8192: number;
+  /** Allocated fraction of cpu plus that of memory (a resource the node lacks counts as full). */
+  maxFill: number;
+  /** 1 / capacity, per resource (0 when the node has none of it). */
+  maxInverseCpu: number;
+  maxInverseMemory: number;
+  minInverseCpu: number;
+  minInverseMemory: number;
+  /**
+   * E-PVM's pressure (LIEB^load, see epvm.ts) of cpu and of memory mixed with weight k/4 on cpu:
+   * (k/4)·p(cpu) + (1 − k/4)·p(memory), least and most over the classes. Any other weight lies between
+   * two of these, so its least is at least the matching mix of theirs: a bound as tight as the classes.
+   */
+  minMix0: number;
+  minMix1: number;
+  minMix2: number;
+  minMix3: number;
+  minMix4: number;
+  maxMix0: number;
+  maxMix1: number;
+  maxMix2: number;
+  maxMix3: number;
+  maxMix4: number;
+  minTasks: number;
+  maxTasks: number;
+  /** Fewest replicas of the group being placed on a node (always 0 in the cluster's own order). */
+  minHolds: number;
+}
+
+/**
+ * What an order sorts classes by first: `fill`, the allocated fraction of cpu plus that of memory
+ * (binpack's score grows with it), or `tasks`, the task count (E-PVM's cost is dominated by it).
+ */
+export type OrderKey = "fill" | "tasks";
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+function mix(h: number, value: number): number {
+  bits[0] = value;
+  h = Math.imul(h ^ (words[0] as number), 0x9e3779b1);
+  h = Math.imul(h ^ (words[1] as number), 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
+
+/** A hash of everything a class is told apart by, for the order's map and the treap's priorities. */
+export function classHash({ node: { capacity }, allocated, taskCount }: NodeUsage, holds: number): number {
+  let h = mix(mix(mix(0x2545f491, capacity.cpu), capacity.memory), capacity.disk);
+  h = mix(mix(mix(h, allocated.cpu), allocated.memory), allocated.disk);
+  return mix(mix(h, taskCount), holds) >>> 0;
+}
+
+/** Room for cpu and memory together, in cores, for tasks asking `ratio` MiB per core (see ClassRange). */
+export function room(cores: number, mebibytes: number, ratio: number): number {
+  return Math.min(cores, mebibytes / ratio);
+}
+
+const inverse = (capacity: number) => (capacity > 0 ? 1 / capacity : 0);
+const fraction = (used: number, capacity: number) => (capacity > 0 ? used / capacity : 1);
+
+/**
+ * Nodes alike in all the resource filter and the resource scores read: capacity, allocation, task
+ * count, and replicas of the group being placed. A plugin marked `byClass` scores every member as it
+ * scores one. Members are kept sorted by ring hash (then id), so the one that wins a tie is found by a
+ * binary search. A class is also a node of its order's treap (see `precedes`) and holds the
+ * ClassRange of its subtree. The numbers are copied: the members' usages change under it, and the
+ * order then moves them to another class.
+ */
+export class CapacityClass implements ClassRange {
+  readonly cpu: number;
+  readonly memory: number;
+  readonly disk: number;
+  readonly usedCpu: number;
+  readonly usedMemory: number;
+  readonly usedDisk: number;
+  readonly tasks: number;
+  readonly fill: number;
+  /** What the order sorts by first (see OrderKey). */
+  readonly rank: number;
+  members: Member[] = [];
+  left: CapacityClass | null = null;
+  right: CapacityClass | null = null;
+  /** The next class with the same hash, in the order's map. */
+  next: CapacityClass | null = null;
+  /** The class's own range (its subtree's when it has no children). */
+  private readonly own: Readonly<ClassRange>;
+  maxFreeCpu = 0;
+  maxFreeMemory = 0;
+  maxFreeDisk = 0;
+  maxRoom128 = 0;
+  maxRoom512 = 0;
+  maxRoom2048 = 0;
+  maxRoom8192 = 0;
+  maxFill = 0;
+  maxInverseCpu = 0;
+  maxInverseMemory = 0;
+  minInverseCpu = 0;
+  minInverseMemory = 0;
+  minMix0 = 0;
+  minMix1 = 0;
+  minMix2 = 0;
+  minMix3 = 0;
+  minMix4 = 0;
+  maxMix0 = 0;
+  maxMix1 = 0;
+  maxMix2 = 0;
+  maxMix3 = 0;
+  maxMix4 = 0;
+  minTasks = 0;
+  maxTasks = 0;
+  minHolds = 0;
+
+  constructor(
+    { node: { capacity }, allocated, taskCount }: NodeUsage,
+    readonly holds: number,
+    readonly hash: number,
+    key: OrderKey,
+  ) {
+    this.cpu = capacity.cpu;
+    this.memory = capacity.memory;
+    this.disk = capacity.disk;
+    this.usedCpu = allocated.cpu;
+    this.usedMemory = allocated.memory;
+    this.usedDisk = allocated.disk;
+    this.tasks = taskCount;
+    this.fill = fraction(allocated.cpu, capacity.cpu) + fraction(allocated.memory, capacity.memory);
+    this.rank = key === "fill" ? this.fill : taskCount;
+    // As the resource filter computes it, so a range check and the filter agree to the last bit.
+    const freeCpu = capacity.cpu - allocated.cpu;
+    const freeMemory = capacity.memory - allocated.memory;
+    const cpuPressure = pressure(load(allocated.cpu, capacity.cpu));
+    const memoryPressure = pressure(load(allocated.memory, capacity.memory));
+    const mix = (k: number) => (k / 4) * cpuPressure + (1 - k / 4) * memoryPressure;
+    this.own = {
+      maxFreeCpu: freeCpu,
+      maxFreeMemory: freeMemory,
+      maxFreeDisk: capacity.disk - allocated.disk,
+      maxRoom128: room(freeCpu, freeMemory, 128),
+      maxRoom512: room(freeCpu, freeMemory, 512),
+      maxRoom2048: room(freeCpu, freeMemory, 2048),
+      maxRoom8192: room(freeCpu, freeMemory, 8192),
+      maxFill: this.fill,
+      maxInverseCpu: inverse(capacity.cpu),
+      maxInverseMemory: inverse(capacity.memory),
+      minInverseCpu: inverse(capacity.cpu),
+      minInverseMemory: inverse(capacity.memory),
+      minMix0: mix(0),
+      minMix1: mix(1),
+      minMix2: mix(2),
+      minMix3: mix(3),
+      minMix4: mix(4),
+      maxMix0: mix(0),
+      maxMix1: mix(1),
+      maxMix2: mix(2),
+      maxMix3: mix(3),
+      maxMix4: mix(4),
+      minTasks: taskCount,
+      maxTasks: taskCount,
+      minHolds: holds,
+    };
+    this.pull();
+  }
+
+  /** Whether the usage (with this many replicas of the group) belongs here. */
+  matches({ node: { capacity }, allocated, taskCount }: NodeUsage, holds: number): boolean {
+    return (
+      this.cpu === capacity.cpu &&
+      this.memory === capacity.memory &&
+      this.disk === capacity.disk &&
+      this.usedCpu === allocated.cpu &&
+      this.usedMemory === allocated.memory &&
+      this.usedDisk === allocated.disk &&
+      this.tasks === taskCount &&
+      this.holds === holds
+    );
+  }
+
+  /** Index of the first member at or after this ring hash (and id), members.length when there is none. */
+  seek(ring: number, id = ""): number {
+    const members = this.members;
+    let lo = 0;
+    let hi = members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = members[mid] as Member;
+      if (m.ring < ring || (m.ring === ring && m.usage.node.id < id)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  admit(member: Member): void {
+    this.members.splice(this.seek(member.ring, member.usage.node.id), 0, member);
+  }
+
+  dismiss(member: Member): void {
+    this.members.splice(this.seek(member.ring, member.usage.node.id), 1);
+  }
+
+  /** Recomputes the subtree's range from the class's own and its children's. */
+  pull(): void {
+    const { left, right, own } = this;
+    this.maxFreeCpu = Math.max(own.maxFreeCpu, left ? left.maxFreeCpu : -Infinity, right ? right.maxFreeCpu : -Infinity);
+    this.maxFreeMemory = Math.max(own.maxFreeMemory, left ? left.maxFreeMemory : -Infinity, right ? right.maxFreeMemory : -Infinity);
+    this.maxFreeDisk = Math.max(own.maxFreeDisk, left ? left.maxFreeDisk : -Infinity, right ? right.maxFreeDisk : -Infinity);
+    this.maxRoom128 = Math.max(own.maxRoom128, left ? left.maxRoom128 : -Infinity, right ? right.maxRoom128 : -Infinity);
+    this.maxRoom512 = Math.max(own.maxRoom512, left ? left.maxRoom512 : -Infinity, right ? right.maxRoom512 : -Infinity);
+    this.maxRoom2048 = Math.max(own.maxRoom2048, left ? left.maxRoom2048 : -Infinity, right ? right.maxRoom2048 : -Infinity);
+    this.maxRoom8192 = Math.max(own.maxRoom8192, left ? left.maxRoom8192 : -Infinity, right ? right.maxRoom8192 : -Infinity);
+    this.maxFill = Math.max(own.maxFill, left ? left.maxFill : -Infinity, right ? right.maxFill : -Infinity);
+    this.maxInverseCpu = Math.max(own.maxInverseCpu, left ? left.maxInverseCpu : -Infinity, right ? right.maxInverseCpu : -Infinity);
+    this.maxInverseMemory = Math.max(own.maxInverseMemory, left ? left.maxInverseMemory : -Infinity, right ? right.maxInverseMemory : -Infinity);
+    this.minInverseCpu = Math.min(own.minInverseCpu, left ? left.minInverseCpu : Infinity, right ? right.minInverseCpu : Infinity);
+    this.minInverseMemory = Math.min(own.minInverseMemory, left ? left.minInverseMemory : Infinity, right ? right.minInverseMemory : Infinity);
+    this.minMix0 = Math.min(own.minMix0, left ? left.minMix0 : Infinity, right ? right.minMix0 : Infinity);
+    this.minMix1 = Math.min(own.minMix1, left ? left.minMix1 : Infinity, right ? right.minMix1 : Infinity);
+    this.minMix2 = Math.min(own.minMix2, left ? left.minMix2 : Infinity, right ? right.minMix2 : Infinity);
+    this.minMix3 = Math.min(own.minMix3, left ? left.minMix3 : Infinity, right ? right.minMix3 : Infinity);
+    this.minMix4 = Math.min(own.minMix4, left ? left.minMix4 : Infinity, right ? right.minMix4 : Infinity);
+    this.maxMix0 = Math.max(own.maxMix0, left ? left.maxMix0 : -Infinity, right ? right.maxMix0 : -Infinity);
+    this.maxMix1 = Math.max(own.maxMix1, left ? left.maxMix1 : -Infinity, right ? right.maxMix1 : -Infinity);
+    this.maxMix2 = Math.max(own.maxMix2, left ? left.maxMix2 : -Infinity, right ? right.maxMix2 : -Infinity);
+    this.maxMix3 = Math.max(own.maxMix3, left ? left.maxMix3 : -Infinity, right ? right.maxMix3 : -Infinity);
+    this.maxMix4 = Math.max(own.maxMix4, left ? left.maxMix4 : -Infinity, right ? right.maxMix4 : -Infinity);
+    this.minTasks = Math.min(own.minTasks, left ? left.minTasks : Infinity, right ? right.minTasks : Infinity);
+    this.maxTasks = Math.max(own.maxTasks, left ? left.maxTasks : -Infinity, right ? right.maxTasks : -Infinity);
+    this.minHolds = Math.min(own.minHolds, left ? left.minHolds : Infinity, right ? right.minHolds : Infinity);
+  }
+}
+
+/**
+ * The treap's order: emptiest first by rank, then by fill and the numbers that tell classes apart, so
+ * the order is total and the same whatever order the classes came in.
+ */
+export function precedes(a: CapacityClass, b: CapacityClass): boolean {
+  if (a.rank !== b.rank) return a.rank < b.rank;
+  if (a.fill !== b.fill) return a.fill < b.fill;
+  if (a.cpu !== b.cpu) return a.cpu < b.cpu;
+  if (a.memory !== b.memory) return a.memory < b.memory;
+  if (a.disk !== b.disk) return a.disk < b.disk;
+  if (a.usedCpu !== b.usedCpu) return a.usedCpu < b.usedCpu;
+  if (a.usedMemory !== b.usedMemory) return a.usedMemory < b.usedMemory;
+  if (a.usedDisk !== b.usedDisk) return a.usedDisk < b.usedDisk;
+  if (a.tasks !== b.tasks) return a.tasks < b.tasks;
+  return a.holds < b.holds;
+}
