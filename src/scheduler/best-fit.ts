@@ -7,11 +7,12 @@ import { failedFilter } from "./node-scan.ts";
 import type { NodeUsage, PlacementContext, ScorePlugin } from "./plugin.ts";
 import { nodeScore, totalWeight, weightedTotal } from "./score-nodes.ts";
 import { normalize } from "./scores/normalize.ts";
-import { winsTie } from "./tie-ring.ts";
+import { ringHash, winsTie } from "./tie-ring.ts";
 import type { NodeScore } from "./types.ts";
 
 /** The most a plugin without `upper` can give: raw scores are 0–100, and so are normalized ones. */
 const TOP = 100;
+const NO_GROUPS: Map<string, number> = new Map();
 /** Stands in for a class's node until the probe is first set. */
 const PROBE_NODE: NodeUsage["node"] = { id: "", name: "", address: "", datacenter: "", labels: {}, capacity: { cpu: 0, memory: 0, disk: 0 }, stats: null, status: "ready", eligible: true, lastHeartbeat: 0, registeredAt: 0, version: "" };
 
@@ -45,7 +46,8 @@ interface Extreme {
  * is lower, and distinct_hosts rules them out) move from the cluster's order into the call's own
  * `holders` order as the search meets them or places there, and go back when the call ends (`restore`).
  * A normalized plugin (E-PVM) needs the range of its raw scores over every feasible node, as the scan
- * normalizes over every candidate: two more searches find its highest and lowest first.
+ * normalizes over every candidate: two more searches find its highest and lowest first, or keep them
+ * from the replica before when the placement in between cannot have moved them (see `end`).
  */
 export class BestFit {
   private readonly holders: CapacityOrder;
@@ -54,11 +56,15 @@ export class BestFit {
   private readonly transfers: NodeUsage[] = [];
   private readonly weights: number;
   private readonly onePerNode: boolean;
-  /** Per plugin, the range of raw scores over the feasible nodes (normalized plugins only). */
-  private readonly lowest: number[] = [];
-  private readonly highest: number[] = [];
+  /** Per plugin, the ends of the range of raw scores over the feasible nodes (normalized plugins only). */
+  private readonly lowest: (Extreme | null)[] = [];
+  private readonly highest: (Extreme | null)[] = [];
+  /** The call's copy of the node the last replica went to. */
+  private placed: NodeUsage | null = null;
   /** The class being visited, as a usage for `byClass` plugins and the resource filter (see `enter`). */
-  private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: new Map(), taskCount: 0 };
+  private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: NO_GROUPS, taskCount: 0 };
+  /** The probe's groups for a class of nodes holding the group. */
+  private readonly holding = new Map<string, number>();
   private readonly classValues: number[] = [];
   private readonly values: number[] = [];
   private inCluster = false;
@@ -90,10 +96,9 @@ export class BestFit {
     for (let j = 0; j < this.plugins.length; j++) {
       const plugin = this.plugins[j] as ScorePlugin;
       if (!plugin.normalized) continue;
-      const highest = this.extreme(plugin, true);
+      const highest = (this.highest[j] = this.end(plugin, this.highest[j] ?? null, true));
       if (highest === null) return null;
-      this.highest[j] = highest.raw;
-      this.lowest[j] = (this.extreme(plugin, false) as Extreme).raw;
+      this.lowest[j] = this.end(plugin, this.lowest[j] ?? null, false);
       incumbent = highest.member;
     }
     this.bestTotal = Number.NEGATIVE_INFINITY;
@@ -117,6 +122,7 @@ export class BestFit {
     const own = this.usages.place(usage);
     this.take(own.node.id);
     this.holders.set(own);
+    this.placed = own;
   }
 
   /** Puts back into the cluster's order what the call took out: it is as the caller gave it again. */
@@ -172,8 +178,8 @@ export class BestFit {
     probe.node = node;
     probe.allocated = allocated;
     probe.taskCount = taskCount;
-    if (found.holds > 0) probe.groups.set(this.ctx.groupKey, found.holds);
-    else probe.groups.clear();
+    if (found.holds > 0) probe.groups = this.holding.set(this.ctx.groupKey, found.holds);
+    else probe.groups = NO_GROUPS;
     return resourcesFit.passes(probe, this.ctx);
   }
 
@@ -198,11 +204,29 @@ export class BestFit {
     return null;
   }
 
+  /** Takes a node out of the cluster's order for the rest of the call (see `restore`). */
   private take(nodeId: string): void {
     const order = this.cluster.byCapacity(this.key);
     if (!order.has(nodeId)) return;
     order.delete(nodeId);
     this.taken.push(this.cluster.usageOf(nodeId) as NodeUsage);
+  }
+
+  /**
+   * One end of a normalized plugin's range for this replica. Only the node placed last changed since
+   * the one before: if it is feasible and at or past the known end, it is the new end; else a known
+   * end on another node still holds; else it is searched for again.
+   */
+  private end(plugin: ScorePlugin, known: Extreme | null, highest: boolean): Extreme | null {
+    const placed = this.placed;
+    if (known && placed) {
+      if (failedFilter(placed, this.ctx) === null) {
+        const raw = plugin.score(placed, this.ctx);
+        if (highest ? raw >= known.raw : raw <= known.raw) return { raw, member: { usage: placed, ring: ringHash(placed.node.id) } };
+      }
+      if (known.member.usage.node.id !== placed.node.id) return known;
+    }
+    return this.extreme(plugin, highest);
   }
 
   /** A normalized plugin's highest (or lowest) raw score over the feasible nodes, or null when none is feasible. */
@@ -223,7 +247,7 @@ export class BestFit {
   }
 
   private valueOf(j: number, raw: number): number {
-    return (this.plugins[j] as ScorePlugin).normalized ? normalize(raw, this.lowest[j] as number, this.highest[j] as number) : raw;
+    return (this.plugins[j] as ScorePlugin).normalized ? normalize(raw, (this.lowest[j] as Extreme).raw, (this.highest[j] as Extreme).raw) : raw;
   }
 
   private upperTotal(range: ClassRange): number {
@@ -251,7 +275,7 @@ export class BestFit {
       const best = this.best;
       // Later members come later round the ring: at the class's bound, none can win any more.
       if (most === this.bestTotal && best && !winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, point)) return;
-      if (member === this.incumbent || !this.candidate(member.usage)) continue;
+      if (member.usage.node.id === this.incumbent?.usage.node.id || !this.candidate(member.usage)) continue;
       if (this.consider(member, classValues) === most) return;
     }
   }

@@ -37,6 +37,7 @@ export interface ClassRange {
    * E-PVM's pressure (LIEB^load, see epvm.ts) of cpu and of memory mixed with weight k/4 on cpu:
    * (k/4)·p(cpu) + (1 − k/4)·p(memory), least and most over the classes. Any other weight lies between
    * two of these, so its least is at least the matching mix of theirs: a bound as tight as the classes.
+   * Kept by orders by task count (E-PVM's) only; 0 in orders by fill.
    */
   minMix0: number;
   minMix1: number;
@@ -111,6 +112,8 @@ export class CapacityClass implements ClassRange {
   next: CapacityClass | null = null;
   /** The class's own range (its subtree's when it has no children). */
   private readonly own: Readonly<ClassRange>;
+  /** Whether the class keeps the pressure mixes (in an order by task count). */
+  private readonly mixed: boolean;
   maxFreeCpu = 0;
   maxFreeMemory = 0;
   maxFreeDisk = 0;
@@ -155,8 +158,9 @@ export class CapacityClass implements ClassRange {
     // As the resource filter computes it, so a range check and the filter agree to the last bit.
     const freeCpu = capacity.cpu - allocated.cpu;
     const freeMemory = capacity.memory - allocated.memory;
-    const cpuPressure = pressure(load(allocated.cpu, capacity.cpu));
-    const memoryPressure = pressure(load(allocated.memory, capacity.memory));
+    this.mixed = key === "tasks";
+    const cpuPressure = this.mixed ? pressure(load(allocated.cpu, capacity.cpu)) : 0;
+    const memoryPressure = this.mixed ? pressure(load(allocated.memory, capacity.memory)) : 0;
     const mix = (k: number) => (k / 4) * cpuPressure + (1 - k / 4) * memoryPressure;
     this.own = {
       maxFreeCpu: freeCpu,
@@ -224,21 +228,49 @@ export class CapacityClass implements ClassRange {
     this.members.splice(this.seek(member.ring, member.usage.node.id), 1);
   }
 
-  /** Recomputes the subtree's range from the class's own and its children's. */
+  /** Recomputes the subtree's range from the class's own and its children's (called on every change below it: kept lean). */
   pull(): void {
-    const { left, right, own } = this;
-    this.maxFreeCpu = Math.max(own.maxFreeCpu, left ? left.maxFreeCpu : -Infinity, right ? right.maxFreeCpu : -Infinity);
-    this.maxFreeMemory = Math.max(own.maxFreeMemory, left ? left.maxFreeMemory : -Infinity, right ? right.maxFreeMemory : -Infinity);
-    this.maxFreeDisk = Math.max(own.maxFreeDisk, left ? left.maxFreeDisk : -Infinity, right ? right.maxFreeDisk : -Infinity);
-    this.maxRoom128 = Math.max(own.maxRoom128, left ? left.maxRoom128 : -Infinity, right ? right.maxRoom128 : -Infinity);
-    this.maxRoom512 = Math.max(own.maxRoom512, left ? left.maxRoom512 : -Infinity, right ? right.maxRoom512 : -Infinity);
-    this.maxRoom2048 = Math.max(own.maxRoom2048, left ? left.maxRoom2048 : -Infinity, right ? right.maxRoom2048 : -Infinity);
-    this.maxRoom8192 = Math.max(own.maxRoom8192, left ? left.maxRoom8192 : -Infinity, right ? right.maxRoom8192 : -Infinity);
-    this.maxFill = Math.max(own.maxFill, left ? left.maxFill : -Infinity, right ? right.maxFill : -Infinity);
-    this.maxInverseCpu = Math.max(own.maxInverseCpu, left ? left.maxInverseCpu : -Infinity, right ? right.maxInverseCpu : -Infinity);
-    this.maxInverseMemory = Math.max(own.maxInverseMemory, left ? left.maxInverseMemory : -Infinity, right ? right.maxInverseMemory : -Infinity);
-    this.minInverseCpu = Math.min(own.minInverseCpu, left ? left.minInverseCpu : Infinity, right ? right.minInverseCpu : Infinity);
-    this.minInverseMemory = Math.min(own.minInverseMemory, left ? left.minInverseMemory : Infinity, right ? right.minInverseMemory : Infinity);
+    const own = this.own;
+    this.maxFreeCpu = own.maxFreeCpu;
+    this.maxFreeMemory = own.maxFreeMemory;
+    this.maxFreeDisk = own.maxFreeDisk;
+    this.maxRoom128 = own.maxRoom128;
+    this.maxRoom512 = own.maxRoom512;
+    this.maxRoom2048 = own.maxRoom2048;
+    this.maxRoom8192 = own.maxRoom8192;
+    this.maxFill = own.maxFill;
+    this.maxInverseCpu = own.maxInverseCpu;
+    this.maxInverseMemory = own.maxInverseMemory;
+    this.minInverseCpu = own.minInverseCpu;
+    this.minInverseMemory = own.minInverseMemory;
+    this.minTasks = own.minTasks;
+    this.maxTasks = own.maxTasks;
+    this.minHolds = own.minHolds;
+    if (this.left) this.absorb(this.left);
+    if (this.right) this.absorb(this.right);
+    if (this.mixed) this.pullMixes();
+  }
+
+  private absorb(child: ClassRange): void {
+    if (child.maxFreeCpu > this.maxFreeCpu) this.maxFreeCpu = child.maxFreeCpu;
+    if (child.maxFreeMemory > this.maxFreeMemory) this.maxFreeMemory = child.maxFreeMemory;
+    if (child.maxFreeDisk > this.maxFreeDisk) this.maxFreeDisk = child.maxFreeDisk;
+    if (child.maxRoom128 > this.maxRoom128) this.maxRoom128 = child.maxRoom128;
+    if (child.maxRoom512 > this.maxRoom512) this.maxRoom512 = child.maxRoom512;
+    if (child.maxRoom2048 > this.maxRoom2048) this.maxRoom2048 = child.maxRoom2048;
+    if (child.maxRoom8192 > this.maxRoom8192) this.maxRoom8192 = child.maxRoom8192;
+    if (child.maxFill > this.maxFill) this.maxFill = child.maxFill;
+    if (child.maxInverseCpu > this.maxInverseCpu) this.maxInverseCpu = child.maxInverseCpu;
+    if (child.maxInverseMemory > this.maxInverseMemory) this.maxInverseMemory = child.maxInverseMemory;
+    if (child.minInverseCpu < this.minInverseCpu) this.minInverseCpu = child.minInverseCpu;
+    if (child.minInverseMemory < this.minInverseMemory) this.minInverseMemory = child.minInverseMemory;
+    if (child.minTasks < this.minTasks) this.minTasks = child.minTasks;
+    if (child.maxTasks > this.maxTasks) this.maxTasks = child.maxTasks;
+    if (child.minHolds < this.minHolds) this.minHolds = child.minHolds;
+  }
+
+  private pullMixes(): void {
+    const { own, left, right } = this;
     this.minMix0 = Math.min(own.minMix0, left ? left.minMix0 : Infinity, right ? right.minMix0 : Infinity);
     this.minMix1 = Math.min(own.minMix1, left ? left.minMix1 : Infinity, right ? right.minMix1 : Infinity);
     this.minMix2 = Math.min(own.minMix2, left ? left.minMix2 : Infinity, right ? right.minMix2 : Infinity);
@@ -249,9 +281,6 @@ export class CapacityClass implements ClassRange {
     this.maxMix2 = Math.max(own.maxMix2, left ? left.maxMix2 : -Infinity, right ? right.maxMix2 : -Infinity);
     this.maxMix3 = Math.max(own.maxMix3, left ? left.maxMix3 : -Infinity, right ? right.maxMix3 : -Infinity);
     this.maxMix4 = Math.max(own.maxMix4, left ? left.maxMix4 : -Infinity, right ? right.maxMix4 : -Infinity);
-    this.minTasks = Math.min(own.minTasks, left ? left.minTasks : Infinity, right ? right.minTasks : Infinity);
-    this.maxTasks = Math.max(own.maxTasks, left ? left.maxTasks : -Infinity, right ? right.maxTasks : -Infinity);
-    this.minHolds = Math.min(own.minHolds, left ? left.minHolds : Infinity, right ? right.minHolds : Infinity);
   }
 }
 
