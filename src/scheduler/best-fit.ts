@@ -65,6 +65,8 @@ export class BestFit {
   private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: NO_GROUPS, taskCount: 0 };
   /** The probe's groups for a class of nodes holding the group. */
   private readonly holding = new Map<string, number>();
+  /** Per normalized plugin, its raw score by class (see `rawOf`). */
+  private readonly raws: Map<CapacityClass, number>[] = [];
   private readonly classValues: number[] = [];
   private readonly values: number[] = [];
   private inCluster = false;
@@ -96,9 +98,9 @@ export class BestFit {
     for (let j = 0; j < this.plugins.length; j++) {
       const plugin = this.plugins[j] as ScorePlugin;
       if (!plugin.normalized) continue;
-      const highest = (this.highest[j] = this.end(plugin, this.highest[j] ?? null, true));
+      const highest = (this.highest[j] = this.end(j, this.highest[j] ?? null, true));
       if (highest === null) return null;
-      this.lowest[j] = this.end(plugin, this.lowest[j] ?? null, false);
+      this.lowest[j] = this.end(j, this.lowest[j] ?? null, false);
       incumbent = highest.member;
     }
     this.bestTotal = Number.NEGATIVE_INFINITY;
@@ -217,7 +219,8 @@ export class BestFit {
    * the one before: if it is feasible and at or past the known end, it is the new end; else a known
    * end on another node still holds; else it is searched for again.
    */
-  private end(plugin: ScorePlugin, known: Extreme | null, highest: boolean): Extreme | null {
+  private end(j: number, known: Extreme | null, highest: boolean): Extreme | null {
+    const plugin = this.plugins[j] as ScorePlugin;
     const placed = this.placed;
     if (known && placed) {
       if (failedFilter(placed, this.ctx) === null) {
@@ -226,24 +229,37 @@ export class BestFit {
       }
       if (known.member.usage.node.id !== placed.node.id) return known;
     }
-    return this.extreme(plugin, highest);
+    return this.extreme(j, highest);
   }
 
   /** A normalized plugin's highest (or lowest) raw score over the feasible nodes, or null when none is feasible. */
-  private extreme(plugin: ScorePlugin, highest: boolean): Extreme | null {
+  private extreme(j: number, highest: boolean): Extreme | null {
+    const plugin = this.plugins[j] as ScorePlugin;
     const bound = (highest ? plugin.upper : plugin.lower) as (range: ClassRange, ctx: PlacementContext) => number;
     let found: Extreme | null = null;
     this.search(
       highest ? this.fullestFirst : !this.fullestFirst,
       (range) => found !== null && (highest ? bound(range, this.ctx) <= found.raw : bound(range, this.ctx) >= found.raw),
       (at) => {
-        const raw = plugin.score(this.probe, this.ctx);
+        const raw = this.rawOf(at, j);
         if (found !== null && (highest ? raw <= found.raw : raw >= found.raw)) return;
         const member = this.firstCandidate(at);
         if (member) found = { raw, member };
       },
     );
     return found;
+  }
+
+  /**
+   * A normalized plugin's raw score of the class being visited, kept for the rest of the call: a class
+   * never changes (a node that changes moves to another), and the searches of every replica meet the
+   * same classes again.
+   */
+  private rawOf(found: CapacityClass, j: number): number {
+    const raws = (this.raws[j] ??= new Map());
+    let raw = raws.get(found);
+    if (raw === undefined) raws.set(found, (raw = (this.plugins[j] as ScorePlugin).score(this.probe, this.ctx)));
+    return raw;
   }
 
   private valueOf(j: number, raw: number): number {
@@ -263,7 +279,7 @@ export class BestFit {
     const { plugins, ctx, classValues, point } = this;
     for (let j = 0; j < plugins.length; j++) {
       const plugin = plugins[j] as ScorePlugin;
-      classValues[j] = plugin.byClass ? this.valueOf(j, plugin.score(this.probe, ctx)) : TOP;
+      classValues[j] = plugin.byClass ? this.valueOf(j, plugin.normalized ? this.rawOf(found, j) : plugin.score(this.probe, ctx)) : TOP;
     }
     const most = weightedTotal(classValues, plugins, this.weights);
     if (most < this.bestTotal) return;
