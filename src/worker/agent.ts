@@ -79,6 +79,7 @@ export class WorkerAgent {
       stats: () => this.sampler.sample(),
       onAssignments: (assignments) => this.reconcile(assignments),
       rejoin: () => this.register(),
+      reconnected: () => this.reports.retryNow(),
       log: options.log,
     });
     this.sweep = new EngineSweep({

@@ -18,6 +18,8 @@ export interface ManagerLinkOptions {
   onAssignments: (assignments: Assignment[]) => Promise<void>;
   /** The manager no longer knows this node (404) or its credential (401): join again. */
   rejoin: () => Promise<void>;
+  /** The manager answers heartbeats again after failing to. */
+  reconnected: () => void;
   log: Logger;
 }
 
@@ -90,6 +92,7 @@ export class ManagerLink {
         this.heartbeatFailing = false;
         this.options.log.info("manager reachable again");
         this.nudge();
+        this.options.reconnected();
       }
     } catch (err) {
       this.pendingEvents = [...events, ...this.pendingEvents].slice(-MAX_PENDING_EVENTS);

@@ -1,5 +1,6 @@
 import type { ApiClient } from "../client/api-client.ts";
 import { ApiClientError } from "../client/api-client.ts";
+import { Backoff } from "../lib/backoff.ts";
 import type { Logger } from "../lib/logger.ts";
 import { MAX_REPORTS_PER_REQUEST, type TaskReport, type TaskReportItem } from "../model/api-types.ts";
 
@@ -15,6 +16,8 @@ export class ReportQueue {
   private sending = false;
   private closed = false;
   private idle: (() => void)[] = [];
+  /** Ends a wait between retries early. */
+  private wake = new AbortController();
 
   constructor(
     private readonly client: ApiClient,
@@ -39,16 +42,23 @@ export class ReportQueue {
 
   close(): void {
     this.closed = true;
+    this.retryNow();
+  }
+
+  /** The manager answers again: a batch waiting to be retried goes now. */
+  retryNow(): void {
+    this.wake.abort();
+    this.wake = new AbortController();
   }
 
   private async drain(): Promise<void> {
-    let delay = 250;
+    const backoff = new Backoff();
     while (this.queue.length > 0 && !this.closed) {
       const batch = this.queue.slice(0, MAX_REPORTS_PER_REQUEST);
       try {
         const results = await this.client.reportTasks(this.nodeId(), batch);
         this.queue.splice(0, batch.length);
-        delay = 250;
+        backoff.reset();
         for (const r of results) if (!r.ok) this.log.debug("report refused", { task: r.taskId, reason: r.error.message });
       } catch (err) {
         // The whole request refused (a malformed batch, an unknown node): sending it again would not help.
@@ -57,9 +67,8 @@ export class ReportQueue {
           this.queue.splice(0, batch.length);
           continue;
         }
-        this.log.warn("reports not delivered, retrying", { reports: batch.length, error: (err as Error).message });
-        await Bun.sleep(delay);
-        delay = Math.min(delay * 2, 5_000);
+        this.log.warn("reports not delivered, retrying", { reports: batch.length, error: (err as Error).message, retryInMs: backoff.delayMs });
+        await backoff.wait(this.wake.signal);
       }
     }
     this.sending = false;
