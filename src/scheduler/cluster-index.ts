@@ -35,7 +35,8 @@ interface Totals {
  * The cluster as the scheduler reads it: every node with what its live tasks hold, sorted by node id
  * so that the seeded order, not the caller's, decides ties. It lives as long as the manager: tasks
  * are added and removed as they start and stop holding resources, and nodes are set (joined or
- * changed) and removed, each in time proportional to what changed. `placeTasks` only reads it.
+ * changed) and removed, each in time proportional to what changed; so are its capacity orders (see
+ * `byCapacity`), in O(log classes). `placeTasks` leaves it as it found it.
  * A task on a node the index does not know holds nothing until that node is set.
  * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask); cluster.remove(stoppedTask.id)
  */

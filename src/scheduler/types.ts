@@ -28,8 +28,9 @@ export interface PlacementRequest {
   onlyNodes?: string[];
   /**
    * Filter and score every node and record why each rejected one was turned away (for `plan`).
-   * Otherwise each replica scores a bounded number of feasible nodes (see `candidateLimit`); a replica
-   * that fits nowhere is always explained from every node.
+   * Otherwise binpack and E-PVM search for the node this would pick (the same node and score, see
+   * BestFit), and spread and round-robin score a bounded number of feasible nodes per replica (see
+   * `candidateLimit`); a replica that fits nowhere is always explained from every node.
    */
   exhaustive?: boolean;
 }
@@ -54,7 +55,10 @@ export interface Placement {
   /** Static host ports reserved for this task (port name → host port). */
   reservedPorts: Record<string, number>;
   score: NodeScore;
-  /** The feasible nodes scored, in the seeded order the scheduler considered them: all of them in exhaustive mode. */
+  /**
+   * The feasible nodes scored: all of them in exhaustive mode, in the seeded order; otherwise those a
+   * scan's sample or a search met, in the order it met them.
+   */
   candidates: NodeScore[];
   /** Exhaustive mode only: every node the filters turned away, with why. */
   rejected?: Rejection[];
