@@ -64,7 +64,7 @@ export type OrderKey = "fill" | "tasks";
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 
-function mix(h: number, value: number): number {
+function hashIn(h: number, value: number): number {
   bits[0] = value;
   h = Math.imul(h ^ (words[0] as number), 0x9e3779b1);
   h = Math.imul(h ^ (words[1] as number), 0x85ebca6b);
@@ -73,9 +73,9 @@ function mix(h: number, value: number): number {
 
 /** A hash of everything a class is told apart by, for the order's map and the treap's priorities. */
 export function classHash({ node: { capacity }, allocated, taskCount }: NodeUsage, holds: number): number {
-  let h = mix(mix(mix(0x2545f491, capacity.cpu), capacity.memory), capacity.disk);
-  h = mix(mix(mix(h, allocated.cpu), allocated.memory), allocated.disk);
-  return mix(mix(h, taskCount), holds) >>> 0;
+  let h = hashIn(hashIn(hashIn(0x2545f491, capacity.cpu), capacity.memory), capacity.disk);
+  h = hashIn(hashIn(hashIn(h, allocated.cpu), allocated.memory), allocated.disk);
+  return hashIn(hashIn(h, taskCount), holds) >>> 0;
 }
 
 /** Room for cpu and memory together, in cores, for tasks asking `ratio` MiB per core (see ClassRange). */
@@ -161,7 +161,7 @@ export class CapacityClass implements ClassRange {
     this.mixed = key === "tasks";
     const cpuPressure = this.mixed ? pressure(load(allocated.cpu, capacity.cpu)) : 0;
     const memoryPressure = this.mixed ? pressure(load(allocated.memory, capacity.memory)) : 0;
-    const mix = (k: number) => (k / 4) * cpuPressure + (1 - k / 4) * memoryPressure;
+    const blend = (k: number) => (k / 4) * cpuPressure + (1 - k / 4) * memoryPressure;
     this.own = {
       maxFreeCpu: freeCpu,
       maxFreeMemory: freeMemory,
@@ -175,16 +175,16 @@ export class CapacityClass implements ClassRange {
       maxInverseMemory: inverse(capacity.memory),
       minInverseCpu: inverse(capacity.cpu),
       minInverseMemory: inverse(capacity.memory),
-      minMix0: mix(0),
-      minMix1: mix(1),
-      minMix2: mix(2),
-      minMix3: mix(3),
-      minMix4: mix(4),
-      maxMix0: mix(0),
-      maxMix1: mix(1),
-      maxMix2: mix(2),
-      maxMix3: mix(3),
-      maxMix4: mix(4),
+      minMix0: blend(0),
+      minMix1: blend(1),
+      minMix2: blend(2),
+      minMix3: blend(3),
+      minMix4: blend(4),
+      maxMix0: blend(0),
+      maxMix1: blend(1),
+      maxMix2: blend(2),
+      maxMix3: blend(3),
+      maxMix4: blend(4),
       minTasks: taskCount,
       maxTasks: taskCount,
       minHolds: holds,

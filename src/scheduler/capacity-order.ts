@@ -11,9 +11,9 @@ interface Place {
  * Nodes in capacity classes (nodes alike in resources, see CapacityClass), the classes in a treap
  * ordered by a key (fill or task count) whose every subtree knows its ClassRange, so a search finds
  * the fullest (or emptiest) class where a task fits in O(log classes), skipping whole subtrees where
- * nothing fits or nothing can beat the best found. Adding, moving or removing a node costs O(log classes) plus a splice into its
- * class's members. The treap's priorities are the classes' hashes, so its shape depends only on which
- * classes there are, never on the order changes came in.
+ * nothing fits or nothing can beat the best found. Adding, moving or removing a node costs
+ * O(log classes) plus a splice into its class's members. The treap's priorities are the classes'
+ * hashes, so its shape depends only on which classes there are, never on the order changes came in.
  * @example const order = new CapacityOrder("fill"); order.set(usage); order.root?.maxFreeCpu
  */
 export class CapacityOrder {

@@ -28,6 +28,8 @@ export function nodeScore(usage: NodeUsage, values: readonly number[], plugins: 
   return { nodeId: usage.node.id, nodeName: usage.node.name, total: twoDecimals(total), byPlugin };
 }
 
+const winsRingTie = (a: NodeUsage, b: NodeUsage, point: number) => winsTie(ringHash(a.node.id), a.node.id, ringHash(b.node.id), b.node.id, point);
+
 /**
  * Scores every candidate with the algorithm's plugins and returns the index of the best: the
  * highest total; among equal ones the first candidate (the seeded order decides), or, given a ring
@@ -55,7 +57,7 @@ export function scoreNodes(candidates: readonly NodeUsage[], ctx: PlacementConte
       values[j] = perPlugin[j]?.[i] ?? 0;
     });
     const total = weightedTotal(values, plugins, weights);
-    if (total > bestTotal || (total === bestTotal && point !== null && winsTie(ringHash(c.node.id), c.node.id, ringHash((candidates[best] as NodeUsage).node.id), (candidates[best] as NodeUsage).node.id, point))) {
+    if (total > bestTotal || (total === bestTotal && point !== null && winsRingTie(c, candidates[best] as NodeUsage, point))) {
       bestTotal = total;
       best = i;
     }
