@@ -185,7 +185,7 @@ function packingJobs({ workload, jobs }: Packing): JobSpec[] {
   });
 }
 
-/** Places the jobs one after another on empty nodes; returns how many nodes got a task and the time spent in placeTasks. */
+/** Places the jobs one after another on empty nodes, each placement counted before the next job; returns how many nodes got a task and the time that took. */
 function pack(p: Packing, exhaustive: boolean): { nodesUsed: number; placements: number; busyMs: number } {
   const cluster = ClusterIndex.of({ nodes: makeNodes(p.nodes), tasks: [] });
   const used = new Set<string>();
