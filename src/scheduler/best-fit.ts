@@ -2,8 +2,9 @@ import type { CallUsages } from "./call-usages.ts";
 import { type CapacityClass, type ClassRange, type Member, type OrderKey, room } from "./capacity-class.ts";
 import { CapacityOrder } from "./capacity-order.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
-import { EPSILON, resourcesFit } from "./filters/resources-fit.ts";
+import { EPSILON } from "./filters/resources-fit.ts";
 import { failedFilter } from "./node-scan.ts";
+import { qualifies } from "./placement-context.ts";
 import type { NodeUsage, PlacementContext, ScorePlugin } from "./plugin.ts";
 import { nodeScore, totalWeight, weightedTotal } from "./score-nodes.ts";
 import { normalize } from "./scores/normalize.ts";
@@ -37,10 +38,10 @@ interface Extreme {
  * capacity classes (see CapacityOrder). Classes are visited fullest first (binpack, by fill) or
  * emptiest first (E-PVM, by task count); a subtree is skipped when no node in it fits, or when its
  * bound (each plugin's `upper`, or 100, weighted as totals are) is below the best total found. In a
- * class, plugins marked `byClass` are scored once, and members are tried in tie order from the
- * replica's ring point: once one reaches the class's bound, no later member can beat it. Every filter
- * still applies to every member tried, and ties go as in the scan (see tie-ring.ts), so the pick is
- * the scan's, node and score.
+ * class, plugins marked `byClass` are scored once, those `byAttribute` bound by the values its nodes
+ * have, and members are tried in tie order from the replica's ring point: once one reaches the
+ * class's bound, no later member can beat it. Every filter still applies to every member that could
+ * win, and ties go as in the scan (see tie-ring.ts), so the pick is the scan's, node and score.
  *
  * The call's placements are kept apart: nodes holding replicas of the group (their job anti-affinity
  * is lower, and distinct_hosts rules them out) move from the cluster's order into the call's own
@@ -65,6 +66,10 @@ export class BestFit {
   private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: NO_GROUPS, taskCount: 0 };
   /** The probe's groups for a class of nodes holding the group. */
   private readonly holding = new Map<string, number>();
+  /** Per class, whether any member passes the filters that look at the node alone (see `anyQualifies`). */
+  private readonly qualifying = new Map<CapacityClass, { changes: number; any: boolean }>();
+  /** Per plugin that reads one attribute, the values each class's members have (see `ceilingOf`). */
+  private readonly valuesIn: Map<CapacityClass, { changes: number; values: Set<string | undefined> }>[] = [];
   /** Per normalized plugin, its raw score by class (see `rawOf`). */
   private readonly raws: Map<CapacityClass, number>[] = [];
   private readonly classValues: number[] = [];
@@ -108,7 +113,7 @@ export class BestFit {
     this.scores = [];
     // A node with a normalized plugin's highest score is a good first best: the search then skips more.
     this.incumbent = incumbent;
-    if (incumbent) this.consider(incumbent, null);
+    if (incumbent) this.keep(incumbent, this.totalOf(incumbent.usage, null));
     this.search(
       this.fullestFirst,
       (range) => this.upperTotal(range) < this.bestTotal,
@@ -119,11 +124,15 @@ export class BestFit {
     return best ? { usage: best.usage, scores: this.scores, best: this.bestIndex } : null;
   }
 
-  /** Records a replica on the node; it now holds the group, so it belongs to the call's own order. */
+  /**
+   * Records a replica on the node; it now holds the group, so it belongs to the call's own order, but
+   * not with the group's static host ports, which no second replica there could have.
+   */
   place(usage: NodeUsage): void {
     const own = this.usages.place(usage);
     this.take(own.node.id);
-    this.holders.set(own);
+    if (this.ctx.hostPorts.length > 0) this.holders.delete(own.node.id);
+    else this.holders.set(own);
     this.placed = own;
   }
 
@@ -156,15 +165,15 @@ export class BestFit {
   }
 
   /**
-   * The resource filter's test against the most any class in the range has free. A node that fits has
-   * at least need − EPSILON free of each, so at least its room minus EPSILON in every direction.
+   * The resource filter's test of cpu and memory against the most any class in the range has free. A
+   * node that fits has at least need − EPSILON free of each, so at least its room minus EPSILON in
+   * every direction.
    */
   private fitsSomewhere(range: ClassRange): boolean {
-    const { cpu, memory, disk } = this.ctx.request.group.resources;
+    const { cpu, memory } = this.ctx.request.group.resources;
     return (
       cpu <= range.maxFreeCpu + EPSILON &&
       memory <= range.maxFreeMemory + EPSILON &&
-      disk <= range.maxFreeDisk + EPSILON &&
       room(cpu, memory, 128) <= range.maxRoom128 + EPSILON &&
       room(cpu, memory, 512) <= range.maxRoom512 + EPSILON &&
       room(cpu, memory, 2048) <= range.maxRoom2048 + EPSILON &&
@@ -172,7 +181,7 @@ export class BestFit {
     );
   }
 
-  /** Makes the probe the class; true when the task fits its nodes. */
+  /** Makes the probe the class; true when the task fits its nodes' cpu and memory (as the resource filter computes it). */
   private enter(found: CapacityClass): boolean {
     // Any member will do for what the class shares; in the cluster's order a member may hold the group, the class not.
     const { node, allocated, taskCount } = (found.members[0] as Member).usage;
@@ -182,16 +191,20 @@ export class BestFit {
     probe.taskCount = taskCount;
     if (found.holds > 0) probe.groups = this.holding.set(this.ctx.groupKey, found.holds);
     else probe.groups = NO_GROUPS;
-    return resourcesFit.passes(probe, this.ctx);
+    const { cpu, memory } = this.ctx.request.group.resources;
+    return cpu <= found.cpu - found.usedCpu + EPSILON && memory <= found.memory - found.usedMemory + EPSILON;
   }
 
-  /** A member that may be scored here: one holding the group is moved to the call's order when met in the cluster's. */
+  /** True for a node holding the group met in the cluster's order: it moves to the call's own order (see `search`). */
+  private movesToHolders(usage: NodeUsage): boolean {
+    if (!this.inCluster || !usage.groups.has(this.ctx.groupKey)) return false;
+    this.transfers.push(usage);
+    return true;
+  }
+
+  /** A member that may be scored here: feasible, and not one moving to the call's own order. */
   private candidate(usage: NodeUsage): boolean {
-    if (this.inCluster && usage.groups.has(this.ctx.groupKey)) {
-      this.transfers.push(usage);
-      return false;
-    }
-    return failedFilter(usage, this.ctx) === null;
+    return !this.movesToHolders(usage) && failedFilter(usage, this.ctx) === null;
   }
 
   /** The class's first feasible member round the ring from the replica's point. */
@@ -262,6 +275,23 @@ export class BestFit {
     return raw;
   }
 
+  /**
+   * The most a plugin that reads one attribute gives any member of the class: its best score over the
+   * values the members have (known for the rest of the call, until the class's members change).
+   */
+  private ceilingOf(found: CapacityClass, j: number): number {
+    const { read, scoreOf } = (this.plugins[j] as ScorePlugin).byAttribute as NonNullable<ScorePlugin["byAttribute"]>;
+    const known = (this.valuesIn[j] ??= new Map());
+    let seen = known.get(found);
+    if (!seen || seen.changes !== found.changes) {
+      seen = { changes: found.changes, values: new Set(found.members.map((m) => read(m.usage.node))) };
+      known.set(found, seen);
+    }
+    let most = Number.NEGATIVE_INFINITY;
+    for (const value of seen.values) most = Math.max(most, scoreOf(value));
+    return this.valueOf(j, most);
+  }
+
   private valueOf(j: number, raw: number): number {
     return (this.plugins[j] as ScorePlugin).normalized ? normalize(raw, (this.lowest[j] as Extreme).raw, (this.highest[j] as Extreme).raw) : raw;
   }
@@ -276,13 +306,14 @@ export class BestFit {
   }
 
   private visit(found: CapacityClass): void {
-    const { plugins, ctx, classValues, point } = this;
+    const { plugins, classValues, point } = this;
     for (let j = 0; j < plugins.length; j++) {
       const plugin = plugins[j] as ScorePlugin;
-      classValues[j] = plugin.byClass ? this.valueOf(j, plugin.normalized ? this.rawOf(found, j) : plugin.score(this.probe, ctx)) : TOP;
+      if (plugin.byClass) classValues[j] = this.valueOf(j, plugin.normalized ? this.rawOf(found, j) : plugin.score(this.probe, this.ctx));
+      else classValues[j] = plugin.byAttribute ? this.ceilingOf(found, j) : TOP;
     }
     const most = weightedTotal(classValues, plugins, this.weights);
-    if (most < this.bestTotal) return;
+    if (most < this.bestTotal || !this.anyQualifies(found)) return;
     const members = found.members;
     let i = found.seek(point);
     for (let k = 0; k < members.length; k++, i++) {
@@ -291,27 +322,45 @@ export class BestFit {
       const best = this.best;
       // Later members come later round the ring: at the class's bound, none can win any more.
       if (most === this.bestTotal && best && !winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, point)) return;
-      if (member.usage.node.id === this.incumbent?.usage.node.id || !this.candidate(member.usage)) continue;
-      if (this.consider(member, classValues) === most) return;
+      if (member.usage.node.id === this.incumbent?.usage.node.id || this.movesToHolders(member.usage)) continue;
+      const total = this.totalOf(member.usage, classValues);
+      // Scored before it is filtered: one that cannot win needs neither.
+      if (best && (total < this.bestTotal || (total === this.bestTotal && !winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, point)))) continue;
+      if (failedFilter(member.usage, this.ctx) !== null) continue;
+      this.keep(member, total);
+      if (total === most) return;
     }
   }
 
-  /** Scores a feasible member (taking its class's values for `byClass` plugins, when given); keeps it if it is the best so far; returns its total. */
-  private consider(member: Member, classValues: readonly number[] | null): number {
-    const { plugins, ctx, values, point } = this;
-    const { usage, ring } = member;
+  /**
+   * Whether any member could take the group were it empty (see `qualifies`), known for the rest of the
+   * call until the class's members change: a job's constraints, asked again for every replica, rule
+   * out the same classes each time.
+   */
+  private anyQualifies(found: CapacityClass): boolean {
+    const known = this.qualifying.get(found);
+    if (known && known.changes === found.changes) return known.any;
+    const any = found.members.some((m) => qualifies(m.usage, this.ctx));
+    this.qualifying.set(found, { changes: found.changes, any });
+    return any;
+  }
+
+  /** The member's total (its values left in `values`), taking its class's for `byClass` plugins when given. */
+  private totalOf(usage: NodeUsage, classValues: readonly number[] | null): number {
+    const { plugins, values } = this;
     for (let j = 0; j < plugins.length; j++) {
       const plugin = plugins[j] as ScorePlugin;
-      values[j] = plugin.byClass && classValues ? (classValues[j] as number) : this.valueOf(j, plugin.score(usage, ctx));
+      values[j] = plugin.byClass && classValues ? (classValues[j] as number) : this.valueOf(j, plugin.score(usage, this.ctx));
     }
-    const total = weightedTotal(values, plugins, this.weights);
-    this.scores.push(nodeScore(usage, values, plugins, total));
-    const best = this.best;
-    if (!best || total > this.bestTotal || (total === this.bestTotal && winsTie(ring, usage.node.id, best.ring, best.usage.node.id, point))) {
-      this.bestTotal = total;
-      this.best = member;
-      this.bestIndex = this.scores.length - 1;
-    }
-    return total;
+    return weightedTotal(values, plugins, this.weights);
   }
+
+  /** Records a feasible member that beats the best so far (its values in `values`): it is the best now. */
+  private keep(member: Member, total: number): void {
+    this.scores.push(nodeScore(member.usage, this.values, this.plugins, total));
+    this.bestTotal = total;
+    this.best = member;
+    this.bestIndex = this.scores.length - 1;
+  }
+
 }

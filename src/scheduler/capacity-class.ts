@@ -15,7 +15,6 @@ export interface Member {
 export interface ClassRange {
   maxFreeCpu: number;
   maxFreeMemory: number;
-  maxFreeDisk: number;
   /**
    * The most room for cpu and memory together: min(free cores, free MiB / r) for r = 128, 512, 2,048
    * and 8,192 MiB per core. The most free per resource cannot tell a subtree where every node lacks
@@ -73,8 +72,7 @@ function hashIn(h: number, value: number): number {
 
 /** A hash of everything a class is told apart by, for the order's map and the treap's priorities. */
 export function classHash({ node: { capacity }, allocated, taskCount }: NodeUsage, holds: number): number {
-  let h = hashIn(hashIn(hashIn(0x2545f491, capacity.cpu), capacity.memory), capacity.disk);
-  h = hashIn(hashIn(hashIn(h, allocated.cpu), allocated.memory), allocated.disk);
+  const h = hashIn(hashIn(hashIn(hashIn(0x2545f491, capacity.cpu), capacity.memory), allocated.cpu), allocated.memory);
   return hashIn(hashIn(h, taskCount), holds) >>> 0;
 }
 
@@ -83,13 +81,26 @@ export function room(cores: number, mebibytes: number, ratio: number): number {
   return Math.min(cores, mebibytes / ratio);
 }
 
+/**
+ * Nodes with capacities within a quarter octave (about a fifth) of each other, in cpu and in memory,
+ * share a shape. An order keeps each shape's classes together, so within a subtree 1 / capacity, which
+ * a task's share of a node (and so the bounds on its score) depends on, barely varies: in a cluster of
+ * many machine sizes, the classes of each size are searched on their own.
+ */
+function shapeOf(cpu: number, memory: number): number {
+  const quarterOctave = (n: number) => (n > 0 ? Math.floor(4 * Math.log2(n)) : -1_000);
+  return quarterOctave(cpu) * 4_096 + quarterOctave(memory);
+}
+
 const inverse = (capacity: number) => (capacity > 0 ? 1 / capacity : 0);
 const fraction = (used: number, capacity: number) => (capacity > 0 ? used / capacity : 1);
 
 /**
- * Nodes alike in all the resource filter and the resource scores read: capacity, allocation, task
- * count, and replicas of the group being placed. A plugin marked `byClass` scores every member as it
- * scores one. Members are kept sorted by ring hash (then id), so the one that wins a tie is found by a
+ * Nodes alike in all the resource scores read: cpu and memory capacity and allocation, task count,
+ * and replicas of the group being placed. A plugin marked `byClass` scores every member as it scores
+ * one, and a task fits the cpu and memory of all or none. Disk, which no score reads, is left out, so
+ * nodes that differ only in disk are one class (and no tie between them needs a search of many
+ * classes); a search checks each node's disk with the other filters. Members are kept sorted by ring hash (then id), so the one that wins a tie is found by a
  * binary search. A class is also a node of its order's treap (see `precedes`) and holds the
  * ClassRange of its subtree. The numbers are copied: the members' usages change under it, and the
  * order then moves them to another class.
@@ -97,15 +108,16 @@ const fraction = (used: number, capacity: number) => (capacity > 0 ? used / capa
 export class CapacityClass implements ClassRange {
   readonly cpu: number;
   readonly memory: number;
-  readonly disk: number;
   readonly usedCpu: number;
   readonly usedMemory: number;
-  readonly usedDisk: number;
   readonly tasks: number;
   readonly fill: number;
-  /** What the order sorts by first (see OrderKey). */
+  /** What the order sorts by first (see `shapeOf`), then (see OrderKey). */
+  readonly shape: number;
   readonly rank: number;
   members: Member[] = [];
+  /** Counts the members' comings and goings, for what is known of them to be checked. */
+  changes = 0;
   left: CapacityClass | null = null;
   right: CapacityClass | null = null;
   /** The next class with the same hash, in the order's map. */
@@ -116,7 +128,6 @@ export class CapacityClass implements ClassRange {
   private readonly mixed: boolean;
   maxFreeCpu = 0;
   maxFreeMemory = 0;
-  maxFreeDisk = 0;
   maxRoom128 = 0;
   maxRoom512 = 0;
   maxRoom2048 = 0;
@@ -148,12 +159,11 @@ export class CapacityClass implements ClassRange {
   ) {
     this.cpu = capacity.cpu;
     this.memory = capacity.memory;
-    this.disk = capacity.disk;
     this.usedCpu = allocated.cpu;
     this.usedMemory = allocated.memory;
-    this.usedDisk = allocated.disk;
     this.tasks = taskCount;
     this.fill = fraction(allocated.cpu, capacity.cpu) + fraction(allocated.memory, capacity.memory);
+    this.shape = shapeOf(capacity.cpu, capacity.memory);
     this.rank = key === "fill" ? this.fill : taskCount;
     // As the resource filter computes it, so a range check and the filter agree to the last bit.
     const freeCpu = capacity.cpu - allocated.cpu;
@@ -165,7 +175,6 @@ export class CapacityClass implements ClassRange {
     this.own = {
       maxFreeCpu: freeCpu,
       maxFreeMemory: freeMemory,
-      maxFreeDisk: capacity.disk - allocated.disk,
       maxRoom128: room(freeCpu, freeMemory, 128),
       maxRoom512: room(freeCpu, freeMemory, 512),
       maxRoom2048: room(freeCpu, freeMemory, 2048),
@@ -197,10 +206,8 @@ export class CapacityClass implements ClassRange {
     return (
       this.cpu === capacity.cpu &&
       this.memory === capacity.memory &&
-      this.disk === capacity.disk &&
       this.usedCpu === allocated.cpu &&
       this.usedMemory === allocated.memory &&
-      this.usedDisk === allocated.disk &&
       this.tasks === taskCount &&
       this.holds === holds
     );
@@ -222,10 +229,12 @@ export class CapacityClass implements ClassRange {
 
   admit(member: Member): void {
     this.members.splice(this.seek(member.ring, member.usage.node.id), 0, member);
+    this.changes++;
   }
 
   dismiss(member: Member): void {
     this.members.splice(this.seek(member.ring, member.usage.node.id), 1);
+    this.changes++;
   }
 
   /** Recomputes the subtree's range from the class's own and its children's (called on every change below it: kept lean). */
@@ -233,7 +242,6 @@ export class CapacityClass implements ClassRange {
     const own = this.own;
     this.maxFreeCpu = own.maxFreeCpu;
     this.maxFreeMemory = own.maxFreeMemory;
-    this.maxFreeDisk = own.maxFreeDisk;
     this.maxRoom128 = own.maxRoom128;
     this.maxRoom512 = own.maxRoom512;
     this.maxRoom2048 = own.maxRoom2048;
@@ -254,7 +262,6 @@ export class CapacityClass implements ClassRange {
   private absorb(child: ClassRange): void {
     if (child.maxFreeCpu > this.maxFreeCpu) this.maxFreeCpu = child.maxFreeCpu;
     if (child.maxFreeMemory > this.maxFreeMemory) this.maxFreeMemory = child.maxFreeMemory;
-    if (child.maxFreeDisk > this.maxFreeDisk) this.maxFreeDisk = child.maxFreeDisk;
     if (child.maxRoom128 > this.maxRoom128) this.maxRoom128 = child.maxRoom128;
     if (child.maxRoom512 > this.maxRoom512) this.maxRoom512 = child.maxRoom512;
     if (child.maxRoom2048 > this.maxRoom2048) this.maxRoom2048 = child.maxRoom2048;
@@ -285,18 +292,20 @@ export class CapacityClass implements ClassRange {
 }
 
 /**
- * The treap's order: emptiest first by rank, then by fill and the numbers that tell classes apart, so
- * the order is total and the same whatever order the classes came in.
+ * The treap's order, total and the same whatever order the classes came in: larger shapes first, then
+ * emptiest first by rank, then by fill, larger capacity first, and the numbers that tell classes
+ * apart. Where shapes or capacities differ, the nodes each search prefers come first in its own
+ * direction: binpack, searching fullest first (from the end), meets the smaller nodes first, where a
+ * task is the larger share; E-PVM, searching emptiest first, the larger ones, where it costs the least.
  */
 export function precedes(a: CapacityClass, b: CapacityClass): boolean {
+  if (a.shape !== b.shape) return a.shape > b.shape;
   if (a.rank !== b.rank) return a.rank < b.rank;
   if (a.fill !== b.fill) return a.fill < b.fill;
-  if (a.cpu !== b.cpu) return a.cpu < b.cpu;
-  if (a.memory !== b.memory) return a.memory < b.memory;
-  if (a.disk !== b.disk) return a.disk < b.disk;
+  if (a.cpu !== b.cpu) return a.cpu > b.cpu;
+  if (a.memory !== b.memory) return a.memory > b.memory;
   if (a.usedCpu !== b.usedCpu) return a.usedCpu < b.usedCpu;
   if (a.usedMemory !== b.usedMemory) return a.usedMemory < b.usedMemory;
-  if (a.usedDisk !== b.usedDisk) return a.usedDisk < b.usedDisk;
   if (a.tasks !== b.tasks) return a.tasks < b.tasks;
   return a.holds < b.holds;
 }

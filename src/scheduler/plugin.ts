@@ -1,6 +1,7 @@
 import type { Resources } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { ClassRange } from "./capacity-class.ts";
+import type { AttributeReader } from "./filters/node-attribute.ts";
 import type { SpreadTally } from "./spread-tally.ts";
 import type { PlacementRequest } from "./types.ts";
 
@@ -61,6 +62,8 @@ export interface ScorePlugin {
    * replicas of the group), so one member's score is every member's (see CapacityClass).
    */
   byClass?: boolean;
+  /** The score reads one attribute of the node and nothing else (a search bounds a class by the values its nodes have). */
+  byAttribute?: { read: AttributeReader; scoreOf(value: string | undefined): number };
   /** At least the raw score of any node in classes with this range (a search skips what cannot win); without it, 100. */
   upper?: (range: ClassRange, ctx: PlacementContext) => number;
   /** At most the raw score of any node in classes with this range: a search finds a normalized plugin's range with it and `upper`. */

@@ -11,20 +11,24 @@ const GROUP = "web/http";
 const holdsOf = (usage: NodeUsage) => usage.groups.get(GROUP) ?? 0;
 const fraction = (used: number, capacity: number) => (capacity > 0 ? used / capacity : 1);
 
+const quarterOctave = (n: number) => (n > 0 ? Math.floor(4 * Math.log2(n)) : -1_000);
+
 /** The order by brute force: nodes grouped by what their class tells apart, sorted as the order's doc says. */
 function sorted(usages: Iterable<NodeUsage>, key: OrderKey) {
   const classes = new Map<string, { usage: NodeUsage; members: NodeUsage[] }>();
   for (const usage of usages) {
     const { capacity } = usage.node;
-    const id = JSON.stringify([capacity.cpu, capacity.memory, capacity.disk, usage.allocated.cpu, usage.allocated.memory, usage.allocated.disk, usage.taskCount, holdsOf(usage)]);
+    const id = JSON.stringify([capacity.cpu, capacity.memory, usage.allocated.cpu, usage.allocated.memory, usage.taskCount, holdsOf(usage)]);
     const found = classes.get(id);
     if (found) found.members.push(usage);
     else classes.set(id, { usage, members: [usage] });
   }
+  // Each number ascending; those negated sort larger first.
   const sortKey = ({ usage }: { usage: NodeUsage }) => {
     const { capacity } = usage.node;
     const fill = fraction(usage.allocated.cpu, capacity.cpu) + fraction(usage.allocated.memory, capacity.memory);
-    return [key === "fill" ? fill : usage.taskCount, fill, capacity.cpu, capacity.memory, capacity.disk, usage.allocated.cpu, usage.allocated.memory, usage.allocated.disk, usage.taskCount, holdsOf(usage)];
+    const shape = quarterOctave(capacity.cpu) * 4_096 + quarterOctave(capacity.memory);
+    return [-shape, key === "fill" ? fill : usage.taskCount, fill, -capacity.cpu, -capacity.memory, usage.allocated.cpu, usage.allocated.memory, usage.taskCount, holdsOf(usage)];
   };
   const byKey = (a: number[], b: number[]) => {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
@@ -34,12 +38,13 @@ function sorted(usages: Iterable<NodeUsage>, key: OrderKey) {
   return [...classes.values()]
     .sort((a, b) => byKey(sortKey(a), sortKey(b)))
     .map((c) => {
-      const rank = sortKey(c)[0] as number;
+      const [shape, rank] = sortKey(c) as [number, number];
       const { capacity } = c.usage.node;
       return {
         rank,
-        capacity: [capacity.cpu, capacity.memory, capacity.disk],
-        used: [c.usage.allocated.cpu, c.usage.allocated.memory, c.usage.allocated.disk],
+        shape: -shape,
+        capacity: [capacity.cpu, capacity.memory],
+        used: [c.usage.allocated.cpu, c.usage.allocated.memory],
         tasks: c.usage.taskCount,
         holds: holdsOf(c.usage),
         members: c.members.sort(byRing).map((u) => u.node.id),
@@ -61,7 +66,7 @@ describe("CapacityOrder", () => {
         const current = present.get(id);
         if (roll < 0.1 || !current) {
           // Joins, or comes back with another capacity: a new usage object for the same node.
-          const usage = emptyUsage(makeNode(id, { capacity: { cpu: pick([2, 4, 0]), memory: pick([2048, 4096]), disk: pick([0, 100]) } }));
+          const usage = emptyUsage(makeNode(id, { capacity: { cpu: pick([2, 4, 16, 0]), memory: pick([2048, 2100, 4096]), disk: pick([0, 100]) } }));
           present.set(usage.node.id, usage);
           order.set(usage);
         } else if (roll < 0.15) {

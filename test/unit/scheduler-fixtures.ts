@@ -57,8 +57,9 @@ export function feasible(algorithm: Algorithm, job: JobSpec, nodes: Node[]): str
 export function orderView(order: CapacityOrder) {
   return [...order.classes()].map((c) => ({
     rank: c.rank,
-    capacity: [c.cpu, c.memory, c.disk],
-    used: [c.usedCpu, c.usedMemory, c.usedDisk],
+    shape: c.shape,
+    capacity: [c.cpu, c.memory],
+    used: [c.usedCpu, c.usedMemory],
     tasks: c.tasks,
     holds: c.holds,
     members: c.members.map((m) => m.usage.node.id),

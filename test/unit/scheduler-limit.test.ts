@@ -17,7 +17,7 @@ const pickOne = <T>(random: () => number, items: readonly T[]): T => items[Math.
 
 /**
  * A cluster of `size` nodes over 2 datacenters and 10 racks, some nodes down or ineligible, with random
- * live tasks; nodes of 9 shapes, or all of one (`alike`), where equal nodes tie.
+ * live tasks; nodes of 9 shapes and two disk sizes, or all alike (`alike`), where equal nodes tie.
  */
 function syntheticCluster(size: number, seed: string, liveTasks = size * 2, alike = false): ClusterSnapshot {
   const random = seededRandom(seed);
@@ -25,7 +25,7 @@ function syntheticCluster(size: number, seed: string, liveTasks = size * 2, alik
     makeNode(`n${i}`, {
       datacenter: i % 2 === 0 ? "dc1" : "dc2",
       labels: { rack: `r${i % 10}`, ...(i % 3 === 0 ? { disk: "ssd" } : {}) },
-      capacity: alike ? { cpu: 4, memory: 4096, disk: 10_000 } : { cpu: pickOne(random, [2, 4, 8]), memory: pickOne(random, [2048, 4096, 8192]), disk: 10_000 },
+      capacity: alike ? { cpu: 4, memory: 4096, disk: 10_000 } : { cpu: pickOne(random, [2, 4, 8]), memory: pickOne(random, [2048, 4096, 8192]), disk: pickOne(random, [10_000, 10_000, 500]) },
       status: random() < 0.05 ? "down" : "ready",
       eligible: random() > 0.03,
     }),
@@ -35,7 +35,7 @@ function syntheticCluster(size: number, seed: string, liveTasks = size * 2, alik
     job: pickOne(random, ["db", "cache", "web"]),
     group: "http",
     nodeId: `id-n${Math.floor(random() * size)}`,
-    resources: { cpu: pickOne(random, [0.1, 0.5, 1]), memory: pickOne(random, [128, 512, 1024]), disk: 0 },
+    resources: { cpu: pickOne(random, [0.1, 0.5, 1]), memory: pickOne(random, [128, 512, 1024]), disk: pickOne(random, [0, 0, 100]) },
     reservedPorts: (random() < 0.1 ? { http: 8080 } : {}) as Record<string, number>,
   }));
   return { nodes, tasks };
@@ -94,7 +94,7 @@ describe("search and exhaustive mode", () => {
       const constraints = random() < 0.3 ? [pickOne(random, [distinct, ssd])] : [];
       const attribute = pickOne(random, ["node.label.rack", "node.datacenter", "node.label.disk"]);
       const spread: Spread[] | undefined = random() < 0.3 ? [{ attribute, weight: pickOne(random, [0, 20, 50, 100]) }] : undefined;
-      const resources: Resources = { cpu: pickOne(random, [0.1, 0.5, 1, 2]), memory: pickOne(random, [0, 256, 1024, 3000]), disk: 0 };
+      const resources: Resources = { cpu: pickOne(random, [0.1, 0.5, 1, 2]), memory: pickOne(random, [0, 256, 1024, 3000]), disk: pickOne(random, [0, 0, 100, 600]) };
       const ports = random() < 0.2 ? [{ name: "http", container: 80, host: 8080 }] : [];
       // "web" and "db" have replicas running in the synthetic cluster already (group "http"), "api" none.
       const job = makeJob(pickOne(random, ["web", "db", "api"]), { count: 1 + Math.floor(random() * 40), resources, constraints, ports, ...(spread ? { spread } : {}) });
