@@ -13,6 +13,11 @@ import type { NodeScore } from "./types.ts";
 
 /** The most a plugin without `upper` can give: raw scores are 0–100, and so are normalized ones. */
 const TOP = 100;
+/**
+ * How far below the highest raw score (relative to the scores' size) a score may still normalize to
+ * the same: far more than the few ulps rounding can close, far less than any real difference.
+ */
+const NEAR = 1e-9;
 const NO_GROUPS: Map<string, number> = new Map();
 /** Stands in for a class's node until the probe is first set. */
 const PROBE_NODE: NodeUsage["node"] = { id: "", name: "", address: "", datacenter: "", labels: {}, capacity: { cpu: 0, memory: 0, disk: 0 }, stats: null, status: "ready", eligible: true, lastHeartbeat: 0, registeredAt: 0, version: "" };
@@ -99,6 +104,7 @@ export class BestFit {
   /** The best node for the next replica, or null when no node is feasible. */
   pick(point: number): Picked | null {
     this.point = point;
+    if (this.plugins.length === 1 && this.plugins[0]?.normalized) return this.pickAlone();
     let incumbent: Member | null = null;
     for (let j = 0; j < this.plugins.length; j++) {
       const plugin = this.plugins[j] as ScorePlugin;
@@ -120,6 +126,48 @@ export class BestFit {
       (found) => this.visit(found),
     );
     // Set by `visit` during the search (which the compiler's narrowing cannot see).
+    const best = this.best as Member | null;
+    return best ? { usage: best.usage, scores: this.scores, best: this.bestIndex } : null;
+  }
+
+  /**
+   * The pick when a normalized plugin is the only one (E-PVM without spreads): a node's total is its
+   * normalized score, so the best are the nodes with the highest raw score, and those whose raw score
+   * normalizes to the same (a few ulps below). One search finds the highest and keeps every class
+   * within NEAR of it, each with its first feasible member round the ring; the best of those is the pick.
+   */
+  private pickAlone(): Picked | null {
+    const lowest = (this.lowest[0] = this.end(0, this.lowest[0] ?? null, false));
+    if (lowest === null) return null;
+    const plugin = this.plugins[0] as ScorePlugin;
+    const upper = plugin.upper as (range: ClassRange, ctx: PlacementContext) => number;
+    const near: Extreme[] = [];
+    let top = Number.NEGATIVE_INFINITY;
+    const floor = () => top - NEAR * (1 + Math.abs(top) + Math.abs(lowest.raw));
+    this.search(
+      this.fullestFirst,
+      (range) => upper(range, this.ctx) < floor(),
+      (at) => {
+        const raw = this.rawOf(at, 0);
+        if (raw < floor()) return;
+        const member = this.firstCandidate(at);
+        if (!member) return;
+        near.push({ raw, member });
+        if (raw > top) top = raw;
+      },
+    );
+    const highest = near.find((e) => e.raw === top);
+    if (!highest) return null;
+    this.highest[0] = highest;
+    this.scores = [];
+    this.best = null;
+    for (const { raw, member } of near) {
+      if (raw < floor()) continue;
+      const total = this.totalOf(member.usage, null);
+      const best = this.best as Member | null;
+      if (!best || total > this.bestTotal || (total === this.bestTotal && winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, this.point))) this.keep(member, total);
+      else this.scores.push(nodeScore(member.usage, this.values, this.plugins, total));
+    }
     const best = this.best as Member | null;
     return best ? { usage: best.usage, scores: this.scores, best: this.bestIndex } : null;
   }
