@@ -3,8 +3,8 @@ import { type CapacityClass, type ClassRange, type Member, type OrderKey, room }
 import { CapacityOrder } from "./capacity-order.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import { EPSILON } from "./filters/resources-fit.ts";
+import { ClassMemo } from "./class-memo.ts";
 import { failedFilter } from "./node-scan.ts";
-import { qualifies } from "./placement-context.ts";
 import type { NodeUsage, PlacementContext, ScorePlugin } from "./plugin.ts";
 import { nodeScore, totalWeight, weightedTotal } from "./score-nodes.ts";
 import { normalize } from "./scores/normalize.ts";
@@ -71,12 +71,7 @@ export class BestFit {
   private readonly probe: NodeUsage = { node: PROBE_NODE, allocated: { cpu: 0, memory: 0, disk: 0 }, ports: new Set(), groups: NO_GROUPS, taskCount: 0 };
   /** The probe's groups for a class of nodes holding the group. */
   private readonly holding = new Map<string, number>();
-  /** Per class, whether any member passes the filters that look at the node alone (see `anyQualifies`). */
-  private readonly qualifying = new Map<CapacityClass, { changes: number; any: boolean }>();
-  /** Per plugin that reads one attribute, the values each class's members have (see `ceilingOf`). */
-  private readonly valuesIn: Map<CapacityClass, { changes: number; values: Set<string | undefined> }>[] = [];
-  /** Per normalized plugin, its raw score by class (see `rawOf`). */
-  private readonly raws: Map<CapacityClass, number>[] = [];
+  private readonly memo: ClassMemo;
   private readonly classValues: number[] = [];
   private readonly values: number[] = [];
   private inCluster = false;
@@ -97,6 +92,7 @@ export class BestFit {
     private readonly fullestFirst: boolean,
   ) {
     this.holders = new CapacityOrder(key, (usage) => usage.groups.get(ctx.groupKey) ?? 0);
+    this.memo = new ClassMemo(ctx);
     this.weights = totalWeight(plugins);
     this.onePerNode = ctx.constraints.some((c) => c.onePerNode);
   }
@@ -148,7 +144,7 @@ export class BestFit {
       this.fullestFirst,
       (range) => upper(range, this.ctx) < floor(),
       (at) => {
-        const raw = this.rawOf(at, 0);
+        const raw = this.memo.rawOf(at, plugin, this.probe);
         if (raw < floor()) return;
         const member = this.firstCandidate(at);
         if (!member) return;
@@ -302,42 +298,13 @@ export class BestFit {
       highest ? this.fullestFirst : !this.fullestFirst,
       (range) => found !== null && (highest ? bound(range, this.ctx) <= found.raw : bound(range, this.ctx) >= found.raw),
       (at) => {
-        const raw = this.rawOf(at, j);
+        const raw = this.memo.rawOf(at, plugin, this.probe);
         if (found !== null && (highest ? raw <= found.raw : raw >= found.raw)) return;
         const member = this.firstCandidate(at);
         if (member) found = { raw, member };
       },
     );
     return found;
-  }
-
-  /**
-   * A normalized plugin's raw score of the class being visited, kept for the rest of the call: a class
-   * never changes (a node that changes moves to another), and the searches of every replica meet the
-   * same classes again.
-   */
-  private rawOf(found: CapacityClass, j: number): number {
-    const raws = (this.raws[j] ??= new Map());
-    let raw = raws.get(found);
-    if (raw === undefined) raws.set(found, (raw = (this.plugins[j] as ScorePlugin).score(this.probe, this.ctx)));
-    return raw;
-  }
-
-  /**
-   * The most a plugin that reads one attribute gives any member of the class: its best score over the
-   * values the members have (known for the rest of the call, until the class's members change).
-   */
-  private ceilingOf(found: CapacityClass, j: number): number {
-    const { read, scoreOf } = (this.plugins[j] as ScorePlugin).byAttribute as NonNullable<ScorePlugin["byAttribute"]>;
-    const known = (this.valuesIn[j] ??= new Map());
-    let seen = known.get(found);
-    if (!seen || seen.changes !== found.changes) {
-      seen = { changes: found.changes, values: new Set(found.members.map((m) => read(m.usage.node))) };
-      known.set(found, seen);
-    }
-    let most = Number.NEGATIVE_INFINITY;
-    for (const value of seen.values) most = Math.max(most, scoreOf(value));
-    return this.valueOf(j, most);
   }
 
   private valueOf(j: number, raw: number): number {
@@ -357,11 +324,11 @@ export class BestFit {
     const { plugins, classValues, point } = this;
     for (let j = 0; j < plugins.length; j++) {
       const plugin = plugins[j] as ScorePlugin;
-      if (plugin.byClass) classValues[j] = this.valueOf(j, plugin.normalized ? this.rawOf(found, j) : plugin.score(this.probe, this.ctx));
-      else classValues[j] = plugin.byAttribute ? this.ceilingOf(found, j) : TOP;
+      if (plugin.byClass) classValues[j] = this.valueOf(j, plugin.normalized ? this.memo.rawOf(found, plugin, this.probe) : plugin.score(this.probe, this.ctx));
+      else classValues[j] = plugin.byAttribute ? this.valueOf(j, this.memo.ceilingOf(found, plugin)) : TOP;
     }
     const most = weightedTotal(classValues, plugins, this.weights);
-    if (most < this.bestTotal || !this.anyQualifies(found)) return;
+    if (most < this.bestTotal || !this.memo.anyQualifies(found)) return;
     const members = found.members;
     let i = found.seek(point);
     for (let k = 0; k < members.length; k++, i++) {
@@ -378,19 +345,6 @@ export class BestFit {
       this.keep(member, total);
       if (total === most) return;
     }
-  }
-
-  /**
-   * Whether any member could take the group were it empty (see `qualifies`), known for the rest of the
-   * call until the class's members change: a job's constraints, asked again for every replica, rule
-   * out the same classes each time.
-   */
-  private anyQualifies(found: CapacityClass): boolean {
-    const known = this.qualifying.get(found);
-    if (known && known.changes === found.changes) return known.any;
-    const any = found.members.some((m) => qualifies(m.usage, this.ctx));
-    this.qualifying.set(found, { changes: found.changes, any });
-    return any;
   }
 
   /** The member's total (its values left in `values`), taking its class's for `byClass` plugins when given. */
