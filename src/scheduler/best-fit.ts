@@ -52,8 +52,9 @@ interface Extreme {
  * is lower, and distinct_hosts rules them out) move from the cluster's order into the call's own
  * `holders` order as the search meets them or places there, and go back when the call ends (`restore`).
  * A normalized plugin (E-PVM) needs the range of its raw scores over every feasible node, as the scan
- * normalizes over every candidate: two more searches find its highest and lowest first, or keep them
- * from the replica before when the placement in between cannot have moved them (see `end`).
+ * normalizes over every candidate: searches find its highest and lowest, or keep them from the replica
+ * before when the placement in between cannot have moved them (see `end`); alone, it needs one search
+ * (see `pickAlone`).
  */
 export class BestFit {
   private readonly holders: CapacityOrder;
