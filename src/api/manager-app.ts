@@ -3,16 +3,19 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { BadRequestError, ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
 import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
 import { matchesEvent } from "../manager/event-bus.ts";
 import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
+import { parseTaskName } from "../model/task.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
 import { assignmentsJson } from "./assignments-json.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
+import { imageRoutes } from "./image-routes.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
@@ -28,8 +31,10 @@ export interface ManagerAppOptions {
   workerCa?: string;
 }
 
-function eventFilter(c: Context): EventFilter {
-  return { job: c.req.query("job"), node: c.req.query("node"), task: c.req.query("task"), type: c.req.query("type") };
+/** A task named JOB.GROUP.INDEX is the slot's task of now; an id or id prefix is matched as it is. */
+function eventFilter(c: Context, manager: ControlPlane): EventFilter {
+  const task = c.req.query("task");
+  return { job: c.req.query("job"), node: c.req.query("node"), task: task !== undefined && parseTaskName(task) ? manager.getTask(task).id : task, type: c.req.query("type") };
 }
 
 /** A job file sent as the request body, in the format its Content-Type (or else its text) says. */
@@ -49,13 +54,12 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/ui", browserLogin(verify));
   app.use("/ui/*", browserLogin(verify));
   app.use("*", authenticate(verify));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxBodyBytes} bytes` } }, 413),
+  });
+  // An image pushed to a node streams through to its worker: its size is the image's.
+  app.use("/v1/*", (c, next) => (c.req.path === "/v1/images/load" ? next() : limitBody(c, next)));
 
   // API latency by route pattern (not by raw path, so task ids do not explode the label set).
   app.use("/v1/*", async (c, next) => {
@@ -66,7 +70,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.observeRequest(labels, (performance.now() - started) / 1000);
   });
-  app.get("/metrics", (c) => c.text(manager.renderMetrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.get("/metrics", async (c) => c.text(await manager.renderMetrics(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
   app.get("/", (c) => c.redirect("/ui"));
@@ -145,11 +149,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   // The last events the manager kept, oldest first, paged; `/v1/events` streams the ones to come.
   app.get("/v1/events/history", (c) => {
-    const { items, next } = manager.eventHistory(eventFilter(c), pageParams(c));
+    const { items, next } = manager.eventHistory(eventFilter(c, manager), pageParams(c));
     return c.json({ events: items, next });
   });
   app.get("/v1/events", (c) => {
-    const filter = eventFilter(c);
+    const filter = eventFilter(c, manager);
     return streamSSE(c, async (stream) => {
       const unsubscribe = manager.subscribe((event) => {
         if (!matchesEvent(event, filter)) return;
@@ -166,12 +170,13 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
 
   app.route("/v1/tokens", tokenRoutes(manager));
+  app.route("/v1/images", imageRoutes(manager, forwardToWorker));
 
   // The join protocol: workers register, heartbeat, long-poll their assignments and report task states.
   app.post("/v1/nodes/register", async (c) => c.json(manager.joinNode(c.get("principal"), parseRegister(await readJson(c)))));
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
-    const { stats, events } = parseHeartbeat(await readJson(c));
-    return c.json(manager.heartbeat(c.req.param("id"), stats, events));
+    const { stats, events, images } = parseHeartbeat(await readJson(c));
+    return c.json(manager.heartbeat(c.req.param("id"), stats, events, images));
   });
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);

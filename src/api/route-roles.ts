@@ -25,6 +25,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/events", "read"],
   ["GET", "/v1/events/history", "read"],
   ["GET", "/metrics", "read"],
+  ["GET", "/v1/images/nodes", "read"],
 
   ["POST", "/v1/jobs", "submit"],
   ["DELETE", "/v1/jobs/:name", "submit"],
@@ -40,6 +41,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/tokens", "admin"],
   ["POST", "/v1/tokens", "admin"],
   ["DELETE", "/v1/tokens/:id", "admin"],
+  // Loading an image re-points a tag every job on that node may use: beyond any one caller's jobs.
+  ["POST", "/v1/images/load", "admin"],
 
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],

@@ -19,6 +19,13 @@ const register = z.strictObject({
 const heartbeat = z.strictObject({
   stats: z.strictObject({ cpuPercent: z.number(), memoryUsedMb: z.number(), diskUsedMb: z.number(), at: z.number() }),
   events: z.array(z.strictObject({ at: z.number(), message: z.string().max(1024), task: z.string().max(128).optional() })).max(100).optional(),
+  images: z
+    .strictObject({
+      digest: z.string().max(128),
+      refs: z.array(z.string().max(512)).max(10_000),
+      unpullable: z.array(z.strictObject({ image: z.string().max(512), message: z.string().max(4096), at: z.number() })).max(1_000),
+    })
+    .optional(),
 });
 
 const report = z.strictObject({

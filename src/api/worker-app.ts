@@ -1,8 +1,9 @@
 import { Hono } from "hono";
-import type { Driver } from "../driver/driver.ts";
-import { NotFoundError } from "../lib/errors.ts";
+import { Registry } from "prom-client";
+import type { Driver, ImageEngine } from "../driver/driver.ts";
+import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { Metrics } from "../lib/metrics.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "../lib/metrics.ts";
 import type { WorkerAgent } from "../worker/agent.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { requireManagerKey } from "./manager-key.ts";
@@ -11,6 +12,8 @@ import { parseExec } from "./wire-schemas.ts";
 
 export interface WorkerAppOptions {
   driver: Driver;
+  /** The engine's images: `cube image push` asks what it has and loads into it. */
+  images: ImageEngine;
   log: Logger;
   version: string;
   /** Set once the agent exists; until then the worker has no tasks to speak of. */
@@ -18,7 +21,7 @@ export interface WorkerAppOptions {
 }
 
 /** The worker's own small API: health, and container logs that the manager proxies to users. */
-export function createWorkerApp({ driver, log, version, agent }: WorkerAppOptions): Hono {
+export function createWorkerApp({ driver, images, log, version, agent }: WorkerAppOptions): Hono {
   const containerOf = (taskId: string): string => {
     const container = agent()?.containerOf(taskId);
     if (!container) throw new NotFoundError(`task ${taskId} has no container on this node (it may have been removed)`);
@@ -31,6 +34,33 @@ export function createWorkerApp({ driver, log, version, agent }: WorkerAppOption
 
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: agent()?.nodeId ?? null, version }));
   app.use("/v1/tasks/*", requireManagerKey(() => agent()?.managerKey ?? null));
+  app.use("/v1/images/*", requireManagerKey(() => agent()?.managerKey ?? null));
+
+  app.get("/v1/images/inspect", async (c) => {
+    const image = c.req.query("image");
+    if (!image) throw new BadRequestError("query parameter image is required");
+    return c.json({ image, id: (await images.image(image))?.id ?? null });
+  });
+
+  // A `docker save` archive, streamed into the engine as it arrives.
+  app.post("/v1/images/load", async (c) => {
+    const body = c.req.raw.body;
+    if (!body) throw new BadRequestError("the request body is the image archive (docker save)");
+    let bytes = 0;
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          bytes += chunk.byteLength;
+          out.enqueue(chunk);
+        },
+      }),
+    );
+    const loaded = await images.loadImage(counted);
+    agent()?.images?.changed();
+    agent()?.metrics.imageLoaded(bytes);
+    log.info("image loaded", { loaded, bytes });
+    return c.json({ loaded, bytes });
+  });
 
   app.get("/v1/tasks/:id/logs", async (c) => {
     const containerId = containerOf(c.req.param("id"));
@@ -45,21 +75,9 @@ export function createWorkerApp({ driver, log, version, agent }: WorkerAppOption
     return new Response(stream, { headers: { "content-type": "text/plain; charset=utf-8" } });
   });
 
-  app.get("/metrics", async (c) => {
-    const metrics = new Metrics();
-    const tasks = agent()?.tasks() ?? [];
-    metrics.gauge("cube_worker_tasks", "Tasks on this node by whether they still run.", [
-      [{ state: "active" }, tasks.filter((t) => !t.finished).length],
-      [{ state: "finished" }, tasks.filter((t) => t.finished).length],
-    ]);
-    const readings = await Promise.all(
-      tasks.filter((t) => t.containerId && !t.finished).map(async (t) => ({ t, stats: await driver.stats(t.containerId as string).catch(() => null) })),
-    );
-    const measured = readings.filter((r) => r.stats !== null);
-    metrics.gauge("cube_task_cpu_seconds_total", "Cpu time used by each task's container.", measured.map(({ t, stats }) => [{ task: t.taskId, name: t.name }, stats?.cpuSeconds ?? 0]));
-    metrics.gauge("cube_task_memory_bytes", "Memory used by each task's container.", measured.map(({ t, stats }) => [{ task: t.taskId, name: t.name }, stats?.memoryBytes ?? 0]));
-    return c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" });
-  });
+  // The process's metrics, and the node's own once the agent exists.
+  const noAgentYet = new Registry();
+  app.get("/metrics", async (c) => c.text(await renderMetrics(agent()?.metrics.registry ?? noAgentYet), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
   app.post("/v1/tasks/:id/restart", async (c) => {
     const taskId = c.req.param("id");

@@ -12,6 +12,8 @@ export interface WorkerProxyOptions {
  * Forwards a request about one task to the worker that runs it (logs, exec, restart) with the key
  * that worker accepts, and passes the worker's answer back as it is, streaming bodies included.
  */
+export type WorkerProxy = ReturnType<typeof createWorkerProxy>;
+
 export function createWorkerProxy({ keyOf, ca }: WorkerProxyOptions) {
   return async function forwardToWorker(node: Node, path: string, init: RequestInit & { what: string }): Promise<Response> {
     if (node.status === "down") {

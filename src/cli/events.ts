@@ -7,7 +7,7 @@ export default defineCommand({
   args: {
     job: { type: "string", description: "only this job's events" },
     node: { type: "string", description: "only this node's events (node id)" },
-    task: { type: "string", description: "only this task's events (id or prefix)" },
+    task: { type: "string", description: "only this task's events (name JOB.GROUP.INDEX, id or id prefix)" },
     type: { type: "string", description: "job | task | node" },
     history: { type: "boolean", description: "print the recent events the manager kept (up to 10,000) before the new ones", default: false },
     ...clientArgs,

@@ -4,7 +4,7 @@ import { clientArgs, clientFrom, printJson } from "./client-args.ts";
 export default defineCommand({
   meta: { name: "exec", description: "Run a command in a task's container: cube exec TASK -- CMD [ARGS...]" },
   args: {
-    task: { type: "positional", description: "task id or unique prefix", required: true },
+    task: { type: "positional", description: "task name (JOB.GROUP.INDEX), id or unique id prefix", required: true },
     timeout: { type: "string", description: "give up after this many seconds", default: "60" },
     ...clientArgs,
   },

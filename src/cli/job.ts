@@ -28,7 +28,9 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(disconnect ? { disconnect: { stop_after: formatDuration(disconnect.stopAfterMs) } } : {}),
     };
   };
-  return { ...spec, tasks: spec.tasks.map(task) };
+  // A periodic run's origin is the manager's to set, never a job file's.
+  const { periodicRun: _run, ...file } = spec;
+  return { ...file, tasks: spec.tasks.map(task) };
 }
 
 export default defineCommand({

@@ -4,7 +4,7 @@ import { clientArgs, clientFrom } from "./client-args.ts";
 export default defineCommand({
   meta: { name: "logs", description: "Print a task's container output (proxied from its worker)" },
   args: {
-    task: { type: "positional", description: "task id or unique prefix", required: true },
+    task: { type: "positional", description: "task name (JOB.GROUP.INDEX), id or unique id prefix", required: true },
     follow: { type: "boolean", alias: "f", description: "keep printing new output", default: false },
     tail: { type: "string", description: "only the last N lines" },
     stderr: { type: "boolean", description: "only standard error", default: false },

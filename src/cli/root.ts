@@ -20,8 +20,11 @@ export const root = defineCommand({
     task: () => import("./task.ts").then((m) => m.default),
     job: () => import("./job.ts").then((m) => m.default),
     events: () => import("./events.ts").then((m) => m.default),
+    image: () => import("./image.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
     tls: () => import("./tls.ts").then((m) => m.default),
     version: () => import("./version.ts").then((m) => m.default),
+    completion: () => import("./completion.ts").then((m) => m.default),
+    complete: () => import("./complete.ts").then((m) => m.default),
   },
 });

@@ -19,6 +19,7 @@ export default defineCommand({
     "gc-after": { type: "string", description: "manager: forget finished tasks and dead jobs after this long", default: "1h" },
     "keep-versions": { type: "string", description: "manager: versions kept per job", default: "10" },
     "stop-tasks-on-exit": { type: "boolean", description: "worker: stop its containers on SIGTERM (default: leave them running)", default: false },
+    "docker-host": { type: "string", description: "worker: the Docker engine to run tasks on, unix:///path/docker.sock or tcp://HOST:PORT (env DOCKER_HOST; default /var/run/docker.sock)" },
     "join-token": { type: "string", description: "worker: the manager's join token (env CUBE_JOIN_TOKEN; in the manager's data dir, file join-token)" },
     "tls-ca": { type: "string", description: "CA certificate that the manager's (for a worker) or the workers' (for a manager) must verify against (env CUBE_TLS_CA)" },
     allow: { type: "string", description: `manager: host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
@@ -69,6 +70,7 @@ export default defineCommand({
         ca: tlsCaArg(args["tls-ca"]),
         tls: tlsKeyPairArg(args["tls-cert"], args["tls-key"]),
         heartbeatIntervalMs: durationArg("heartbeat-interval", args["heartbeat-interval"]),
+        dockerHost: args["docker-host"],
         stopTasksOnExit: args["stop-tasks-on-exit"],
       });
       onShutdown(log, () => server.stop());

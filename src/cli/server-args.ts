@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { parseDuration } from "../model/duration.ts";
 import { ALGORITHMS, type Algorithm } from "../scheduler/index.ts";
+import { repeatedFlag } from "./repeated-flag.ts";
 
 /** Flags shared by `serve` and `dev` (ARCHITECTURE.md, "Roles in one process"). */
 export const serverArgs = {
@@ -40,13 +41,11 @@ export function countArg(flag: string, value: string): number {
 /** Every `--label k=v` (or `--label=k=v`) in the raw arguments; citty keeps only the last of a repeated flag. */
 export function labelArgs(rawArgs: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
-  rawArgs.forEach((arg, i) => {
-    const value = arg === "--label" ? rawArgs[i + 1] : arg.startsWith("--label=") ? arg.slice("--label=".length) : undefined;
-    if (value === undefined) return;
+  for (const value of repeatedFlag(rawArgs, "label")) {
     const eq = value.indexOf("=");
     if (eq <= 0) throw new Error(`--label must look like key=value, not "${value}"`);
     labels[value.slice(0, eq)] = value.slice(eq + 1);
-  });
+  }
   return labels;
 }
 

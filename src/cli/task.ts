@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
 
-const taskArg = { task: { type: "positional", description: "task id or unique prefix", required: true } } as const;
+const taskArg = { task: { type: "positional", description: "task name (JOB.GROUP.INDEX), id or unique id prefix", required: true } } as const;
 
 export default defineCommand({
   meta: { name: "task", description: "Restart a task in place, or stop it (a service replaces it)" },

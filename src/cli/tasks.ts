@@ -5,7 +5,7 @@ import { taskTable } from "./task-table.ts";
 export default defineCommand({
   meta: { name: "tasks", description: "List tasks, or show one task with its event history" },
   args: {
-    id: { type: "positional", description: "task id or unique prefix", required: false },
+    id: { type: "positional", description: "task name (JOB.GROUP.INDEX), id or unique id prefix", required: false },
     job: { type: "string", description: "only this job's tasks" },
     node: { type: "string", description: "only tasks on this node (id or name)" },
     state: { type: "string", description: "only tasks in this state" },

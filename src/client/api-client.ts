@@ -3,6 +3,8 @@ import type {
   AssignmentsResponse,
   ClusterEvent,
   HeartbeatRequest,
+  ImageLoadResult,
+  ImageOnNode,
   JobDetail,
   JobVersion,
   JobView,
@@ -182,6 +184,18 @@ export class ApiClient {
     return response.body ?? new ReadableStream({ start: (c) => c.close() });
   }
 
+  /** Which of the nodes (names or ids; none: every ready, eligible node) have the image, and its id on each. */
+  imageNodes(image: string, nodes: readonly string[] = []): Promise<{ image: string; nodes: ImageOnNode[] }> {
+    const query = new URLSearchParams([["image", image], ...nodes.map((n) => ["node", n])]);
+    return this.call("GET", `/v1/images/nodes?${query}`);
+  }
+
+  /** Streams a `docker save` archive through the manager into one node's engine. */
+  async loadImage(node: string, archive: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<ImageLoadResult> {
+    const response = await this.send("POST", `/v1/images/load?${new URLSearchParams({ node })}`, { body: archive, contentType: "application/x-tar", stream: true, signal });
+    return (await response.json()) as ImageLoadResult;
+  }
+
   /** With the join token, or with the node's own credential (see RegisterResponse). */
   register(request: RegisterRequest): Promise<RegisterResponse> {
     return this.call("POST", "/v1/nodes/register", { json: request });
@@ -200,7 +214,7 @@ export class ApiClient {
   }
 
   /** `timeoutMs`: a heartbeat that takes longer has failed (the connection may be dead). */
-  heartbeat(nodeId: string, request: HeartbeatRequest, timeoutMs?: number): Promise<{ status: string }> {
+  heartbeat(nodeId: string, request: HeartbeatRequest, timeoutMs?: number): Promise<{ status: string; images?: string | null }> {
     return this.call("POST", `/v1/nodes/${nodeId}/heartbeat`, { json: request, timeoutMs });
   }
 
@@ -227,7 +241,7 @@ export class ApiClient {
   private async send(method: string, path: string, init: SendOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | undefined;
+    let body: string | ReadableStream<Uint8Array> | undefined;
     if (init.json !== undefined) {
       body = JSON.stringify(init.json);
       headers["content-type"] = "application/json";
@@ -251,7 +265,7 @@ export class ApiClient {
 
 interface SendOptions {
   json?: unknown;
-  body?: string;
+  body?: string | ReadableStream<Uint8Array>;
   contentType?: string;
   signal?: AbortSignal;
   /** No client-side timeout: log and event streams last as long as they need. */

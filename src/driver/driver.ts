@@ -70,7 +70,7 @@ export interface ContainerStats {
   memoryBytes: number;
 }
 
-export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "engine_unreachable" | "container_failed" | "not_found";
+export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "image_load_failed" | "engine_unreachable" | "container_failed" | "not_found";
 
 export class DriverError extends Error {
   constructor(
@@ -110,4 +110,16 @@ export interface Driver {
   stats(containerId: string): Promise<ContainerStats>;
   /** Runs a command inside the running container and waits for it (health checks, `cube exec`). */
   exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+/** The images an engine holds, for pushing images to nodes without a registry (`cube image push`). */
+export interface ImageEngine {
+  /** The id (`sha256:…`) and size in bytes of the image a reference names on this engine, null when it has none. */
+  image(ref: string): Promise<{ id: string; size: number } | null>;
+  /** Every image on the engine: ids and `NAME:TAG` references. */
+  images(): Promise<string[]>;
+  /** Loads a `docker save` archive into the engine; returns what it loaded (references, or ids of untagged images). */
+  loadImage(tar: ReadableStream<Uint8Array>): Promise<string[]>;
+  /** The image as a `docker save` archive, streamed from the engine. */
+  saveImage(ref: string): Promise<ReadableStream<Uint8Array>>;
 }

@@ -1,4 +1,3 @@
-import type { Labels } from "../lib/metrics.ts";
 import type {
   AssignmentsResponse,
   ClusterEvent,
@@ -6,6 +5,7 @@ import type {
   JobVersion,
   JobView,
   NodeEvent,
+  NodeImages,
   NodeView,
   PlanResult,
   RegisterRequest,
@@ -21,6 +21,7 @@ import type { NodeStats } from "../model/node.ts";
 import type { TaskState } from "../model/task-state.ts";
 import type { IssuedToken, Token, TokenRole } from "../model/token.ts";
 import type { EventFilter } from "./event-bus.ts";
+import type { RequestLabels } from "./manager-metrics.ts";
 import type { Page, PageRequest } from "./paging.ts";
 import type { ClusterSummary } from "./queries.ts";
 import type { Principal } from "./tokens.ts";
@@ -51,7 +52,7 @@ export interface ControlPlane {
   getJob(name: string): JobDetail;
   jobVersions(name: string): JobVersion[];
 
-  // Tasks
+  // Tasks (a task is named by full id, JOB.GROUP.INDEX or unique id prefix: task-ref.ts)
   listTasks(query: TaskQuery, page?: PageRequest): Page<TaskView>;
   getTask(idOrPrefix: string): TaskDetail;
   stopTask(idOrPrefix: string): TaskView;
@@ -72,7 +73,7 @@ export interface ControlPlane {
   // Workers
   joinNode(principal: Principal, request: RegisterRequest): RegisterResponse;
   /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
-  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]): { status: string };
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages): { status: string; images: string | null };
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
   /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]>;
@@ -81,6 +82,12 @@ export interface ControlPlane {
   /** What the node's worker accepts from the manager (see Tokens.workerKey), null without a live credential. */
   workerKey(nodeId: string): string | null;
 
+  // Images (cube image push)
+  /** The nodes a push goes to: the named ones (names or ids), else every ready, eligible node; a 409 for a named node that is down. */
+  imageTargets(nodes: readonly string[]): NodeView[];
+  /** A push loaded these references into the node's engine. */
+  imageLoaded(nodeId: string, refs: readonly string[]): void;
+
   // Tokens
   verifyToken(secret: string): Principal | null;
   listTokens(): Token[];
@@ -88,6 +95,7 @@ export interface ControlPlane {
   revokeToken(id: string): Token;
 
   // Metrics
-  renderMetrics(): string;
-  observeRequest(labels: Labels, seconds: number): void;
+  /** Prometheus text: the process's metrics and the manager's own. */
+  renderMetrics(): Promise<string>;
+  observeRequest(labels: RequestLabels, seconds: number): void;
 }

@@ -1,13 +1,15 @@
 import { newId } from "../lib/ids.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Metrics } from "../lib/metrics.ts";
 import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
 import type { Task } from "../model/task.ts";
 import { type Algorithm, placeTasks, summarizeReasons } from "../scheduler/index.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ClusterState, JobEntry } from "./cluster-state.ts";
 import type { Commit } from "./commit.ts";
+import type { ImageCatalog } from "./image-catalog.ts";
 import type { JobTimers } from "./job-timers.ts";
+import type { ManagerMetrics } from "./manager-metrics.ts";
+import { launchPeriodic } from "./periodic-launcher.ts";
 import { type ReconcileDecision, reconcile } from "./reconcile.ts";
 import { ledger } from "./task-ledger.ts";
 
@@ -17,7 +19,8 @@ export interface EvaluatorOptions {
   timers: JobTimers;
   /** Marks a job for another evaluation (one that stopped at STEP_WRITES goes on there). */
   mark: (job: string) => void;
-  metrics: Metrics;
+  metrics: ManagerMetrics;
+  images: ImageCatalog;
   algorithm: Algorithm;
   log: Logger;
   now: () => number;
@@ -64,7 +67,7 @@ export class Evaluator {
   evaluate(name: string): void {
     const { state, timers, commit } = this.options;
     this.options.onEvaluate?.(name);
-    this.options.metrics.inc("cube_evaluations_total", "Jobs evaluated (each after a change that concerns it).");
+    this.options.metrics.evaluated();
     const entry = state.job(name);
     const left = this.resume(name);
     if (!entry) {
@@ -73,6 +76,7 @@ export class Evaluator {
     }
     const { job } = entry;
     const now = this.options.now();
+    if (job.spec.schedule !== undefined) return launchPeriodic(this.options, entry, now);
     let decision: ReconcileDecision;
     let budget = STEP_WRITES;
     if (left) {
@@ -145,12 +149,12 @@ export class Evaluator {
     const isFresh = new Set(fresh.map((t) => t.id));
     const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
+    const imageOn = this.options.images.limitFor(group.image) ?? undefined;
     const result = placeTasks(
-      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}` },
+      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}) },
       state.cluster,
     );
-    metrics.observe("cube_scheduling_duration_seconds", "Time spent placing a task group's pending tasks.", {}, (performance.now() - started) / 1000);
-    metrics.inc("cube_placements_total", "Tasks placed on a node.", {}, result.placements.length);
+    metrics.placed((performance.now() - started) / 1000, result.placements.map((p) => byIndex.get(p.index) as Task), now);
     const changes = new ChangeSet(now);
     for (const p of result.placements) {
       const task = byIndex.get(p.index) as Task;

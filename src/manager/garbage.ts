@@ -20,7 +20,7 @@ const finishedAt = (t: Task) => t.finishedAt ?? t.updatedAt;
 /**
  * What the store may forget, so it does not grow forever. Pure. It never takes the newest task of
  * a replica slot, nor its newest task that completed or failed (a finished batch slot is known by
- * it), nor a version a live task still runs.
+ * it), nor a version a live task still runs, nor the newest run of a periodic job.
  * @example collectGarbage(jobs, tasks, versions, Date.now(), { afterMs: 3_600_000, keepVersions: 10 })
  */
 export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string, number[]>, now: number, options: GarbageOptions): Garbage {
@@ -38,12 +38,20 @@ export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string,
     if ((t.state === "completed" || t.state === "failed") && (!finished || t.createdAt > finished.createdAt)) newestFinished.set(key, t);
   }
   const newest = new Set([...newestInSlot.values(), ...newestFinished.values()].map((t) => t.id));
+  // A periodic job's newest run records the last time it handled (periodic.ts): it stays while its job does.
+  const newestRun = new Map<string, Job>();
+  for (const job of jobs) {
+    const run = job.spec.periodicRun;
+    const seen = newestRun.get(run?.parent ?? "")?.spec.periodicRun;
+    if (run && (!seen || run.at > seen.at)) newestRun.set(run.parent, job);
+  }
+  const kept = new Set([...newestRun.values()].filter((run) => jobs.some((j) => j.spec.name === run.spec.periodicRun?.parent)).map((run) => run.spec.name));
   const byJob = Map.groupBy(tasks, (t) => t.job);
   for (const job of jobs) {
     const mine = byJob.get(job.spec.name) ?? [];
     const allDone = mine.every((t) => isTerminal(t.state));
     const dead = job.status === "stopped" || (job.spec.type === "batch" && mine.length > 0 && allDone);
-    if (dead && allDone && job.updatedAt < cutoff && mine.every((t) => finishedAt(t) < cutoff)) {
+    if (dead && allDone && job.updatedAt < cutoff && mine.every((t) => finishedAt(t) < cutoff) && !kept.has(job.spec.name)) {
       garbage.jobs.push(job.spec.name);
       continue;
     }

@@ -1,3 +1,6 @@
+/** The longest a timer waits (setTimeout's limit, 2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * One wake-up per job for what changes by time alone (a failed slot's reschedule delay, a rollout's
  * health deadline): when it is due, the job is marked for evaluation. Each evaluation sets the job's
@@ -18,7 +21,8 @@ export class JobTimers {
     if (current) clearTimeout(current.timer);
     this.timers.delete(job);
     if (at === null || this.stopped) return;
-    const timer = setTimeout(() => this.fire(job), Math.max(0, at - this.now()));
+    // A wake-up further off than a timer can wait (a yearly schedule) fires early; the evaluation then sets it again.
+    const timer = setTimeout(() => this.fire(job), Math.min(MAX_TIMER_MS, Math.max(0, at - this.now())));
     this.timers.set(job, { at, timer });
   }
 

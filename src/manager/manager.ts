@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { type Labels, Metrics } from "../lib/metrics.ts";
-import type { ClusterEvent, NodeEvent, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
+import { renderMetrics } from "../lib/metrics.ts";
+import type { ClusterEvent, NodeEvent, NodeImages, RegisterRequest, TaskReportItem } from "../model/api-types.ts";
 import { type ContainerPolicy, LOCKED_DOWN } from "../model/container-policy.ts";
 import type { JobSpec } from "../model/job.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
@@ -19,9 +19,10 @@ import { EvalQueue } from "./eval-queue.ts";
 import { Evaluator } from "./evaluator.ts";
 import { EventBus } from "./event-bus.ts";
 import { GarbageCollector } from "./garbage-collector.ts";
+import { ImageCatalog } from "./image-catalog.ts";
 import { JobCommands } from "./job-commands.ts";
 import { JobTimers } from "./job-timers.ts";
-import { renderMetrics } from "./manager-metrics.ts";
+import { ManagerMetrics, type RequestLabels } from "./manager-metrics.ts";
 import { NodeCommands } from "./node-commands.ts";
 import { joinNode } from "./node-join.ts";
 import { NodeLiveness } from "./node-liveness.ts";
@@ -79,7 +80,11 @@ export class Manager implements ControlPlane {
     const state = ClusterState.load(options.store);
     const bus = new EventBus();
     const watch = new AssignmentWatch();
-    const metrics = new Metrics();
+    const metrics = new ManagerMetrics(state);
+    // A node that got an image may run tasks that waited for it.
+    const images = new ImageCatalog(() => {
+      for (const job of state.tasks.blockedJobs()) this.queue.mark(job);
+    });
     this.timers = new JobTimers((job) => this.queue.mark(job), now);
     this.queue = new EvalQueue(
       (job) => evaluator.evaluate(job),
@@ -90,8 +95,8 @@ export class Manager implements ControlPlane {
       (run) => commit.together(run),
     );
     const commit = committer({ store: options.store, state, bus, watch, queue: this.queue });
-    this.ctx = { store: options.store, state, commit, bus, watch, metrics, log, now };
-    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
+    this.ctx = { store: options.store, state, commit, bus, watch, metrics, images, log, now };
+    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
@@ -206,8 +211,14 @@ export class Manager implements ControlPlane {
   joinNode(principal: Principal, request: RegisterRequest) {
     return joinNode((r) => this.workers.register(r), this.tokens, principal, request);
   }
-  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[]) {
-    return this.workers.heartbeat(nodeId, stats, events);
+  heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages) {
+    return this.workers.heartbeat(nodeId, stats, events, images);
+  }
+  imageTargets(nodes: readonly string[]) {
+    return this.queries.imageTargets(nodes);
+  }
+  imageLoaded(nodeId: string, refs: readonly string[]) {
+    this.ctx.images.loaded(nodeId, refs);
   }
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
     return this.workers.assignments(nodeId, index, waitMs, signal);
@@ -238,9 +249,9 @@ export class Manager implements ControlPlane {
     return this.tokens.revoke(id);
   }
   renderMetrics() {
-    return renderMetrics(this.ctx);
+    return renderMetrics(this.ctx.metrics.registry);
   }
-  observeRequest(labels: Labels, seconds: number) {
-    this.ctx.metrics.observe("cube_api_request_duration_seconds", "API requests by route and status.", labels, seconds);
+  observeRequest(labels: RequestLabels, seconds: number) {
+    this.ctx.metrics.request(labels, seconds);
   }
 }

@@ -1,4 +1,4 @@
-import { NotFoundError } from "../lib/errors.ts";
+import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { ClusterEvent, JobDetail, JobVersion, JobView, NodeView, TaskDetail, TaskView } from "../model/api-types.ts";
 import type { Resources } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
@@ -8,6 +8,8 @@ import type { JobEntry } from "./cluster-state.ts";
 import type { ManagerContext } from "./context.ts";
 import type { EventFilter } from "./event-bus.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
+import { periodicStatus } from "./periodic-launcher.ts";
+import { resolveTaskRef } from "./task-ref.ts";
 import { keyOf, type TaskFilter, type TaskKey } from "./task-table.ts";
 import { jobView, nodeView, taskView } from "./views.ts";
 
@@ -34,7 +36,8 @@ export class Queries {
   getJob(name: string): JobDetail {
     const entry = this.requireJob(name);
     const nodeName = this.nodeName;
-    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)) };
+    const periodic = periodicStatus(this.ctx.state, entry, this.ctx.now());
+    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}) };
   }
 
   jobView(name: string): JobView {
@@ -52,16 +55,21 @@ export class Queries {
     return pageOf("tasks", tasks, page.limit, keyOf, (t) => taskView(t, this.nodeName));
   }
 
-  /** A task by full id or unique prefix, with its history of events. */
-  getTask(idOrPrefix: string): TaskDetail {
-    const task = this.findTask(idOrPrefix);
+  /** A task by full id, name (`JOB.GROUP.INDEX`) or unique id prefix, with its history of events. */
+  getTask(ref: string): TaskDetail {
+    const task = this.findTask(ref);
     return { ...taskView(task, this.nodeName), events: this.ctx.store.listTaskEvents(task.id) };
   }
 
-  findTask(idOrPrefix: string): Task {
+  /** A task by full id, name (`JOB.GROUP.INDEX`: the slot's live task, else its newest) or unique id prefix. */
+  findTask(ref: string): Task {
     const { state, store } = this.ctx;
-    const task = state.tasks.get(idOrPrefix) ?? state.tasks.get(store.findTaskByPrefix(idOrPrefix)?.id ?? "");
-    if (!task) throw new NotFoundError(`task ${idOrPrefix} does not exist`);
+    const task = resolveTaskRef(ref, {
+      byId: (id) => state.tasks.get(id),
+      ofJob: (job) => state.tasks.ofJob(job),
+      byPrefix: (prefix) => state.tasks.get(store.findTaskByPrefix(prefix)?.id ?? ""),
+    });
+    if (!task) throw new NotFoundError(`task ${ref} does not exist (name a task by id, unique id prefix, or JOB.GROUP.INDEX as in cube status)`);
     return task;
   }
 
@@ -75,6 +83,15 @@ export class Queries {
   getNode(idOrName: string): NodeView {
     const node = this.requireNode(idOrName);
     return nodeView(node, this.ctx.state.cluster.usageOf(node.id));
+  }
+
+  /** The nodes an image push goes to: the named ones (names or ids), else every ready, eligible node. */
+  imageTargets(names: readonly string[]): NodeView[] {
+    const nodes = names.length > 0 ? names.map((name) => this.requireNode(name)) : this.ctx.state.nodeList().filter((n) => n.status === "ready" && n.eligible);
+    const down = nodes.find((n) => n.status === "down");
+    if (down) throw new ConflictError(`node ${down.name} is down: an image can be pushed to it once it is back`);
+    if (nodes.length === 0) throw new ConflictError("no node is ready and eligible to push an image to");
+    return nodes.map((n) => nodeView(n, this.ctx.state.cluster.usageOf(n.id)));
   }
 
   requireNode(idOrName: string): Node {

@@ -113,8 +113,9 @@ function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<stri
   for (let index = 0; index < group.count; index++) {
     if (kept.has(slotKey(group.name, index))) continue;
     const history = [...(slots.get(index) ?? [])].sort((a, b) => a.createdAt - b.createdAt);
-    // A batch slot is done once it has finished, successfully or not (its restarts happened on the worker).
-    if (input.job.spec.type === "batch" && history.some((t) => t.state === "completed" || t.state === "failed")) continue;
+    // A batch slot is done once it has finished, successfully or not (its restarts happened on the worker);
+    // a failure without an exit code never ran (its image could not be had): the slot waits for the image.
+    if (input.job.spec.type === "batch" && history.some((t) => t.state === "completed" || (t.state === "failed" && t.exitCode !== null))) continue;
     const failures = trailingFailures(history);
     const last = history.at(-1);
     const readyAt = (last?.finishedAt ?? last?.updatedAt ?? 0) + rescheduleDelay(failures);

@@ -4,13 +4,14 @@ import type { Task } from "../model/task.ts";
 import { canTransition, InvalidTransitionError, isTerminal } from "../model/task-state.ts";
 import type { ChangeSet } from "./change-set.ts";
 import type { ClusterState } from "./cluster-state.ts";
+import type { ManagerMetrics } from "./manager-metrics.ts";
 import { ledger } from "./task-ledger.ts";
 
 /**
  * Applies what a worker observed. A worker may only speak for tasks placed on it, and only moves
  * the table allows are written; a stale report (the task moved on meanwhile) is refused.
  */
-export function applyTaskReport(changes: ChangeSet, state: ClusterState, nodeId: string, taskId: string, report: TaskReport): Task {
+export function applyTaskReport(changes: ChangeSet, state: ClusterState, nodeId: string, taskId: string, report: TaskReport, metrics?: ManagerMetrics): Task {
   const task = changes.task(taskId) ?? state.tasks.get(taskId);
   if (!task) throw new NotFoundError(`task ${taskId} does not exist`);
   if (task.nodeId !== nodeId) throw new ConflictError(`task ${taskId} is not placed on node ${nodeId}`);
@@ -24,6 +25,7 @@ export function applyTaskReport(changes: ChangeSet, state: ClusterState, nodeId:
     nextAttemptAt: report.state === "restarting" ? (report.nextAttemptAt ?? null) : null,
   };
   if (report.state === "running" && task.state !== "running") fields.startedAt = changes.now;
+  if (report.state === "running" && task.startedAt === null) metrics?.started(task, changes.now);
   if (isTerminal(report.state)) fields.finishedAt = changes.now;
   return ledger.transition(changes, task, report.state, fields, report.message);
 }
@@ -33,10 +35,10 @@ export function applyTaskReport(changes: ChangeSet, state: ClusterState, nodeId:
  * it (a task reported running, then completed), and one that is refused is answered so and skipped
  * while the others apply.
  */
-export function applyTaskReports(changes: ChangeSet, state: ClusterState, nodeId: string, reports: readonly TaskReportItem[]): TaskReportResult[] {
+export function applyTaskReports(changes: ChangeSet, state: ClusterState, nodeId: string, reports: readonly TaskReportItem[], metrics?: ManagerMetrics): TaskReportResult[] {
   return reports.map(({ taskId, ...report }): TaskReportResult => {
     try {
-      const task = applyTaskReport(changes, state, nodeId, taskId, report);
+      const task = applyTaskReport(changes, state, nodeId, taskId, report, metrics);
       return { taskId, ok: true, state: task.state, desired: task.desired };
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof InvalidTransitionError) {

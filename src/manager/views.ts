@@ -21,7 +21,8 @@ export function jobView(job: Job, tasks: readonly Task[], rolloutFailure: string
     if (t.jobVersion === job.version || !isGone(t.state)) byState[t.state] = (byState[t.state] ?? 0) + 1;
     if (!isGone(t.state) && t.desired === "running") systemDesired++;
   }
-  const desired = job.status === "stopped" ? 0 : job.spec.type === "system" ? systemDesired : job.spec.tasks.reduce((sum, g) => sum + g.count, 0);
+  // A periodic job runs nothing itself: its runs are jobs of their own.
+  const desired = job.status === "stopped" || job.spec.schedule !== undefined ? 0 : job.spec.type === "system" ? systemDesired : job.spec.tasks.reduce((sum, g) => sum + g.count, 0);
   return { ...job, name: job.spec.name, type: job.spec.type, summary: { desired, byState }, rolloutFailure };
 }
 

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
-import type { Assignment, AssignmentsResponse, NodeEvent, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
+import type { Assignment, AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
 import { ChangeSet } from "./change-set.ts";
@@ -66,7 +66,7 @@ export class WorkerProtocol {
    * Stats and the time of the heartbeat stay in memory; a node that was down and is back is written
    * down. `events`: what the worker did on its own (see NodeEvent), published as node events.
    */
-  heartbeat(nodeId: string, stats: NodeStats, events: readonly NodeEvent[] = []): { status: Node["status"] } {
+  heartbeat(nodeId: string, stats: NodeStats, events: readonly NodeEvent[] = [], images?: NodeImages): { status: Node["status"]; images: string | null } {
     const node = this.ctx.state.node(nodeId);
     if (!node) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     const now = this.ctx.now();
@@ -83,7 +83,8 @@ export class WorkerProtocol {
     }
     const current = this.ctx.state.node(nodeId) as Node;
     this.usage.record(current);
-    return { status: current.status };
+    if (images) this.ctx.images.report(nodeId, images);
+    return { status: current.status, images: this.ctx.images.digestOf(nodeId) };
   }
 
   /**
@@ -138,7 +139,7 @@ export class WorkerProtocol {
     let results: TaskReportResult[][];
     try {
       results = this.ctx.commit.together(() => {
-        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports));
+        const applied = batches.map((b) => applyTaskReports(changes, this.ctx.state, b.nodeId, b.reports, this.ctx.metrics));
         this.ctx.commit(changes);
         const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);

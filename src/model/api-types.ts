@@ -1,5 +1,5 @@
 /** Shapes that cross the wire between the manager, its workers and the CLI. */
-import type { Job, JobSpec, JobType, Resources, TaskSpec } from "./job.ts";
+import type { Job, JobSpec, JobType, Overlap, Resources, TaskSpec } from "./job.ts";
 import type { Node, NodeStats } from "./node.ts";
 import type { Task, TaskEvent, TaskHealth } from "./task.ts";
 import type { DesiredState, TaskState } from "./task-state.ts";
@@ -29,6 +29,18 @@ export interface JobView extends Job {
 
 export interface JobDetail extends JobView {
   tasks: TaskView[];
+  /** For a periodic job (one with a schedule). */
+  periodic?: PeriodicStatus;
+}
+
+/** A periodic job's schedule, when it next comes due, and its last runs (each a batch job of its own), newest first. */
+export interface PeriodicStatus {
+  schedule: string;
+  timezone: string;
+  overlap: Overlap;
+  /** null while the job is stopped. */
+  next: number | null;
+  runs: { job: string; at: number; status: "running" | "completed" | "failed" | "stopped" | "skipped"; summary: JobSummary }[];
 }
 
 /** One stored version of a job, and what became of its rolling update. */
@@ -69,8 +81,41 @@ export interface RegisterResponse {
   credential?: string;
 }
 
+/**
+ * The images a node's engine holds, as its worker reports them: with a heartbeat, only when they
+ * changed since the manager last acknowledged them (the manager answers each heartbeat with the
+ * digest it holds, null when it has none, after a restart say).
+ */
+export interface NodeImages {
+  /** Changes whenever `refs` or `unpullable` do. */
+  digest: string;
+  /** Image ids (`sha256:…`) and `NAME:TAG` references. */
+  refs: string[];
+  /** Images this node failed to pull lately, with the registry's reason. */
+  unpullable: { image: string; message: string; at: number }[];
+}
+
+/** Whether a node has an image (`GET /v1/images/nodes`): its id there, null when it has none; `error` when its worker could not be asked. */
+export interface ImageOnNode {
+  nodeId: string;
+  nodeName: string;
+  id: string | null;
+  error?: string;
+}
+
+/** What `POST /v1/images/load` loaded into one node's engine. */
+export interface ImageLoadResult {
+  nodeId: string;
+  nodeName: string;
+  /** References (or ids of untagged images) the engine loaded. */
+  loaded: string[];
+  /** Bytes of the archive the worker received. */
+  bytes: number;
+}
+
 export interface HeartbeatRequest {
   stats: NodeStats;
+  images?: NodeImages;
   /** What the worker did on its own since its last heartbeat (a container no task owned removed, say), for the events stream. */
   events?: NodeEvent[];
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cronProblem, timezoneProblem } from "./cron.ts";
 import { parseDuration } from "./duration.ts";
 import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type UpdateStrategy } from "./job.ts";
 import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
@@ -137,8 +138,29 @@ const job = z.strictObject({
   scheduler: z.enum(SCHEDULER_ALGORITHMS).optional(),
   spread: spreads.optional(),
   update: update.optional(),
+  schedule: z.string().min(1).max(256).optional(),
+  timezone: z.string().min(1).max(64).optional(),
+  overlap: z.enum(["skip", "allow"]).optional(),
   tasks: z.array(task).min(1, "a job needs at least one task").max(64),
 });
+
+/** Runs of a periodic job are named NAME-<unix seconds>: 11 more characters, still a valid name. */
+export const MAX_PERIODIC_NAME = 52;
+
+/** A schedule needs a batch job, a cron expression croner reads, a time zone that exists, and a name its runs can extend. */
+function scheduleIssues(spec: z.output<typeof job>): FieldIssue[] {
+  if (spec.schedule === undefined) {
+    return (["timezone", "overlap"] as const).filter((f) => spec[f] !== undefined).map((f) => ({ path: f, message: `${f} only applies to a periodic job (one with a schedule)` }));
+  }
+  const issues: FieldIssue[] = [];
+  if (spec.type !== "batch") issues.push({ path: "schedule", message: `only a batch job can have a schedule (this one is type: ${spec.type})` });
+  if (spec.name.length > MAX_PERIODIC_NAME) issues.push({ path: "name", message: `a periodic job's name is at most ${MAX_PERIODIC_NAME} characters (each run is named NAME-<unix time>)` });
+  const zone = timezoneProblem(spec.timezone ?? "UTC");
+  if (zone) issues.push({ path: "timezone", message: zone });
+  const cron = zone ? null : cronProblem(spec.schedule, spec.timezone ?? "UTC");
+  if (cron) issues.push({ path: "schedule", message: cron });
+  return issues;
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
@@ -166,6 +188,7 @@ function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
     issues.push(...repeatedSpreads(t.spread, `tasks[${i}].spread`));
   });
   issues.push(...repeatedSpreads(spec.spread, "spread"));
+  issues.push(...scheduleIssues(spec));
   return issues;
 }
 
@@ -211,6 +234,7 @@ export function validateJob(input: unknown): JobSpec {
     constraints: spec.constraints,
     ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}),
     ...(spec.spread !== undefined ? { spread: spec.spread } : {}),
+    ...(spec.schedule !== undefined ? { schedule: spec.schedule, timezone: spec.timezone ?? "UTC", overlap: spec.overlap ?? "skip" } : {}),
     tasks: spec.tasks.map((t) => {
       const defaults = RESTART_DEFAULTS[spec.type];
       const health = t.health && toHealthCheck(t.health);

@@ -108,6 +108,17 @@ export interface TaskSpec extends HostAccess {
   disconnect?: DisconnectPolicy;
 }
 
+/** What a periodic job does when a run is due while the last one still runs: skip the new one, or run both. */
+export type Overlap = "skip" | "allow";
+
+/** Set by the manager on each run of a periodic job. */
+export interface PeriodicRun {
+  /** The periodic job that launched it. */
+  parent: string;
+  /** The scheduled time it runs for (ms since the epoch); a run is named `<parent>-<seconds>`. */
+  at: number;
+}
+
 export interface JobSpec {
   name: string;
   type: JobType;
@@ -117,6 +128,12 @@ export interface JobSpec {
   /** Overrides the manager's `--scheduler` for this job. */
   scheduler?: SchedulerAlgorithm;
   spread?: Spread[];
+  /** A batch job with a schedule is periodic: each time the cron expression (5 fields, or 6 with seconds) comes due, a run (a child batch job) is launched. */
+  schedule?: string;
+  /** IANA time zone the schedule is read in (with `schedule`; default UTC). */
+  timezone?: string;
+  overlap?: Overlap;
+  periodicRun?: PeriodicRun;
   tasks: TaskSpec[];
 }
 

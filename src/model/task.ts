@@ -47,3 +47,9 @@ export interface TaskEvent {
 export function taskName(task: Pick<Task, "job" | "group" | "index">): string {
   return `${task.job}.${task.group}.${task.index}`;
 }
+
+/** A task's name as its parts (job and group names hold no dots); null for text that is not one. */
+export function parseTaskName(text: string): { job: string; group: string; index: number } | null {
+  const match = /^([^.]+)\.([^.]+)\.(\d{1,9})$/.exec(text);
+  return match ? { job: match[1] as string, group: match[2] as string, index: Number(match[3]) } : null;
+}

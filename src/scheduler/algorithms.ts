@@ -2,6 +2,7 @@ import { SCHEDULER_ALGORITHMS } from "../model/job.ts";
 import type { OrderKey } from "./capacity-class.ts";
 import { constraints } from "./filters/constraints.ts";
 import { datacenter } from "./filters/datacenter.ts";
+import { imagePresent } from "./filters/image-present.ts";
 import { nodeStatus } from "./filters/node-status.ts";
 import { portsFree } from "./filters/ports-free.ts";
 import { resourcesFit } from "./filters/resources-fit.ts";
@@ -16,7 +17,7 @@ import type { Algorithm } from "./types.ts";
 export const ALGORITHMS: readonly Algorithm[] = SCHEDULER_ALGORITHMS;
 
 /** Cheapest first, so most nodes are turned away before the costlier checks run. */
-export const FILTERS: readonly Filter[] = [targetNodes, nodeStatus, datacenter, resourcesFit, portsFree, constraints];
+export const FILTERS: readonly Filter[] = [targetNodes, nodeStatus, datacenter, imagePresent, resourcesFit, portsFree, constraints];
 
 export const SCORERS: Record<Algorithm, readonly ScorePlugin[]> = {
   binpack: [binpack, jobAntiAffinity],

@@ -1,6 +1,7 @@
 import type { ClusterIndex } from "./cluster-index.ts";
 import { compileConstraints } from "./filters/constraints.ts";
 import { datacenter } from "./filters/datacenter.ts";
+import { imagePresent } from "./filters/image-present.ts";
 import { nodeStatus } from "./filters/node-status.ts";
 import { targetNodes } from "./filters/target-nodes.ts";
 import { groupKey } from "./node-usage.ts";
@@ -10,7 +11,7 @@ import type { PlacementRequest } from "./types.ts";
 
 /** Could the node take the group were it empty: the filters that look at the node alone. */
 export function qualifies(usage: NodeUsage, ctx: PlacementContext): boolean {
-  if (!targetNodes.passes(usage, ctx) || !nodeStatus.passes(usage, ctx) || !datacenter.passes(usage, ctx)) return false;
+  if (!targetNodes.passes(usage, ctx) || !nodeStatus.passes(usage, ctx) || !datacenter.passes(usage, ctx) || !imagePresent.passes(usage, ctx)) return false;
   return ctx.constraints.every((c) => !c.onNodeOnly || c.holds(usage, ctx.groupKey));
 }
 

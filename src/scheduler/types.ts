@@ -26,6 +26,8 @@ export interface PlacementRequest {
   seed: string;
   /** System jobs: only these node ids are allowed; undefined means any node. */
   onlyNodes?: string[];
+  /** The group's image is one no registry supplies: only these nodes have it; `reason` says why the others are turned away. */
+  imageOn?: { nodes: ReadonlySet<string>; reason: string };
   /**
    * Filter and score every node and record why each rejected one was turned away (for `plan`).
    * Otherwise binpack and E-PVM search for the node this would pick (the same node and score, see

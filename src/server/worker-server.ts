@@ -25,6 +25,8 @@ export interface WorkerServerOptions {
   /** Serve this worker's API over HTTPS with this certificate and key. */
   tls?: TlsKeyPair;
   capacity?: Resources;
+  /** The engine this worker runs its tasks on (`unix:///…` or `tcp://…`); default DOCKER_HOST, else /var/run/docker.sock. */
+  dockerHost?: string;
   heartbeatIntervalMs?: number;
   stopTasksOnExit?: boolean;
 }
@@ -47,14 +49,15 @@ function guessAdvertiseHost(bind: string): string {
 
 /** Serves the worker's API, then joins the manager and starts running assignments. */
 export async function startWorkerServer(options: WorkerServerOptions): Promise<WorkerServer> {
-  const driver = new DockerDriver();
+  const driver = new DockerDriver({ host: options.dockerHost });
   let agent: WorkerAgent | undefined;
-  const app = createWorkerApp({ driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
+  const app = createWorkerApp({ driver, images: driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
   const http = startHttpServer(app, { port: options.port, hostname: options.bind, tls: options.tls });
   const address = `${options.tls ? "https" : "http"}://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
   agent = new WorkerAgent({
     managerAddress: options.managerAddress,
     driver,
+    images: driver,
     dataDir: options.dataDir,
     name: options.name,
     datacenter: options.datacenter,

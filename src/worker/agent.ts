@@ -1,5 +1,5 @@
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
-import type { ContainerSummary, Driver, RecoveredTask } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, ImageEngine, RecoveredTask } from "../driver/driver.ts";
 import { Backoff } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -9,16 +9,20 @@ import { formatDuration } from "../model/duration.ts";
 import type { Resources } from "../model/job.ts";
 import { taskName } from "../model/task.ts";
 import { EngineSweep } from "./engine-sweep.ts";
+import { ImageInventory } from "./image-inventory.ts";
 import { ManagerLink } from "./manager-link.ts";
 import { NodeIdentity } from "./node-identity.ts";
 import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
 import type { Holder } from "./sweep-plan.ts";
 import { TaskRunner } from "./task-runner.ts";
+import { WorkerMetrics } from "./worker-metrics.ts";
 
 export interface WorkerOptions {
   managerAddress: string;
   driver: Driver;
+  /** The engine's images, reported to the manager (where a task's image is) and loaded into by `cube image push`. */
+  images?: ImageEngine;
   dataDir: string;
   name: string;
   datacenter: string;
@@ -51,6 +55,9 @@ const DISCONNECT_CHECK_MS = 500;
  */
 export class WorkerAgent {
   nodeId: string;
+  readonly metrics: WorkerMetrics;
+  /** What the engine's images are, told to the manager with heartbeats; null without an image engine. */
+  readonly images: ImageInventory | null;
   private readonly identity: NodeIdentity;
   private readonly client: ApiClient;
   private readonly reports: ReportQueue;
@@ -68,6 +75,8 @@ export class WorkerAgent {
 
   constructor(private readonly options: WorkerOptions) {
     this.client = new ApiClient(options.managerAddress, { ca: options.ca });
+    this.metrics = new WorkerMetrics({ tasks: () => this.tasks(), driver: options.driver });
+    this.images = options.images ? new ImageInventory(options.images, options.log.child("images")) : null;
     this.identity = new NodeIdentity(options.dataDir);
     this.nodeId = this.identity.nodeId;
     this.reports = new ReportQueue(this.client, () => this.nodeId, options.log.child("reports"));
@@ -80,6 +89,7 @@ export class WorkerAgent {
       onAssignments: (assignments) => this.reconcile(assignments),
       rejoin: () => this.register(),
       reconnected: () => this.reports.retryNow(),
+      images: () => this.images?.report() ?? null,
       log: options.log,
     });
     this.sweep = new EngineSweep({
@@ -265,6 +275,8 @@ export class WorkerAgent {
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
       stopTimeoutMs: this.stopTimeoutMs,
+      metrics: this.metrics,
+      imageUnavailable: (image, message) => this.images?.pullFailed(image, message),
     });
     this.runners.set(assignment.task.id, runner);
     return runner;

@@ -1,7 +1,7 @@
 import { type ApiClient, ApiClientError } from "../client/api-client.ts";
 import { Backoff } from "../lib/backoff.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Assignment, NodeEvent } from "../model/api-types.ts";
+import type { Assignment, NodeEvent, NodeImages } from "../model/api-types.ts";
 import type { NodeStats } from "../model/node.ts";
 
 /** How long the manager may hold an assignment long-poll before answering "no change". */
@@ -20,6 +20,8 @@ export interface ManagerLinkOptions {
   rejoin: () => Promise<void>;
   /** The manager answers heartbeats again after failing to. */
   reconnected: () => void;
+  /** The node's images; sent with a heartbeat when they differ from what the manager said it holds. */
+  images?: () => NodeImages | null;
   log: Logger;
 }
 
@@ -44,6 +46,8 @@ export class ManagerLink {
   private nudged = false;
   private watchLoop: Promise<void> = Promise.resolve();
   private pendingEvents: NodeEvent[] = [];
+  /** The digest of the images the manager last said it holds for this node. */
+  private imagesKnown: string | null = null;
 
   constructor(private readonly options: ManagerLinkOptions) {}
 
@@ -86,7 +90,10 @@ export class ManagerLink {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     try {
-      await this.options.client.heartbeat(this.options.nodeId(), { stats: await this.options.stats(), ...(events.length ? { events } : {}) }, this.heartbeatTimeoutMs);
+      const images = this.options.images?.();
+      const send = images && images.digest !== this.imagesKnown ? { images } : {};
+      const answer = await this.options.client.heartbeat(this.options.nodeId(), { stats: await this.options.stats(), ...(events.length ? { events } : {}), ...send }, this.heartbeatTimeoutMs);
+      this.imagesKnown = answer.images ?? null;
       this.contact();
       if (this.heartbeatFailing) {
         this.heartbeatFailing = false;

@@ -8,6 +8,7 @@ import { formatDuration } from "../model/duration.ts";
 import { taskName } from "../model/task.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
+import type { WorkerMetrics } from "./worker-metrics.ts";
 
 export interface TaskRunnerDeps {
   driver: Driver;
@@ -15,6 +16,9 @@ export interface TaskRunnerDeps {
   report: (taskId: string, report: TaskReport) => void;
   log: Logger;
   stopTimeoutMs: number;
+  metrics?: Pick<WorkerMetrics, "containerStarted">;
+  /** The task's image is not on the engine and could not be pulled (the manager is told, so it places the task only where the image is). */
+  imageUnavailable?: (image: string, message: string) => void;
 }
 
 /** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
@@ -154,6 +158,8 @@ export class TaskRunner {
         if (this.isStopping) return;
         const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
         if (permanent) {
+          this.deps.imageUnavailable?.(this.assignment.spec.image, (err as Error).message);
+          // No exit code: the task never ran, so a batch slot is not done by it (reconcile.ts).
           this.finish({ state: "failed", message: (err as Error).message });
           return;
         }
@@ -260,7 +266,10 @@ export class TaskRunner {
     let told = false;
     while (!this.isStopping) {
       try {
-        return await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
+        const started = performance.now();
+        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec });
+        this.deps.metrics?.containerStarted((performance.now() - started) / 1000);
+        return handle;
       } catch (err) {
         if (!(err instanceof DriverError && err.code === "engine_unreachable")) throw err;
         this.deps.log.warn("container engine unreachable, waiting for it", { task: this.name, retryInMs: backoff.delayMs, reason: err.message });

@@ -74,11 +74,11 @@ export class ProcessCluster {
    * Starts (or starts again, on the same data dir) a worker heartbeating every second and waits
    * until it has joined. A worker started in a namespace is started there again on a restart.
    */
-  async startWorker(name: string, namespace?: NetworkNamespace): Promise<void> {
+  async startWorker(name: string, namespace?: NetworkNamespace, extraArgs: string[] = []): Promise<void> {
     if (namespace) this.namespaces.set(name, namespace);
     const ns = this.namespaces.get(name);
     const { join: joinToken } = managerTokens(this.managerDir);
-    const args = ["serve", "--role=worker", `--join-token=${joinToken}`, "--port=0", `--name=${name}`, `--data-dir=${this.workerDir(name)}`, "--heartbeat-interval=1s"];
+    const args = ["serve", "--role=worker", `--join-token=${joinToken}`, "--port=0", `--name=${name}`, `--data-dir=${this.workerDir(name)}`, "--heartbeat-interval=1s", ...extraArgs];
     const worker = ns
       ? new CubeProcess([...args, `--join=http://${ns.hostAddress}:${this.port}`, "--bind=0.0.0.0", `--advertise=${ns.innerAddress}`], { prefix: ns.exec })
       : new CubeProcess([...args, `--join=http://127.0.0.1:${this.port}`, "--bind=127.0.0.1"]);
@@ -92,6 +92,11 @@ export class ProcessCluster {
     const worker = this.workers.get(name);
     if (!worker) throw new Error(`no worker ${name} in this cluster (it has ${[...this.workers.keys()].join(", ")})`);
     await worker.stop("SIGKILL");
+  }
+
+  /** The admin token the manager made at its first start (what `cube` commands against it need). */
+  get managementToken(): string {
+    return managerTokens(this.managerDir).management;
   }
 
   /** The node id the worker keeps in its data dir. */

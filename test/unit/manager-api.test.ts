@@ -45,7 +45,7 @@ describe("jobs", () => {
   test("unknown ids are 404s that name what was missing", async () => {
     const task = await call("GET", "/v1/tasks/nope");
     expect(task.status).toBe(404);
-    expect(((await task.json()) as { error: { message: string } }).error.message).toBe("task nope does not exist");
+    expect(((await task.json()) as { error: { message: string } }).error.message).toBe("task nope does not exist (name a task by id, unique id prefix, or JOB.GROUP.INDEX as in cube status)");
     expect((await call("GET", "/v1/jobs/nope")).status).toBe(404);
     expect((await call("DELETE", "/v1/jobs/nope")).status).toBe(404);
     expect((await call("GET", "/v1/nowhere")).status).toBe(404);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { RESCHEDULE_MAX_MS, reconcile, rescheduleDelay } from "../../src/manager/reconcile.ts";
+import { RESCHEDULE_BASE_MS, RESCHEDULE_MAX_MS, reconcile, rescheduleDelay } from "../../src/manager/reconcile.ts";
 import { makeJob, makeJobSpec, makeNode, makeTask } from "./fixtures.ts";
 
 const nodes = [makeNode("a"), makeNode("b"), makeNode("c")];
@@ -71,13 +71,20 @@ describe("reconcile", () => {
   });
 
   test("a finished batch slot is left alone, successful or not", () => {
-    const tasks = [makeTask({ index: 0, state: "completed", finishedAt: 1_000 }), makeTask({ index: 1, state: "failed", finishedAt: 1_000 })];
+    const tasks = [makeTask({ index: 0, state: "completed", exitCode: 0, finishedAt: 1_000 }), makeTask({ index: 1, state: "failed", exitCode: 1, finishedAt: 1_000 })];
     // Long past any reschedule delay, so only the job type keeps the failed slot from being replaced.
     const now = 1_000 + RESCHEDULE_MAX_MS;
     const asService = reconcile({ job: makeJob(makeJobSpec("web", [{ count: 2 }])), tasks, versions: new Map(), nodes, now });
     expect(asService.create).toEqual([{ group: "http", index: 0 }, { group: "http", index: 1 }]);
     const asBatch = reconcile({ job: makeJob(makeJobSpec("web", [{ count: 2 }], { type: "batch" })), tasks, versions: new Map(), nodes, now });
     expect(asBatch).toMatchObject({ create: [], wakeAt: null });
+  });
+
+  test("a batch task that failed without running (no exit code: its image could not be had) leaves its slot to a new task, after the delay", () => {
+    const tasks = [makeTask({ index: 0, state: "failed", exitCode: null, finishedAt: 1_000 })];
+    const job = makeJob(makeJobSpec("web", [{ count: 1 }], { type: "batch" }));
+    expect(reconcile({ job, tasks, versions: new Map(), nodes, now: 1_000 })).toMatchObject({ create: [], wakeAt: 1_000 + RESCHEDULE_BASE_MS });
+    expect(reconcile({ job, tasks, versions: new Map(), nodes, now: 1_000 + RESCHEDULE_BASE_MS }).create).toEqual([{ group: "http", index: 0 }]);
   });
 
   test("a system job wants one task on each ready, eligible node of its datacenters", () => {

@@ -99,9 +99,11 @@ describe("search and exhaustive mode", () => {
       // "web" and "db" have replicas running in the synthetic cluster already (group "http"), "api" none.
       const job = makeJob(pickOne(random, ["web", "db", "api"]), { count: 1 + Math.floor(random() * 40), resources, constraints, ports, ...(spread ? { spread } : {}) });
       const indexes = Array.from({ length: (job.tasks[0] as TaskSpec).count }, (_, i) => i + 3);
+      // Now and then an image only some nodes have.
+      const imageOn = random() < 0.15 ? { nodes: new Set(cluster.nodes.filter(() => random() < 0.3).map((n) => n.id)), reason: "image not on the node" } : undefined;
       for (const algorithm of ALGORITHMS.filter((a) => SEARCHED[a])) {
-        const searched = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes });
-        const scanned = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes, exhaustive: true });
+        const searched = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes, ...(imageOn ? { imageOn } : {}) });
+        const scanned = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes, exhaustive: true, ...(imageOn ? { imageOn } : {}) });
         expect(decided(searched)).toEqual(decided(scanned));
         expect(searched.failures).toEqual(scanned.failures);
         compared += searched.placements.length;

@@ -1,6 +1,8 @@
+import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { DriverError, LABELS, type ContainerStats, type ContainerSummary, type Driver, type ExecResult, type ExitResult, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
+import { DriverError, LABELS, type ContainerStats, type ContainerSummary, type Driver, type ExecResult, type ExitResult, type ImageEngine, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
 import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
+import { engineAddress } from "./engine-address.ts";
 import { containerSpec } from "./container-spec.ts";
 import { engineMessage, engineStatus, engineUnreachable, toDriverError } from "./engine-errors.ts";
 import { describeExit } from "./exit-description.ts";
@@ -8,15 +10,12 @@ import { collectExecOutput } from "./exec-output.ts";
 import { demuxedLogStream } from "./log-stream.ts";
 
 export interface DockerDriverOptions {
-  /** Default: DOCKER_HOST when it is a unix:// address, else /var/run/docker.sock. */
+  /** The engine's socket; overrides `host`. */
   socketPath?: string;
+  /** `unix:///path` or `tcp://host:port` (`--docker-host`); default DOCKER_HOST, else /var/run/docker.sock. */
+  host?: string;
   /** Added to every container (tests label theirs to clean them up). */
   extraLabels?: Record<string, string>;
-}
-
-function defaultSocket(): string {
-  const host = process.env.DOCKER_HOST;
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
 }
 
 /** The engine writes year 1 for a time that never happened (a container never started or still running). */
@@ -29,14 +28,15 @@ function engineTime(iso: string): number {
 const short = (containerId: string) => (/^[0-9a-f]{64}$/.test(containerId) ? containerId.slice(0, 12) : containerId);
 
 /** The Docker Engine driver, on dockerode. Cube alone restarts tasks: containers get Docker's policy "no". */
-export class DockerDriver implements Driver {
+export class DockerDriver implements Driver, ImageEngine {
   private readonly docker: Docker;
   private readonly socketPath: string;
   private readonly extraLabels: Record<string, string>;
 
   constructor(options: DockerDriverOptions = {}) {
-    this.socketPath = options.socketPath ?? defaultSocket();
-    this.docker = new Docker({ socketPath: this.socketPath });
+    const address = options.socketPath ? { options: { socketPath: options.socketPath }, where: options.socketPath } : engineAddress(options.host ?? process.env.DOCKER_HOST);
+    this.socketPath = address.where;
+    this.docker = new Docker(address.options);
     this.extraLabels = options.extraLabels ?? {};
   }
 
@@ -83,6 +83,38 @@ export class DockerDriver implements Driver {
     } catch (err) {
       throw engineUnreachable(err, this.socketPath) ?? new DriverError(`${action}: ${engineMessage(err)}`, "container_failed");
     }
+  }
+
+  async image(ref: string): Promise<{ id: string; size: number } | null> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, size: info.Size };
+    } catch (err) {
+      if (engineStatus(err) === 404) return null;
+      throw toDriverError(err, `cannot inspect image "${ref}"`, this.socketPath);
+    }
+  }
+
+  async images(): Promise<string[]> {
+    const list = await this.engine("cannot list images", () => this.docker.listImages());
+    return list.flatMap((image) => [image.Id, ...(image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>")]);
+  }
+
+  async loadImage(tar: ReadableStream<Uint8Array>): Promise<string[]> {
+    const action = "cannot load the image into the engine";
+    const response = await this.engine(action, () => this.docker.loadImage(Readable.fromWeb(tar as unknown as import("node:stream/web").ReadableStream<Uint8Array>), { quiet: true }));
+    // The engine answers with JSON lines: `Loaded image: NAME:TAG`, `Loaded image ID: sha256:…`, or an error.
+    const lines = await new Promise<{ stream?: string; error?: string }[]>((resolve, reject) => {
+      this.docker.modem.followProgress(response, (err: Error | null, output: { stream?: string; error?: string }[]) => (err ? reject(new DriverError(`${action}: ${err.message}`, "image_load_failed")) : resolve(output)));
+    });
+    const error = lines.find((line) => line.error !== undefined)?.error;
+    if (error !== undefined) throw new DriverError(`${action}: ${error}`, "image_load_failed");
+    return lines.flatMap((line) => /^Loaded image(?: ID)?: (\S+)/.exec(line.stream ?? "")?.slice(1, 2) ?? []);
+  }
+
+  async saveImage(ref: string): Promise<ReadableStream<Uint8Array>> {
+    const archive = await this.engine(`cannot save image "${ref}"`, () => this.docker.getImage(ref).get());
+    return Readable.toWeb(archive as Readable) as unknown as ReadableStream<Uint8Array>;
   }
 
   /** The engine reports most pull failures as the call's status, some only as an error line in the progress stream. */
