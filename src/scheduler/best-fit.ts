@@ -24,7 +24,7 @@ const PROBE_NODE: NodeUsage["node"] = { id: "", name: "", address: "", datacente
 
 export interface Picked {
   usage: NodeUsage;
-  /** Every node scored on the way, in the order the search met them. */
+  /** The nodes that led when the search met them (each better than all before it): the pick is the last. */
   scores: NodeScore[];
   best: number;
 }
@@ -163,7 +163,6 @@ export class BestFit {
       const total = this.totalOf(member.usage, null);
       const best = this.best as Member | null;
       if (!best || total > this.bestTotal || (total === this.bestTotal && winsTie(member.ring, member.usage.node.id, best.ring, best.usage.node.id, this.point))) this.keep(member, total);
-      else this.scores.push(nodeScore(member.usage, this.values, this.plugins, total));
     }
     const best = this.best as Member | null;
     return best ? { usage: best.usage, scores: this.scores, best: this.bestIndex } : null;

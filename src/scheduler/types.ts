@@ -58,8 +58,9 @@ export interface Placement {
   reservedPorts: Record<string, number>;
   score: NodeScore;
   /**
-   * The feasible nodes scored: all of them in exhaustive mode, in the seeded order; otherwise those a
-   * scan's sample or a search met, in the order it met them.
+   * Feasible nodes with their scores: all of them in exhaustive mode, in the seeded order; a scan's
+   * sample, in the order it met them; or, for a search, the nodes that led when it met them (the last
+   * is the pick).
    */
   candidates: NodeScore[];
   /** Exhaustive mode only: every node the filters turned away, with why. */
