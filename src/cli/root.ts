@@ -22,6 +22,8 @@ export const root = defineCommand({
     events: () => import("./events.ts").then((m) => m.default),
     image: () => import("./image.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
+    secret: () => import("./secret.ts").then((m) => m.default),
+    keyring: () => import("./keyring.ts").then((m) => m.default),
     managers: () => import("./managers.ts").then((m) => m.default),
     snapshot: () => import("./snapshot.ts").then((m) => m.default),
     tls: () => import("./tls.ts").then((m) => m.default),

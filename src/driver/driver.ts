@@ -10,6 +10,13 @@ export interface TaskConfig {
   index: number;
   nodeId: string;
   spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | keyof HostAccess>;
+  secrets?: TaskSecrets;
+}
+
+/** A task's secrets as its container gets them: files on the worker's tmpfs, each mounted read-only, and the variables the task asked for. */
+export interface TaskSecrets {
+  files: { source: string; target: string }[];
+  env: Record<string, string>;
 }
 
 export interface TaskHandle {
