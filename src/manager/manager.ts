@@ -194,9 +194,14 @@ export class Manager implements ControlPlane {
     return snapshotLines(this.ctx.store, this.ctx.now());
   }
 
-  /** Checks the whole file first (a 400, nothing changed, when it is not a snapshot), then replaces everything and reloads memory. */
+  /**
+   * Checks the whole file first (a 400, nothing changed, when it is not a snapshot, or when its secrets
+   * are sealed under a key-encryption key this manager does not have), then replaces everything and
+   * reloads memory.
+   */
   async restoreSnapshot(text: string): Promise<Record<string, number>> {
     const { records } = parseSnapshot(text);
+    for (const r of records) if (r.kind === "keyring") await this.secrets.refuseSealedElsewhere(r.keyring);
     this.ctx.store.replaceAll(records);
     await this.ctx.store.durable();
     this.tokens.forget();

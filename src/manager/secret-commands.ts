@@ -1,12 +1,12 @@
 import { toBase64 } from "../lib/aes-gcm.ts";
-import { ConflictError, ForbiddenError, NotFoundError } from "../lib/errors.ts";
-import type { KeyringRotation, SecretPutResult, SecretView, StoredSecret, TaskSecret } from "../model/secret.ts";
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../lib/errors.ts";
+import type { KeyringRotation, SecretPutResult, SecretView, StoredKeyring, StoredSecret, TaskSecret } from "../model/secret.ts";
 import { taskName } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { JobEntry } from "./cluster-state.ts";
 import type { ManagerContext } from "./context.ts";
-import type { Keyring } from "./keyring.ts";
+import { type Keyring, KeyringLockedError } from "./keyring.ts";
 import { rotateKeyring } from "./keyring-rotation.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
 import { jobsToRoll, pinSecretVersions, secretUsers, versionsInUse } from "./secret-refs.ts";
@@ -68,6 +68,18 @@ export class SecretCommands {
     this.ctx.commit(changes);
     this.ctx.log.info("secret removed", { secret: name });
     return view(secret, []);
+  }
+
+  /** A 400 unless this manager's key-encryption key opens the keyring (a snapshot's, before it is restored). */
+  async refuseSealedElsewhere(keyring: StoredKeyring): Promise<void> {
+    try {
+      await this.keyring.check(keyring);
+    } catch (err) {
+      if (!(err instanceof KeyringLockedError)) throw err;
+      throw new BadRequestError(
+        `the snapshot's secrets are sealed under another key-encryption key than this manager's: start the managers with the keyring file (or passphrase) of the cluster it was saved from, then restore it; nothing was changed`,
+      );
+    }
   }
 
   rotateKeyring(): Promise<KeyringRotation> {

@@ -225,6 +225,21 @@ describe("the keyring", () => {
     expect(decode(((await (await fetchSecrets(node, task)).json()) as { secrets: TaskSecret[] }).secrets)).toEqual({ db_password: NEW_PASSWORD, api_key: "sk-live-123456" });
   });
 
+  test("a snapshot's secrets are restored only where the key-encryption key that sealed them is", async () => {
+    await put("db_password", PASSWORD);
+    const snapshot = await (await h.call("GET", "/v1/snapshot")).text();
+    const elsewhere = new ApiHarness();
+    const refused = await elsewhere.call("POST", "/v1/snapshot", snapshot, "application/x-ndjson");
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain("sealed under another key-encryption key than this manager's");
+    expect(elsewhere.store.listSecrets()).toEqual([]);
+    await put("db_password", NEW_PASSWORD);
+    const restored = await h.call("POST", "/v1/snapshot", snapshot, "application/x-ndjson");
+    expect(((await restored.json()) as { restored: Record<string, number> }).restored).toMatchObject({ secrets: 1, keyring: 1 });
+    // Back to version 1, and its value opens: putting it again changes nothing.
+    expect((await put("db_password", PASSWORD)).body).toMatchObject({ changed: false, secret: { version: 1 } });
+  });
+
   test("a value copied into another secret's place does not decrypt", async () => {
     const node = await h.register("n1");
     await put("db_password", PASSWORD);
