@@ -120,7 +120,8 @@ export class SecretCommands {
     if (before && current && sameBytes(await this.keyring.open(keyring, name, before.version, current.sealed), value)) {
       return { secret: this.get(name), created: false, changed: false, rolled: [] };
     }
-    const version = (before?.version ?? 0) + 1;
+    // A secret made again after it was removed goes on from the versions stored jobs still name: a pin never meets another value.
+    const version = Math.max(before?.version ?? 0, ...versionsInUse(state, name)) + 1;
     const sealed = await this.keyring.seal(keyring, name, version, value);
 
     // From here on, no await: what was read must still hold when the writes are made.

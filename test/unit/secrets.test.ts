@@ -194,6 +194,15 @@ describe("secrets", () => {
     }
   });
 
+  test("a secret made again after it was removed goes on from the versions stored jobs name", async () => {
+    await put("db_password", PASSWORD);
+    await put("db_password", NEW_PASSWORD);
+    await h.call("POST", "/v1/jobs", webJob());
+    await h.call("DELETE", "/v1/jobs/web");
+    expect((await h.call("DELETE", "/v1/secrets/db_password")).status).toBe(200);
+    expect((await put("db_password", "a third value")).body).toMatchObject({ created: true, secret: { version: 3 } });
+  });
+
   test("puts racing for one secret each get a version of their own", async () => {
     await put("db_password", PASSWORD);
     const results = await Promise.all(["a-value", "b-value", "c-value"].map((v) => put("db_password", v)));
