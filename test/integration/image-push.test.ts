@@ -79,3 +79,14 @@ test("pushing an image this machine does not have, or to a node that does not ex
   expect(noNode.exitCode).toBe(1);
   expect(noNode.stderr).toContain("node nope does not exist");
 });
+
+test("a second engine on this machine leaves the main engine's docker0 bridge alone", async () => {
+  const before = (await Bun.$`ip -o link show docker0`.text()).split(":")[0];
+  const other = await startTestEngine();
+  await other.stop();
+  const after = await Bun.$`ip -o link show docker0`.nothrow().text();
+  // Same interface, same index: not deleted (and re-created by someone else) while the second engine ran.
+  expect(after.split(":")[0]).toBe(before);
+  const run = await docker.run(TEST_IMAGE, ["true"], process.stdout, { HostConfig: { AutoRemove: true } });
+  expect(run[0].StatusCode).toBe(0);
+}, 60_000);
