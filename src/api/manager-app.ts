@@ -72,8 +72,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/v1/*", async (c, next) => {
     const started = performance.now();
     await next();
-    // The assignments long-poll waits on purpose (up to 30 s); its time is not the API's latency.
-    if (c.req.routePath === "/v1/nodes/:id/assignments") return;
+    // The assignments and services long-polls wait on purpose (up to 30 s); their time is not the API's latency.
+    if (c.req.routePath === "/v1/nodes/:id/assignments" || c.req.routePath === "/v1/nodes/:id/services") return;
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.observeRequest(labels, (performance.now() - started) / 1000);
   });
@@ -159,6 +159,9 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return c.json(manager.setNodeEligibility(c.req.param("id"), eligible));
   });
 
+  app.get("/v1/services", (c) => c.json({ services: manager.listServices() }));
+  app.get("/v1/services/:name", (c) => c.json(manager.getService(c.req.param("name"))));
+
   // The last events the manager kept, oldest first, paged; `/v1/events` streams the ones to come.
   app.get("/v1/events/history", (c) => {
     const { items, next } = manager.eventHistory(eventFilter(c, manager), pageParams(c));
@@ -212,6 +215,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
     const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
     return c.body(assignmentsJson(answer), 200, { "content-type": "application/json" });
+  });
+  app.get("/v1/nodes/:id/services", async (c) => {
+    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
+    return c.json(await manager.serviceRoutes(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
   });
   // Many reports per request, applied in order in one transaction; each answered on its own.
   app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));

@@ -22,6 +22,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/tasks/:id/logs", "read"],
   ["GET", "/v1/nodes", "read"],
   ["GET", "/v1/nodes/:id", "read"],
+  ["GET", "/v1/services", "read"],
+  ["GET", "/v1/services/:name", "read"],
   ["GET", "/v1/events", "read"],
   ["GET", "/v1/events/history", "read"],
   ["GET", "/v1/managers", "read"],
@@ -55,6 +57,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],
   ["GET", "/v1/nodes/:id/assignments", "node"],
+  ["GET", "/v1/nodes/:id/services", "node"],
   ["POST", "/v1/nodes/:id/tasks", "node"],
   ["GET", "/v1/nodes/:id/tasks/:taskId/secrets", "node"],
 ];

@@ -5,13 +5,14 @@ import { resolve } from "node:path";
 import { createLogger } from "../lib/logger.ts";
 import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { onShutdown } from "../server/shutdown.ts";
-import { algorithmArg, durationArg, portArg, serverArgs } from "./server-args.ts";
+import { algorithmArg, durationArg, listenArg, portArg, serverArgs } from "./server-args.ts";
 
 export default defineCommand({
   meta: { name: "dev", description: "Run a whole local cluster in one process: a manager and N workers" },
   args: {
     workers: { type: "string", description: "how many workers", default: "3" },
     bind: { type: "string", description: "address to listen on", default: "127.0.0.1" },
+    ingress: { type: "string", description: "run the HTTP ingress on ADDR:PORT (on worker dev-1)" },
     allow: { type: "string", description: `host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
     ...serverArgs,
     "data-dir": { type: "string", description: "where state is kept (default: a new temporary dir)" },
@@ -31,14 +32,17 @@ export default defineCommand({
       algorithm: algorithmArg(args.scheduler),
       heartbeatTtlMs: durationArg("heartbeat-ttl", args["heartbeat-ttl"]),
       containerPolicy: parseAllowList((args.allow ?? "").split(",")),
+      ...(args.ingress ? { ingress: listenArg("ingress", args.ingress) } : {}),
       log,
     });
+    const ingress = cluster.workers.find((w) => w.ingressUrl !== null)?.ingressUrl;
     process.stdout.write(
       [
         `cube dev: a manager and ${workers} worker(s) are running (data in ${dataDir})`,
         `  manager: ${cluster.url}`,
         // The link signs the browser in (the token moves into a cookie), so the dashboard needs no typing.
         `  ui:      ${cluster.url}/ui?token=${cluster.token}`,
+        ...(ingress ? [`  ingress: ${ingress}`] : []),
         "  an admin token was made for you; in another shell:",
         `  export CUBE_ADDR=${cluster.url}`,
         `  export CUBE_TOKEN=${cluster.token}`,

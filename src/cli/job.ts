@@ -9,7 +9,7 @@ const jobArg = { job: { type: "positional", description: "job name", required: t
 /** A stored spec back in the job file's own notation (durations as 5s, health as http/tcp/exec), so it can be edited and resubmitted. */
 export function toJobFile(spec: JobSpec): Record<string, unknown> {
   const task = (t: TaskSpec) => {
-    const { restart, health, update, networkMode, capAdd, disconnect, secrets, ...rest } = t;
+    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, secrets, ...rest } = t;
     const check = health && {
       ...(health.kind === "http" ? { http: health.path, port: health.port } : health.kind === "tcp" ? { tcp: health.port } : { exec: health.command }),
       interval: formatDuration(health.intervalMs),
@@ -26,6 +26,7 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(networkMode !== undefined ? { network_mode: networkMode } : {}),
       ...(capAdd !== undefined ? { cap_add: capAdd } : {}),
       ...(disconnect ? { disconnect: { stop_after: formatDuration(disconnect.stopAfterMs) } } : {}),
+      ...(shutdownDelayMs !== undefined ? { shutdown_delay: formatDuration(shutdownDelayMs) } : {}),
       // The version a secret is pinned to is the manager's to set (from the secret's current one), never a job file's.
       ...(secrets ? { secrets: secrets.map(({ version: _version, ...ref }) => ref) } : {}),
     };

@@ -6,7 +6,7 @@ import { onShutdown } from "../server/shutdown.ts";
 import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
 import { readPassphrase } from "./passphrase.ts";
-import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, portArg, serverArgs } from "./server-args.ts";
+import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs } from "./server-args.ts";
 import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
 export default defineCommand({
@@ -20,6 +20,7 @@ export default defineCommand({
     "heartbeat-interval": { type: "string", description: "worker: how often to heartbeat", default: "3s" },
     "gc-after": { type: "string", description: "manager: forget finished tasks and dead jobs after this long", default: "1h" },
     "keep-versions": { type: "string", description: "manager: versions kept per job", default: "10" },
+    ingress: { type: "string", description: "worker: run the HTTP ingress on ADDR:PORT (routes by the jobs' ingress: rules)" },
     "stop-tasks-on-exit": { type: "boolean", description: "worker: stop its containers on SIGTERM (default: leave them running)", default: false },
     "docker-host": { type: "string", description: "worker: the Docker engine to run tasks on, unix:///path/docker.sock or tcp://HOST:PORT (env DOCKER_HOST; default /var/run/docker.sock)" },
     "join-token": { type: "string", description: "worker: the manager's join token (env CUBE_JOIN_TOKEN; in the manager's data dir, file join-token)" },
@@ -80,6 +81,7 @@ export default defineCommand({
         heartbeatIntervalMs: durationArg("heartbeat-interval", args["heartbeat-interval"]),
         dockerHost: args["docker-host"],
         stopTasksOnExit: args["stop-tasks-on-exit"],
+        ...(args.ingress ? { ingress: listenArg("ingress", args.ingress) } : {}),
       });
       onShutdown(log, () => server.stop());
       return;

@@ -21,6 +21,17 @@ export function portArg(value: string | undefined, fallback: number): number {
   return port;
 }
 
+/**
+ * `ADDR:PORT` of a listener (`0.0.0.0:80`, `[::]:8080`, `:80` for every address).
+ * @example listenArg("ingress", "127.0.0.1:8080") // { hostname: "127.0.0.1", port: 8080 }
+ */
+export function listenArg(flag: string, value: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new Error(`--${flag} must look like ADDR:PORT (0.0.0.0:8080, 127.0.0.1:80), not "${value}"`);
+  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
 export function algorithmArg(value: string): Algorithm {
   if (!ALGORITHMS.includes(value as Algorithm)) throw new Error(`--scheduler must be one of ${ALGORITHMS.join(", ")}, not "${value}"`);
   return value as Algorithm;

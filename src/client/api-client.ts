@@ -14,6 +14,8 @@ import type {
   PlanResult,
   RegisterRequest,
   RegisterResponse,
+  ServiceRoutes,
+  ServiceView,
   SubmitResult,
   TaskDetail,
   TaskReportItem,
@@ -237,6 +239,14 @@ export class ApiClient {
     return (await response.json()) as ImageLoadResult;
   }
 
+  async listServices(): Promise<ServiceView[]> {
+    return (await this.call<{ services: ServiceView[] }>("GET", "/v1/services")).services;
+  }
+
+  getService(name: string): Promise<ServiceView> {
+    return this.call("GET", `/v1/services/${encodeURIComponent(name)}`);
+  }
+
   /** With the join token, or with the node's own credential (see RegisterResponse). */
   register(request: RegisterRequest): Promise<RegisterResponse> {
     return this.call("POST", "/v1/nodes/register", { json: request });
@@ -281,6 +291,12 @@ export class ApiClient {
   /** Replaces the whole state with a snapshot file's (admin); refused, changing nothing, when it is not one. */
   restoreSnapshot(text: string): Promise<{ restored: Record<string, number> }> {
     return this.call("POST", "/v1/snapshot", { body: text, contentType: "application/x-ndjson", timeoutMs: 300_000 });
+  }
+
+  /** Long-polls until the service catalog changes past `index` (or `waitMs` passes); gives up `graceMs` later, like assignments. */
+  serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, graceMs = 5_000): Promise<ServiceRoutes> {
+    const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
+    return this.call("GET", `/v1/nodes/${nodeId}/services?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
   /** Every secret (names, versions, users; never values), fetched a page at a time. */

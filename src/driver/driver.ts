@@ -10,6 +10,8 @@ export interface TaskConfig {
   index: number;
   nodeId: string;
   spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | keyof HostAccess>;
+  /** Resolvers for the container (the node's DNS server, which knows NAME.service.cube); unless it uses the host's network or none. */
+  dns?: string[];
   secrets?: TaskSecrets;
 }
 

@@ -11,6 +11,8 @@ import type {
   PlanResult,
   RegisterRequest,
   RegisterResponse,
+  ServiceRoutes,
+  ServiceView,
   SubmitResult,
   TaskDetail,
   TaskReportItem,
@@ -68,6 +70,11 @@ export interface ControlPlane {
   nodeUsage(nodeId: string): readonly UsageSample[];
   summary(): ClusterSummary;
 
+  // Services
+  listServices(): ServiceView[];
+  /** A NotFoundError when no running job publishes it. */
+  getService(name: string): ServiceView;
+
   // Events
   subscribe(listener: (event: ClusterEvent) => void): () => void;
   eventHistory(filter: EventFilter, page?: PageRequest): Page<ClusterEvent>;
@@ -77,6 +84,8 @@ export interface ControlPlane {
   /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
   heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages): { status: string; images: string | null };
   assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
+  /** Every service and ingress route, once they changed past `index` (or after waitMs): what a worker's DNS, proxies and ingress route by. */
+  serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<ServiceRoutes>;
   /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]>;
   /** The task and the node to forward a logs, exec or restart request to (a 400 while it is on no node). */

@@ -35,11 +35,14 @@ export class JobCommands {
     private readonly ctx: ManagerContext,
     private readonly limits: JobLimits,
     private readonly queries: Queries,
+    /** Refuses (409) a spec claiming a service name or ingress host another job holds. */
+    private readonly refuseTaken: (spec: JobSpec) => void,
   ) {}
 
   /** Every way a job gets stored (submit, scale, revert) passes here, so the manager's limits are checked once. */
   submitJob(submitted: JobSpec): SubmitResult {
     const spec = this.admit(submitted);
+    this.refuseTaken(spec);
     const changes = new ChangeSet(this.ctx.now());
     changes.putJob(spec, ({ job, created, changed }) => `job ${spec.name} ${created ? "created" : changed ? `updated to version ${job.version}` : "submitted unchanged"}`);
     const [result] = this.ctx.commit(changes);

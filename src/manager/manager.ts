@@ -33,6 +33,7 @@ import { NodeLiveness } from "./node-liveness.ts";
 import { Queries } from "./queries.ts";
 import { applyRemote } from "./remote-changes.ts";
 import { SecretCommands } from "./secret-commands.ts";
+import { ServiceDirectory } from "./service-directory.ts";
 import { Tokens } from "./tokens.ts";
 import { UsageHistory } from "./usage-history.ts";
 import { WorkerProtocol } from "./worker-protocol.ts";
@@ -84,6 +85,7 @@ export class Manager implements ControlPlane {
   private readonly workers: WorkerProtocol;
   private readonly liveness: NodeLiveness;
   private readonly garbage: GarbageCollector;
+  private readonly services: ServiceDirectory;
   private readonly secrets: SecretCommands;
   private resyncTimer: ReturnType<typeof setInterval> | null = null;
   private readonly commitDeps: CommitDeps;
@@ -120,8 +122,9 @@ export class Manager implements ControlPlane {
     const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
+    this.services = new ServiceDirectory(this.ctx);
     const limits = { policy: options.containerPolicy ?? LOCKED_DOWN, maxTasksPerJob: options.maxTasksPerJob ?? DEFAULT_MAX_TASKS_PER_JOB, algorithm };
-    this.jobs = new JobCommands(this.ctx, limits, this.queries);
+    this.jobs = new JobCommands(this.ctx, limits, this.queries, (spec) => this.services.refuseTaken(spec));
     this.nodes = new NodeCommands(this.ctx, this.queries);
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
     this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3);
@@ -138,6 +141,8 @@ export class Manager implements ControlPlane {
    */
   start(address = ""): void {
     this.address = address;
+    // Every manager serves the service catalog (and workers' route watches), leader or not.
+    this.services.start();
     const { store } = this.ctx;
     if (!isShared(store)) return this.lead();
     this.queue.follow(true);
@@ -180,6 +185,7 @@ export class Manager implements ControlPlane {
 
   stop(): void {
     this.workers.stop();
+    this.services.stop();
     this.follow();
     this.timers.stop();
     this.queue.stop();
@@ -317,6 +323,16 @@ export class Manager implements ControlPlane {
   }
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]) {
     return this.workers.reportTasks(nodeId, reports);
+  }
+  listServices() {
+    return this.services.list();
+  }
+  getService(name: string) {
+    return this.services.get(name);
+  }
+  serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
+    if (!this.ctx.state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
+    return this.services.watchRoutes(index, waitMs, signal);
   }
   taskLocation(idOrPrefix: string) {
     const task = this.queries.getTask(idOrPrefix);

@@ -36,9 +36,12 @@ export function rescheduleDelay(consecutiveFailures: number): number {
   return Math.min(RESCHEDULE_BASE_MS * 2 ** (consecutiveFailures - 1), RESCHEDULE_MAX_MS);
 }
 
-/** The parts of a task spec that need a new container when they change (count and the update strategy do not). */
+/**
+ * The parts of a task spec that need a new container when they change: count, the update strategy
+ * and what the task publishes (services, ingress, shutdown delay: the catalog's business) do not.
+ */
 function runtimeShape(spec: TaskSpec): string {
-  const { count: _count, update: _update, ...rest } = spec;
+  const { count: _count, update: _update, services: _services, ingress: _ingress, shutdownDelayMs: _delay, ...rest } = spec;
   return JSON.stringify(rest);
 }
 

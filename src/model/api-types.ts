@@ -171,13 +171,64 @@ export interface ClusterEvent {
   /** Increases by one with every event this manager published since it started. */
   index: number;
   at: number;
-  type: "job" | "task" | "node";
+  type: "job" | "task" | "node" | "service";
   job?: string;
   task?: string;
   node?: string;
+  /** For service events: the service whose endpoints changed. */
+  service?: string;
   /** For task events: the state the task is in after the change. */
   state?: string;
   message: string;
+}
+
+/** One replica behind a service or an ingress route. */
+export interface ServiceEndpoint {
+  /** The task's id. */
+  task: string;
+  /** job.group.index */
+  name: string;
+  /** The node's name. */
+  node: string;
+  nodeId: string;
+  /** The host other nodes reach the task's host port at (from the node's address). */
+  address: string;
+  /** The host port bound to the named port. */
+  port: number;
+  /** The named port inside the container: the port of `NAME.service.cube`. */
+  containerPort: number;
+  /** Its health check passes, or it has none: only healthy endpoints get traffic. */
+  healthy: boolean;
+  /**
+   * Asked to stop and serving out its shutdown delay: it gets traffic only while no other endpoint
+   * is healthy (a drained node's replicas keep answering until their replacements are ready).
+   */
+  stopping: boolean;
+}
+
+/** A service: the running replicas of the tasks that publish it. */
+export interface ServiceView {
+  name: string;
+  /** The job that owns the name. */
+  job: string;
+  tags: string[];
+  endpoints: ServiceEndpoint[];
+}
+
+/** Requests for `host` under `path` go to these endpoints. */
+export interface IngressView {
+  host: string;
+  path: string;
+  job: string;
+  endpoints: ServiceEndpoint[];
+}
+
+/** What a worker's DNS, proxies and ingress route by: `GET /v1/nodes/:id/services`, long-polled like assignments. */
+export interface ServiceRoutes {
+  /** Opaque; pass it back to wait for the next change. */
+  index: string;
+  services: ServiceView[];
+  ingress: IngressView[];
 }
 
 /** Every list answers with one page and the token of the next (null on the last): `?limit=N&next=TOKEN`. */

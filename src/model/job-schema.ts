@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { cronProblem, timezoneProblem } from "./cron.ts";
 import { parseDuration } from "./duration.ts";
-import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type UpdateStrategy } from "./job.ts";
+import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type TaskSpec, type UpdateStrategy } from "./job.ts";
 import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 import { SECRET_NAME, SECRET_NAME_RULE, secretFileDefault } from "./secret.ts";
@@ -28,6 +28,27 @@ const duration = z.string().transform((text, ctx) => {
 });
 
 const port = z.number().int().min(1).max(65535);
+
+const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** How long a task with services or ingress keeps serving after it left the catalog, unless it says otherwise. */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
+
+const service = z.strictObject({
+  name: name("service name"),
+  port: z.string().min(1),
+  tags: z.array(z.string().min(1).max(128)).max(32).default([]),
+});
+
+const ingressRule = z.strictObject({
+  host: z
+    .string()
+    .max(253)
+    .transform((h) => h.toLowerCase())
+    .pipe(z.string().regex(HOST, "ingress host must be a host name like shop.example.com (letters, digits, '-' and dots)")),
+  path: z.string().max(1024).regex(/^\/\S*$/, "ingress path must start with / and contain no spaces").default("/"),
+  port: z.string().min(1),
+});
 
 const resources = z.strictObject({
   cpu: z.number().positive().max(1024).default(0.1),
@@ -135,6 +156,9 @@ const task = z.strictObject({
   cap_add: z.array(z.string().regex(CAPABILITY, "capabilities are names like NET_ADMIN").transform((c) => c.toUpperCase().replace(/^CAP_/, ""))).max(64).optional(),
   mounts: z.array(mount).max(64).optional(),
   disconnect: z.strictObject({ stop_after: duration }).optional(),
+  services: z.array(service).max(32).optional(),
+  ingress: z.array(ingressRule).max(32).optional(),
+  shutdown_delay: duration.pipe(z.number().max(10 * 60_000, "shutdown_delay is at most 10m")).optional(),
   secrets: z.array(secretRef).max(64).optional(),
 });
 
@@ -178,6 +202,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();
+  const routes = new Set<string>();
   spec.tasks.forEach((t, i) => {
     if (seen.has(t.name)) issues.push({ path: `tasks[${i}].name`, message: `task name "${t.name}" is used twice` });
     seen.add(t.name);
@@ -194,10 +219,32 @@ function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
       issues.push({ path: `tasks[${i}].health`, message: `port "${checkPort}" is not declared in tasks[${i}].ports` });
     }
     issues.push(...repeatedSpreads(t.spread, `tasks[${i}].spread`));
+    issues.push(...servingIssues(t, i, portNames, routes));
     issues.push(...secretIssues(t, `tasks[${i}]`));
   });
   issues.push(...repeatedSpreads(spec.spread, "spread"));
   issues.push(...scheduleIssues(spec));
+  return issues;
+}
+
+/** Services and ingress rules name declared ports; a task publishes a service once; a host and path is routed to one task of the job. */
+function servingIssues(t: z.output<typeof task>, i: number, portNames: ReadonlySet<string>, routes: Set<string>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const undeclared = (port: string, path: string) => {
+    if (!portNames.has(port)) issues.push({ path, message: `port "${port}" is not declared in tasks[${i}].ports` });
+  };
+  const names = new Set<string>();
+  t.services?.forEach((s, j) => {
+    undeclared(s.port, `tasks[${i}].services[${j}].port`);
+    if (names.has(s.name)) issues.push({ path: `tasks[${i}].services[${j}].name`, message: `service "${s.name}" is published twice by this task` });
+    names.add(s.name);
+  });
+  t.ingress?.forEach((r, j) => {
+    undeclared(r.port, `tasks[${i}].ingress[${j}].port`);
+    const route = `${r.host}${r.path}`;
+    if (routes.has(route)) issues.push({ path: `tasks[${i}].ingress[${j}]`, message: `${route} is routed twice in this job` });
+    routes.add(route);
+  });
   return issues;
 }
 
@@ -227,6 +274,17 @@ function repeatedSpreads(list: { attribute: string }[] | undefined, path: string
     seen.add(s.attribute);
   });
   return issues;
+}
+
+/** Services, ingress rules and the shutdown delay (defaulted for a task that serves, so rolling updates drain it). */
+function serving(t: z.output<typeof task>): Pick<TaskSpec, "services" | "ingress" | "shutdownDelayMs"> {
+  const serves = (t.services?.length ?? 0) + (t.ingress?.length ?? 0) > 0;
+  const delay = t.shutdown_delay ?? (serves ? DEFAULT_SHUTDOWN_DELAY_MS : undefined);
+  return {
+    ...(t.services?.length ? { services: t.services } : {}),
+    ...(t.ingress?.length ? { ingress: t.ingress } : {}),
+    ...(delay !== undefined ? { shutdownDelayMs: delay } : {}),
+  };
 }
 
 function toHealthCheck(h: z.output<typeof health>): HealthCheck {
@@ -291,6 +349,7 @@ export function validateJob(input: unknown): JobSpec {
         ...(t.cap_add !== undefined ? { capAdd: t.cap_add } : {}),
         ...(t.mounts !== undefined ? { mounts: t.mounts } : {}),
         ...(t.disconnect !== undefined ? { disconnect: { stopAfterMs: t.disconnect.stop_after } } : {}),
+        ...serving(t),
         ...(t.secrets?.length ? { secrets: t.secrets.map((s) => ({ name: s.name, file: s.file ?? secretFileDefault(s.name), ...(s.env !== undefined ? { env: s.env } : {}) })) } : {}),
       };
     }),

@@ -68,6 +68,24 @@ export interface DisconnectPolicy {
 
 export type NetworkMode = "bridge" | "host" | "none";
 
+/** A named port published as a service: reachable in every task's container as `NAME.service.cube:<container port>`. */
+export interface ServiceSpec {
+  /** A DNS label, unique to one job across the cluster. */
+  name: string;
+  /** The name of one of the task's ports. */
+  port: string;
+  tags: string[];
+}
+
+/** HTTP requests for `host` (and paths under `path`) sent by the nodes' ingress to the task's named port. */
+export interface IngressRule {
+  /** Lower-case host name, unique to one job across the cluster. */
+  host: string;
+  /** Path prefix, starting with `/`. */
+  path: string;
+  port: string;
+}
+
 /** A host directory inside the container (a bind mount). */
 export interface BindMount {
   source: string;
@@ -123,6 +141,14 @@ export interface TaskSpec extends HostAccess {
   update?: UpdateStrategy;
   /** What a worker cut off from the manager does with the task; absent means keep it running. */
   disconnect?: DisconnectPolicy;
+  services?: ServiceSpec[];
+  ingress?: IngressRule[];
+  /**
+   * How long a task asked to stop keeps running after it left the service catalog, so proxies stop
+   * sending it new requests before it goes (Nomad's shutdown_delay). Default 5 s for tasks with
+   * services or ingress, absent otherwise.
+   */
+  shutdownDelayMs?: number;
   secrets?: SecretRef[];
 }
 

@@ -14,6 +14,8 @@ export interface DevClusterOptions {
   algorithm: Algorithm;
   heartbeatTtlMs: number;
   containerPolicy?: ContainerPolicy;
+  /** Run the HTTP ingress on the first worker. */
+  ingress?: { hostname: string; port: number };
   log: Logger;
 }
 
@@ -56,6 +58,7 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
           log: options.log.child(`dev-${i}`),
           joinToken: manager.tokens.join.secret,
           stopTasksOnExit: true,
+          ...(i === 1 && options.ingress ? { ingress: options.ingress } : {}),
         }),
       );
     }

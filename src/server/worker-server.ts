@@ -6,6 +6,7 @@ import type { Resources } from "../model/job.ts";
 import { WorkerAgent } from "../worker/agent.ts";
 import { guessAdvertiseHost } from "./advertise-host.ts";
 import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
+import { type IngressServer, startIngressServer } from "./ingress-server.ts";
 
 export interface WorkerServerOptions {
   managerAddress: string;
@@ -29,11 +30,15 @@ export interface WorkerServerOptions {
   dockerHost?: string;
   heartbeatIntervalMs?: number;
   stopTasksOnExit?: boolean;
+  /** Run the HTTP ingress here (`--ingress=ADDR:PORT`). */
+  ingress?: { hostname: string; port: number };
 }
 
 export interface WorkerServer {
   url: string;
   agent: WorkerAgent;
+  /** Where the ingress listens, when this worker runs it. */
+  ingressUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -60,18 +65,23 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     capacity: options.capacity,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
+  const started = agent;
+  let ingress: IngressServer | null = null;
   try {
     await agent.start();
+    if (options.ingress) ingress = startIngressServer(options.ingress, started, options.log.child("ingress"));
   } catch (err) {
+    await started.stop();
     await http.stop();
     throw err;
   }
   options.log.info("worker listening", { url: address, node: options.name });
-  const started = agent;
   return {
     url: address,
     agent: started,
+    ingressUrl: ingress?.url ?? null,
     async stop() {
+      await ingress?.stop();
       await started.stop(options.stopTasksOnExit ?? false);
       await http.stop();
     },

@@ -4,7 +4,7 @@ import { Backoff } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { secretHash } from "../lib/secret-hash.ts";
-import type { Assignment, RegisterResponse } from "../model/api-types.ts";
+import type { Assignment, RegisterResponse, ServiceRoutes } from "../model/api-types.ts";
 import { formatDuration } from "../model/duration.ts";
 import type { Resources } from "../model/job.ts";
 import { taskName } from "../model/task.ts";
@@ -16,6 +16,8 @@ import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
 import { SecretDelivery } from "./secret-delivery.ts";
 import { DEFAULT_SECRETS_DIR, SecretFiles } from "./secret-files.ts";
+import { NodeServices } from "./services/node-services.ts";
+import { RouteWatch } from "./services/route-watch.ts";
 import type { Holder } from "./sweep-plan.ts";
 import { TaskRunner } from "./task-runner.ts";
 import { WorkerMetrics } from "./worker-metrics.ts";
@@ -45,6 +47,8 @@ export interface WorkerOptions {
   sweepIntervalMs?: number;
   /** Overrides what systeminformation reports (tests and `cube dev` slices of one machine). */
   capacity?: Resources;
+  /** Run the node's DNS server and service proxies, so containers resolve NAME.service.cube (default true). */
+  services?: boolean;
   /** A tmpfs directory for the values of the tasks' secrets (default /dev/shm/cube-secrets). */
   secretsDir?: string;
 }
@@ -70,6 +74,10 @@ export class WorkerAgent {
   private readonly abort = new AbortController();
   private readonly link: ManagerLink;
   private readonly sweep: EngineSweep;
+  private readonly routeWatch: RouteWatch;
+  private readonly routeListeners = new Set<(routes: ServiceRoutes) => void>();
+  private routes: ServiceRoutes | null = null;
+  private services: NodeServices | null = null;
   private readonly secrets: SecretDelivery;
   private disconnectTimer: ReturnType<typeof setInterval> | null = null;
   /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
@@ -109,6 +117,7 @@ export class WorkerAgent {
       acted: (action) => this.link.record(`${action.action === "remove" ? "removed" : "stopped"} container ${action.containerId.slice(0, 12)}: ${action.reason}`, action.taskId || undefined),
       log: options.log.child("sweep"),
     });
+    this.routeWatch = new RouteWatch({ client: this.client, nodeId: () => this.nodeId, onRoutes: (routes) => this.noticeRoutes(routes), log: options.log.child("services") });
   }
 
   /** What the manager shows to call this worker's task routes; null until the node has a credential. */
@@ -130,9 +139,18 @@ export class WorkerAgent {
     this.capacity = this.options.capacity ?? (await machineCapacity(this.options.dataDir));
     const found = await this.options.driver.recover(this.nodeId);
     this.recovered = new Map(found.map((r) => [r.taskId, r]));
+    this.services = await this.startServices();
     await this.register();
     this.link.start();
+    this.routeWatch.start();
     this.disconnectTimer = setInterval(() => this.stopDisconnectedTasks(), DISCONNECT_CHECK_MS);
+  }
+
+  /** Calls `listener` with every service catalog the manager sends (at once with the last one, if any); returns how to stop. */
+  onRoutes(listener: (routes: ServiceRoutes) => void): () => void {
+    this.routeListeners.add(listener);
+    if (this.routes) listener(this.routes);
+    return () => this.routeListeners.delete(listener);
   }
 
   /** The container of a task on this node, running or kept after it finished. */
@@ -156,6 +174,7 @@ export class WorkerAgent {
   async stop(stopTasks = false): Promise<void> {
     this.abort.abort();
     if (this.disconnectTimer) clearInterval(this.disconnectTimer);
+    await this.routeWatch.stop();
     await this.link.stop();
     await this.sweep.stop();
     for (const { timer } of this.retained.values()) clearTimeout(timer);
@@ -164,7 +183,30 @@ export class WorkerAgent {
       await Promise.all([...this.runners.values()].map((r) => r.stop("worker shutting down")));
       await Promise.race([this.reports.flushed(), Bun.sleep(2_000)]);
     }
+    await this.services?.stop(stopTasks);
     this.reports.close();
+  }
+
+  /**
+   * The node's DNS server and service proxies. Without them (turned off, or the host does not let the
+   * worker set them up: not root, no iproute2) tasks still run, with the host's resolvers, and cannot
+   * resolve NAME.service.cube.
+   */
+  private async startServices(): Promise<NodeServices | null> {
+    const { log, dataDir } = this.options;
+    if (this.options.services === false) return null;
+    try {
+      return await NodeServices.start({ nodeId: this.nodeId, dataDir, log: log.child("services") });
+    } catch (err) {
+      log.error("services are not available in this node's containers: NAME.service.cube will not resolve", { error: (err as Error).message });
+      return null;
+    }
+  }
+
+  private noticeRoutes(routes: ServiceRoutes): void {
+    this.routes = routes;
+    void this.services?.apply(routes);
+    for (const listener of this.routeListeners) listener(routes);
   }
 
   private async register(): Promise<void> {
@@ -223,7 +265,8 @@ export class WorkerAgent {
         created.start(this.recovered?.get(task.id));
         this.recovered?.delete(task.id);
       } else if (runner) {
-        void runner.stop(task.message || "stop requested");
+        // A lost task is no endpoint any more and its replacement runs elsewhere: nothing to drain.
+        void runner.stop(task.message || "stop requested", true, task.state === "lost" ? 0 : (assignment.spec.shutdownDelayMs ?? 0));
       } else {
         // Never ran here under this process (or its runner is gone): the engine sweep removes whatever the engine holds.
         this.reports.push(task.id, { state: "stopped", message: task.state === "lost" ? "stopped after its node came back" : task.message || "stopped", containerId: null });
@@ -293,6 +336,7 @@ export class WorkerAgent {
       report: (taskId, report) => this.reports.push(taskId, report),
       log: this.options.log.child(taskName(assignment.task)),
       stopTimeoutMs: this.stopTimeoutMs,
+      dns: this.services?.dnsServers,
       metrics: this.metrics,
       imageUnavailable: (image, message) => this.images?.pullFailed(image, message),
       secrets: this.secrets,

@@ -17,6 +17,8 @@ export interface TaskRunnerDeps {
   report: (taskId: string, report: TaskReport) => void;
   log: Logger;
   stopTimeoutMs: number;
+  /** The containers' resolvers: the node's DNS server, when it runs one (see NodeServices). */
+  dns?: string[];
   metrics?: Pick<WorkerMetrics, "containerStarted">;
   /** The task's image is not on the engine and could not be pulled (the manager is told, so it places the task only where the image is). */
   imageUnavailable?: (image: string, message: string) => void;
@@ -43,6 +45,8 @@ export class TaskRunner {
   /** When this runner learnt of its current container, to tell an engine listing older than it from news. */
   private containerSince = 0;
   private readonly stopping = new AbortController();
+  /** Ends a stop's shutdown delay early. */
+  private readonly drainCut = new AbortController();
   private stopped: Promise<void> | null = null;
   /** Set by restart(): the next exit is the user's doing, not a crash. */
   private userRestart = false;
@@ -113,9 +117,15 @@ export class TaskRunner {
       });
   }
 
-  /** Stops and removes the container; reports `stopped` unless the task had already ended. Calling it again waits for the first call. */
-  stop(reason: string, report = true): Promise<void> {
-    this.stopped ??= this.stopNow(reason, report);
+  /**
+   * Stops and removes the container; reports `stopped` unless the task had already ended. Calling it
+   * again waits for the first call. `afterMs`: the task keeps running that long first (its
+   * shutdown_delay: it left the service catalog when the stop was asked for, and proxies stop sending
+   * it requests meanwhile); a later call without a delay cuts the wait short.
+   */
+  stop(reason: string, report = true, afterMs = 0): Promise<void> {
+    if (afterMs <= 0) this.drainCut.abort();
+    this.stopped ??= (afterMs > 0 ? sleep(afterMs, this.drainCut.signal) : Promise.resolve()).then(() => this.stopNow(reason, report));
     return this.stopped;
   }
 
@@ -272,7 +282,8 @@ export class TaskRunner {
     while (!this.isStopping) {
       try {
         const started = performance.now();
-        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(secrets ? { secrets } : {}) });
+        const { dns } = this.deps;
+        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(dns ? { dns } : {}), ...(secrets ? { secrets } : {}) });
         this.deps.metrics?.containerStarted((performance.now() - started) / 1000);
         return handle;
       } catch (err) {

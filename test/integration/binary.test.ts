@@ -7,6 +7,7 @@ import type { NodeView, TaskView } from "../../src/model/api-types.ts";
 import { containersWithLabel, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { cube, CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
+import { releaseServiceAddresses } from "../support/service-addresses.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "cube-bin-"));
@@ -25,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) await p.stop("SIGKILL");
   for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+  await releaseServiceAddresses(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@ import { LABELS } from "../../src/driver/driver.ts";
 import { containersWithLabel, removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { CubeProcess, requireBinary } from "../support/processes.ts";
+import { releaseServiceAddresses } from "../support/service-addresses.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const name = uniqueJobName("dev");
@@ -17,6 +18,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await dev?.stop("SIGKILL");
   await removeContainersWithLabel(LABELS.job, name);
+  // Workers that stop cleanly take their addresses away; one killed leaves them in its data dir's block.
+  const dataDir = dev?.output.match(/data in (\S+)\)/)?.[1];
+  if (dataDir) await releaseServiceAddresses(dataDir);
 });
 
 test("cube dev runs a manager and workers in one process, tells how to reach it, and SIGTERM stops everything it started", async () => {

@@ -6,6 +6,7 @@ import { ApiClient } from "../../src/client/api-client.ts";
 import { LABELS } from "../../src/driver/driver.ts";
 import type { JobDetail } from "../../src/model/api-types.ts";
 import { containersWithLabel, docker, removeContainersWithLabel, requireDocker } from "../support/docker.ts";
+import { releaseServiceAddresses } from "../support/service-addresses.ts";
 import { freePort } from "../support/free-port.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { sleeperJob } from "../support/process-cluster.ts";
@@ -68,6 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of started) await p.stop("SIGKILL");
   for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+  await releaseServiceAddresses(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

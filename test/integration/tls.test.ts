@@ -7,6 +7,7 @@ import type { NodeView, TaskView } from "../../src/model/api-types.ts";
 import { removeContainersWithLabel, requireDocker, TEST_IMAGE } from "../support/docker.ts";
 import { uniqueJobName } from "../support/local-cluster.ts";
 import { cube, CubeProcess, managerTokens, requireBinary } from "../support/processes.ts";
+import { releaseServiceAddresses } from "../support/service-addresses.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /**
@@ -46,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) await p.stop("SIGKILL");
   if (nodeId) await removeContainersWithLabel(LABELS.nodeId, nodeId);
+  await releaseServiceAddresses(dir);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,8 @@
 import Docker from "dockerode";
 
-export const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+/** The engine the workers use too: DOCKER_HOST when it is a unix:// address, else /var/run/docker.sock. */
+const socketPath = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+export const docker = new Docker({ socketPath });
 export const TEST_IMAGE = "cube-test/busybox:latest";
 
 /**
@@ -11,7 +13,7 @@ export async function requireDocker(): Promise<void> {
   try {
     await docker.ping();
   } catch (err) {
-    throw new Error(`integration tests need a Docker engine at /var/run/docker.sock (run scripts/docker-engine.sh): ${(err as Error).message}`);
+    throw new Error(`integration tests need a Docker engine at ${socketPath} (run scripts/docker-engine.sh): ${(err as Error).message}`);
   }
   try {
     await docker.getImage(TEST_IMAGE).inspect();
@@ -31,3 +33,4 @@ export async function removeContainersWithLabel(key: string, value: string): Pro
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   }
 }
+

@@ -6,6 +6,7 @@ import { LABELS } from "../../src/driver/driver.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { startDevCluster, type DevCluster } from "../../src/server/dev-cluster.ts";
 import { removeContainersWithLabel } from "./docker.ts";
+import { releaseServiceAddresses } from "./service-addresses.ts";
 
 export interface LocalCluster {
   /** Carries the cluster's admin token. */
@@ -17,8 +18,11 @@ export interface LocalCluster {
   close(): Promise<void>;
 }
 
-/** A real manager and workers (real HTTP on free ports, real SQLite, real Docker) inside the test process. */
-export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000): Promise<LocalCluster> {
+/**
+ * A real manager and workers (real HTTP on free ports, real SQLite, real Docker) inside the test
+ * process; `ingress`: worker dev-1 runs the HTTP ingress on a free port (its `ingressUrl`).
+ */
+export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000, options: { ingress?: boolean } = {}): Promise<LocalCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), "cube-test-"));
   const cluster = await startDevCluster({
     dataDir,
@@ -28,6 +32,7 @@ export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000): P
     datacenter: "dc1",
     algorithm: "binpack",
     heartbeatTtlMs,
+    ...(options.ingress ? { ingress: { hostname: "127.0.0.1", port: 0 } } : {}),
     log: createLogger("test", "warn"),
   });
   const nodeIds = cluster.workers.map((w) => w.agent.nodeId);
@@ -39,6 +44,7 @@ export async function startLocalCluster(workers = 3, heartbeatTtlMs = 10_000): P
     async close() {
       await cluster.stop();
       for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
+      await releaseServiceAddresses(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -9,6 +9,7 @@ import { containersWithLabel, removeContainersWithLabel, TEST_IMAGE } from "./do
 import { freePort } from "./free-port.ts";
 import type { NetworkNamespace } from "./netns.ts";
 import { CubeProcess, managerTokens } from "./processes.ts";
+import { releaseServiceAddresses } from "./service-addresses.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** The manager's heartbeat TTL; workers heartbeat every second. */
@@ -146,6 +147,7 @@ export class ProcessCluster {
       if (left.length === 0) break;
       for (const id of nodeIds) await removeContainersWithLabel(LABELS.nodeId, id);
     }
+    await releaseServiceAddresses(this.dataDir);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 

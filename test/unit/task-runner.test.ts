@@ -204,4 +204,28 @@ describe("TaskRunner", () => {
     expect(states()).toEqual(["running", "restarting", "running"]);
     await r.stop("test over");
   });
+
+  test("a stop with a shutdown delay keeps the container running that long; a stop without one cuts the delay short", async () => {
+    const driver = new ScriptedDriver();
+    const { r, states } = runner(driver, "service", 2);
+    r.start();
+    await waitFor("running", () => (states().at(-1) === "running" ? true : undefined), 2_000, 5);
+    const drained = r.stop("replaced by job version 2", true, 150);
+    await Bun.sleep(80);
+    expect(driver.runningContainers()).toEqual(["c1"]);
+    expect(r.live).toBe(true);
+    await drained;
+    expect(driver.containers.size).toBe(0);
+    expect(states()).toEqual(["running", "stopped"]);
+
+    const second = runner(driver, "service", 2);
+    second.r.start();
+    await waitFor("running", () => (second.states().at(-1) === "running" ? true : undefined), 2_000, 5);
+    const slow = second.r.stop("draining", true, 60_000);
+    const started = performance.now();
+    await second.r.stop("worker shutting down");
+    await slow;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(second.states()).toEqual(["running", "stopped"]);
+  });
 });

@@ -31,6 +31,8 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
     // An empty HostPort lets the engine pick a free one.
     bindings[`${port.container}/tcp`] = [{ HostIp: "0.0.0.0", HostPort: port.host === undefined ? "" : String(port.host) }];
   }
+  // A task on the host's network (or none) keeps the host's resolvers; any other asks the node's DNS server, which knows NAME.service.cube.
+  const dns = config.dns && (spec.networkMode === undefined || spec.networkMode === "bridge") ? config.dns : undefined;
   return {
     name: containerName(config),
     Image: spec.image,
@@ -58,6 +60,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       PortBindings: bindings,
       Privileged: spec.privileged ?? false,
       ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
+      ...(dns ? { Dns: dns } : {}),
       ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
       ...(spec.mounts?.length || secrets?.files.length ? { Mounts: mounts(config) } : {}),
     },
