@@ -23,6 +23,8 @@ export const root = defineCommand({
     image: () => import("./image.ts").then((m) => m.default),
     services: () => import("./services.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
+    secret: () => import("./secret.ts").then((m) => m.default),
+    keyring: () => import("./keyring.ts").then((m) => m.default),
     managers: () => import("./managers.ts").then((m) => m.default),
     snapshot: () => import("./snapshot.ts").then((m) => m.default),
     tls: () => import("./tls.ts").then((m) => m.default),

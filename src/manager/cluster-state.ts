@@ -126,10 +126,10 @@ export class ClusterState {
     return this.nodeArray;
   }
 
-  putJob(result: PutJobResult, autoRevert: boolean): void {
+  putJob(result: PutJobResult, autoRevert: boolean, reason?: string): void {
     const { job } = result;
     const entry = this.jobs.get(job.spec.name);
-    const version: JobVersion = { version: job.version, spec: job.spec, createdAt: job.updatedAt, rolloutFailure: null, autoRevert };
+    const version: JobVersion = { version: job.version, spec: job.spec, createdAt: job.updatedAt, rolloutFailure: null, autoRevert, ...(reason !== undefined ? { reason } : {}) };
     if (!entry) {
       this.addJob(job, new Map([[job.version, version]]));
       return;

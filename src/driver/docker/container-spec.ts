@@ -9,13 +9,21 @@ export function containerName(config: TaskConfig): string {
   return `cube-${config.job}-${config.group}-${config.index}-${config.taskId.slice(0, 8)}`;
 }
 
+/** The task's host directories, then its secrets' files (read-only, from the worker's tmpfs). */
+function mounts({ spec, secrets }: TaskConfig) {
+  return [
+    ...(spec.mounts ?? []).map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })),
+    ...(secrets?.files ?? []).map((f) => ({ Type: "bind" as const, Source: f.source, Target: f.target, ReadOnly: true })),
+  ];
+}
+
 /**
  * The engine's create request for a task: labels, limits, ports, env, and no restart policy of Docker's own.
  * Host access (privileged, host network, capabilities, host directories) is only what the spec asks
  * for; the manager already refused what its --allow list does not permit.
  */
 export function containerSpec(config: TaskConfig, extraLabels: Record<string, string>): ContainerCreateOptions {
-  const { spec } = config;
+  const { spec, secrets } = config;
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of spec.ports) {
@@ -30,7 +38,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
     Image: spec.image,
     ...(spec.command ? { Cmd: spec.command } : {}),
     ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries({ ...spec.env, ...secrets?.env }).map(([k, v]) => `${k}=${v}`),
     // Cube's own labels last: a task's labels must not be able to hide it from recovery.
     Labels: {
       ...spec.labels,
@@ -54,7 +62,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
       ...(dns ? { Dns: dns } : {}),
       ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
-      ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
+      ...(spec.mounts?.length || secrets?.files.length ? { Mounts: mounts(config) } : {}),
     },
   };
 }
