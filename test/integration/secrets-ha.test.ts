@@ -1,15 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { createLogger } from "../../src/lib/logger.ts";
 import { fileKey, passphraseKey } from "../../src/manager/key-encryption-key.ts";
 import { KeyringLockedError } from "../../src/manager/keyring.ts";
 import { Manager } from "../../src/manager/manager.ts";
 import type { KeyEncryptionKey } from "../../src/manager/key-encryption-key.ts";
-import { EtcdGateway } from "../../src/store/etcd/etcd-gateway.ts";
-import { ROOT } from "../../src/store/etcd/etcd-keys.ts";
 import { EtcdStore } from "../../src/store/etcd/etcd-store.ts";
-import { type EtcdCluster, requireEtcd, startEtcdCluster } from "../support/etcd-cluster.ts";
+import { etcdPerFile } from "../support/etcd-cluster.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { makeJobSpec } from "./fixtures.ts";
+import { makeJobSpec } from "../unit/fixtures.ts";
 
 /**
  * Secrets with several managers on one etcd (each its own store, as on separate machines): every
@@ -19,25 +17,17 @@ import { makeJobSpec } from "./fixtures.ts";
 const log = createLogger("secrets-ha-test", "error");
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
-let etcd: EtcdCluster;
+const etcd = etcdPerFile();
 const running: { manager: Manager; store: EtcdStore }[] = [];
 
 async function startManager(name: string, keyEncryptionKey: KeyEncryptionKey) {
-  const store = await EtcdStore.open({ endpoints: etcd.endpoints, managerName: name, log, leaderTtlSeconds: 2 });
+  const store = await EtcdStore.open({ endpoints: etcd().endpoints, managerName: name, log, leaderTtlSeconds: 2 });
   const manager = new Manager({ store, name, log, keyEncryptionKey });
   manager.start(`http://${name}`);
   running.push({ manager, store });
   return { manager, store };
 }
 
-beforeAll(async () => {
-  requireEtcd();
-  etcd = await startEtcdCluster({ members: 3 });
-}, 30_000);
-afterAll(() => etcd?.stop());
-beforeEach(async () => {
-  await new EtcdGateway(etcd.endpoints).txn([], [{ delete: { key: ROOT, prefix: true } }]);
-});
 afterEach(async () => {
   for (const { manager, store } of running.splice(0)) {
     manager.stop();
