@@ -2,7 +2,7 @@ import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
-import { planRollout } from "./rollout.ts";
+import { isHealthy, planRollout } from "./rollout.ts";
 
 /** What must change for a job's tasks to match its spec. Pure: the caller writes it down. */
 export interface ReconcileDecision {
@@ -24,7 +24,7 @@ export interface ReconcileInput {
   /** Specs of the versions live tasks run, by version (at least those differing from the current one). */
   versions: ReadonlyMap<number, JobSpec>;
   nodes: readonly Node[];
-  /** Ids of the nodes being drained: a live task there is stopped, and its slot filled elsewhere. */
+  /** Ids of the nodes being drained: their tasks are moved elsewhere (see migrate). */
   draining?: ReadonlySet<string>;
   now: number;
 }
@@ -74,10 +74,6 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
   const kept = new Map<string, Task>();
   const outdated: Task[] = [];
   for (const task of [...live].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)) {
-    if (task.nodeId !== null && input.draining?.has(task.nodeId)) {
-      decision.stop.push({ task, reason: `node ${input.nodes.find((n) => n.id === task.nodeId)?.name ?? task.nodeId} is draining` });
-      continue;
-    }
     const group = groups.get(task.group);
     if (!group) {
       decision.stop.push({ task, reason: `task ${task.group} was removed from the job` });
@@ -104,7 +100,8 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
     kept.set(key, task);
   }
 
-  for (const group of job.spec.tasks) rollOut(input, group, kept, outdated, decision);
+  for (const group of job.spec.tasks) migrate(input, group, kept, decision);
+  for (const group of job.spec.tasks) rollOut(input, group, kept, outdated.filter((t) => kept.get(slotKey(t.group, t.index)) === t), decision);
 
   for (const group of job.spec.tasks) {
     if (job.spec.type === "system") planSystemGroup(input, group, kept, decision);
@@ -133,6 +130,37 @@ function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<stri
       continue;
     }
     decision.create.push({ group: group.name, index });
+  }
+}
+
+/**
+ * Moves a group's tasks off draining nodes: a service group with an update strategy keeps at most
+ * max_parallel of its slots unhealthy, so a healthy task leaves only when there is room (Nomad's
+ * migrate); anything else leaves at once. The emptied slots are placed elsewhere like any other.
+ */
+function migrate(input: ReconcileInput, group: TaskSpec, kept: Map<string, Task>, decision: ReconcileDecision): void {
+  const { job, now, draining } = input;
+  if (!draining || draining.size === 0) return;
+  const mine = [...kept.values()].filter((t) => t.group === group.name);
+  const leaving = mine.filter((t) => t.nodeId !== null && draining.has(t.nodeId));
+  if (leaving.length === 0) return;
+  const healthy = (t: Task) => isHealthy(t, group, now);
+  const update = job.spec.type === "service" ? group.update : undefined;
+  let room = update ? Math.max(0, update.maxParallel - (group.count - mine.filter(healthy).length)) : Number.POSITIVE_INFINITY;
+  // Tasks that serve nothing yet go first: they cost no room.
+  for (const task of leaving.sort((a, b) => Number(healthy(a)) - Number(healthy(b)) || a.index - b.index)) {
+    if (healthy(task)) {
+      if (room <= 0) {
+        // Waiting for replacements: one that runs becomes healthy by time alone.
+        for (const t of mine) {
+          if (t.state === "running" && t.startedAt !== null && !healthy(t)) decision.wakeAt = Math.min(decision.wakeAt ?? Infinity, t.startedAt + (update?.minHealthyTimeMs ?? 0));
+        }
+        return;
+      }
+      room--;
+    }
+    decision.stop.push({ task, reason: `node ${input.nodes.find((n) => n.id === task.nodeId)?.name ?? task.nodeId} is draining` });
+    kept.delete(slotKey(task.group, task.index));
   }
 }
 

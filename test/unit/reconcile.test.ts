@@ -142,3 +142,39 @@ describe("rolling updates", () => {
     expect(d.adopt.length).toBe(3);
   });
 });
+
+describe("draining", () => {
+  const update = { maxParallel: 1, minHealthyTimeMs: 1_000, healthyDeadlineMs: 10_000, autoRevert: true };
+  const draining = new Set(["id-a"]);
+  const on = (nodeId: string, index: number, extra = {}) => makeTask({ index, nodeId, startedAt: 0, ...extra });
+
+  test("a service with an update strategy leaves a draining node max_parallel healthy tasks at a time", () => {
+    const spec = makeJobSpec("web", [{ count: 3, update }]);
+    const d = reconcile({ job: makeJob(spec), tasks: [on("id-a", 0), on("id-a", 1), on("id-b", 2)], versions: new Map(), nodes, draining, now: 100_000 });
+    expect(d.stop.map((s) => [s.task.index, s.reason])).toEqual([[0, "node a is draining"]]);
+    expect(d.create).toEqual([{ group: "http", index: 0 }]);
+
+    // The replacement runs but is not healthy yet: nothing more leaves, and the job wakes when it will be.
+    const fresh = on("id-c", 0, { startedAt: 99_500, createdAt: 99_000 });
+    const waiting = reconcile({ job: makeJob(spec), tasks: [fresh, on("id-a", 1), on("id-b", 2)], versions: new Map(), nodes, draining, now: 100_000 });
+    expect(waiting.stop).toEqual([]);
+    expect(waiting.wakeAt).toBe(100_500);
+    const next = reconcile({ job: makeJob(spec), tasks: [fresh, on("id-a", 1), on("id-b", 2)], versions: new Map(), nodes, draining, now: 100_600 });
+    expect(next.stop.map((s) => s.task.index)).toEqual([1]);
+  });
+
+  test("a task on a draining node that serves nothing yet leaves at once, without using the room", () => {
+    const spec = makeJobSpec("web", [{ count: 3, update }]);
+    const tasks = [on("id-a", 0, { state: "scheduled", startedAt: null }), on("id-a", 1), on("id-a", 2)];
+    const d = reconcile({ job: makeJob(spec), tasks, versions: new Map(), nodes, draining, now: 100_000 });
+    expect(d.stop.map((s) => s.task.index)).toEqual([0]);
+  });
+
+  test("without an update strategy, and for batch and system jobs, every task leaves at once", () => {
+    for (const overrides of [{}, { type: "batch" as const }, { type: "system" as const }]) {
+      const spec = makeJobSpec("web", [{ count: 2, ...(overrides.type ? { update } : {}) }], overrides);
+      const d = reconcile({ job: makeJob(spec), tasks: [on("id-a", 0), on("id-a", 1)], versions: new Map(), nodes, draining, now: 100_000 });
+      expect(d.stop.map((s) => s.task.index)).toEqual([0, 1]);
+    }
+  });
+});
