@@ -17,15 +17,16 @@ import { makeJobSpec } from "./fixtures.ts";
 
 /**
  * The incremental view against the store, etcd-tester style: random commands, worker reports
- * (right, stale and foreign), node joins, deaths, drains and eligibility changes and garbage
- * collection against a manager on a SQLite file; after every step the in-memory state equals one
+ * (right, stale and foreign), node joins, deaths, drains and eligibility changes, secrets put and
+ * removed, and garbage collection against a manager on a SQLite file; after every step the in-memory state equals one
  * loaded from the file from scratch; once evaluations settled, evaluating every job again changes
- * nothing (no change went unevaluated); and a manager restarted on the file sees the same tasks.
+ * nothing (no change went unevaluated) and every running job runs its secrets' current values; and a manager restarted on the file sees the same tasks.
  * The seed is printed; CUBE_VIEW_SEED=<seed> replays a run.
  */
 const SEED = process.env.CUBE_VIEW_SEED ?? String(Date.now());
 const STEPS = Number(process.env.CUBE_VIEW_STEPS ?? 400);
 const TTL_MS = 10_000;
+const SECRETS = ["db", "key"];
 
 const dir = mkdtempSync(join(tmpdir(), "cube-view-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +61,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
       resources: { cpu: pick([0.1, 0.25, 0.5, 1]), memory: pick([64, 128, 512]), disk: 0 },
       ports: chance(0.2) ? [{ name: "http", container: 80, host: pick([8080, 8081]) }] : [],
       ...(chance(0.3) ? { update: { maxParallel: 1, minHealthyTimeMs: 0, healthyDeadlineMs: 20_000, autoRevert: chance(0.5) } } : {}),
+      ...(chance(0.3) ? { secrets: [{ name: pick(SECRETS), file: "/run/secrets/s" }] } : {}),
     });
     // Now and then a group of hundreds of tiny tasks, placed over several evaluation steps.
     const big = (g: string): Partial<TaskSpec> => ({ ...group(g), count: 200 + Math.floor(random() * 250), resources: { cpu: 0.001, memory: 1, disk: 0 } });
@@ -111,6 +113,8 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     ["drain", 1, () => manager.drainNode(pick(nodeIds) ?? "none")],
     ["eligibility", 1, () => manager.setNodeEligibility(pick(nodeIds) ?? "none", chance(0.6))],
     ["liveness", 2, () => manager.checkLiveness()],
+    ["secret put", 2, () => manager.putSecret(pick(SECRETS), new TextEncoder().encode(pick(["one", "two", "three"])))],
+    ["secret rm", 1, () => manager.removeSecret(pick(SECRETS))],
     ["gc", 1, () => {
       clock += 61_000;
       manager.collectGarbage();
@@ -136,6 +140,14 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     const live = describeState(manager.state);
     if (!Bun.deepEquals(live, fresh)) {
       expect({ step, name, state: live }).toEqual({ step, name, state: fresh });
+    }
+    // A running job runs the current value of every secret it names (a new value rolled it onto it).
+    if (settled) {
+      for (const name of manager.state.jobNames()) {
+        const { job } = manager.state.job(name) as NonNullable<ReturnType<typeof manager.state.job>>;
+        if (job.status !== "running") continue;
+        for (const ref of job.spec.tasks.flatMap((g) => g.secrets ?? [])) expect({ job: name, ref: ref.name, version: ref.version }).toEqual({ job: name, ref: ref.name, version: store.getSecret(ref.name)?.version });
+      }
     }
     // Settled, the state is a fixed point: evaluating every job again changes nothing, so no change was left
     // unevaluated. (Only the why of a task that still cannot be placed may be older: capacity taken by other
