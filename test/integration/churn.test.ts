@@ -9,8 +9,8 @@ import { requireBinary } from "../support/processes.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /**
- * Issue 10's promise under churn: whatever mix of submits, scales, task restarts, task stops and job
- * stops a job goes through (some fired at once, in one run with a worker killed and restarted), the
+ * Issue 10's promise under churn: whatever mix of submits (with and without an update strategy),
+ * scales, task restarts, task stops, job stops, node drains and eligibility a job goes through (some fired at once, in one run with a worker killed and restarted), the
  * API answers every call with a success or a 4xx, and once it settles the containers the engine
  * runs for the job are exactly the tasks the API says run. Seeds are drawn per run and printed;
  * CUBE_CHURN_SEED=N replays one. The seed decides everything drawn, including the kill: odd seeds kill.
@@ -21,12 +21,14 @@ const SETTLED_WITHIN_MS = 30_000;
 const FINAL_COUNT = 3;
 
 type Operation =
-  | { kind: "submit"; count: number; env: string }
+  | { kind: "submit"; count: number; env: string; update: boolean }
   | { kind: "submit-again" }
   | { kind: "scale"; count: number }
   | { kind: "restart-task"; pick: number }
   | { kind: "stop-task"; pick: number }
-  | { kind: "stop-job" };
+  | { kind: "stop-job" }
+  | { kind: "drain"; worker: string }
+  | { kind: "eligible"; worker: string };
 
 /** Operations fired together (one, or two or three at once), then a pause. */
 interface Step {
@@ -42,11 +44,14 @@ interface Plan {
 function drawOperation(random: () => number): Operation {
   const roll = random();
   const count = Math.floor(random() * 6);
-  if (roll < 0.25) return { kind: "submit", count, env: `v${Math.floor(random() * 4)}` };
+  const worker = WORKERS[Math.floor(random() * WORKERS.length)] as string;
+  if (roll < 0.25) return { kind: "submit", count, env: `v${Math.floor(random() * 4)}`, update: random() < 0.5 };
   if (roll < 0.35) return { kind: "submit-again" };
-  if (roll < 0.55) return { kind: "scale", count };
-  if (roll < 0.75) return { kind: "restart-task", pick: random() };
-  if (roll < 0.9) return { kind: "stop-task", pick: random() };
+  if (roll < 0.52) return { kind: "scale", count };
+  if (roll < 0.67) return { kind: "restart-task", pick: random() };
+  if (roll < 0.8) return { kind: "stop-task", pick: random() };
+  if (roll < 0.87) return { kind: "drain", worker };
+  if (roll < 0.93) return { kind: "eligible", worker };
   return { kind: "stop-job" };
 }
 
@@ -113,14 +118,18 @@ class ChurnRun {
     const { client } = cluster;
     switch (operation.kind) {
       case "submit":
-        this.lastSpec = sleeperJob(this.job, operation.count, { env: { CHURN: operation.env } });
-        return this.attempt(`${label} submit count=${operation.count} env=${operation.env}`, () => client.submitJob(this.lastSpec, "json"));
+        this.lastSpec = sleeperJob(this.job, operation.count, { env: { CHURN: operation.env }, ...(operation.update ? { update: { max_parallel: 1 } } : {}) });
+        return this.attempt(`${label} submit count=${operation.count} env=${operation.env}${operation.update ? " update" : ""}`, () => client.submitJob(this.lastSpec, "json"));
       case "submit-again":
         return this.attempt(`${label} submit again`, () => client.submitJob(this.lastSpec, "json"));
       case "scale":
         return this.attempt(`${label} scale count=${operation.count}`, () => client.scaleJob(this.job, "main", operation.count));
       case "stop-job":
         return this.attempt(`${label} stop job`, () => client.stopJob(this.job));
+      case "drain":
+        return this.attempt(`${label} drain ${operation.worker}`, () => client.drainNode(operation.worker));
+      case "eligible":
+        return this.attempt(`${label} eligible ${operation.worker}`, () => client.setNodeEligibility(operation.worker, true));
       case "restart-task":
       case "stop-task": {
         let tasks: TaskView[] = [];
@@ -215,6 +224,8 @@ describe("randomized operations on one job, on 3 workers", () => {
       console.log(`[churn] seed=${seed}: ${operations} operations in ${Date.now() - startedAt} ms, answers ${JSON.stringify(run.answers)}`);
       failures.push(...run.violations);
 
+      // Every node back in placement (a drain may have taken any out), then the final version.
+      for (const worker of WORKERS) await cluster.client.setNodeEligibility(worker, true);
       await cluster.client.submitJob(sleeperJob(job, FINAL_COUNT, { env: { CHURN: "final" } }), "json");
       for (const problem of [await settles(job, FINAL_COUNT), await stopsCompletely(job)]) if (problem) failures.push(problem);
       await cluster.client.stopJob(job, true);
