@@ -9,16 +9,17 @@ const jobArg = { job: { type: "positional", description: "job name", required: t
 /** A stored spec back in the job file's own notation (durations as 5s, health as http/tcp/exec), so it can be edited and resubmitted. */
 export function toJobFile(spec: JobSpec): Record<string, unknown> {
   const task = (t: TaskSpec) => {
-    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, ...rest } = t;
+    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, dependsOn, ...rest } = t;
     const check = health && {
       ...(health.kind === "http" ? { http: health.path, port: health.port } : health.kind === "tcp" ? { tcp: health.port } : { exec: health.command }),
       interval: formatDuration(health.intervalMs),
       timeout: formatDuration(health.timeoutMs),
       failures: health.failures,
+      ...(health.graceMs !== undefined ? { grace: formatDuration(health.graceMs) } : {}),
     };
     return {
       ...rest,
-      restart: { attempts: restart.attempts, interval: formatDuration(restart.intervalMs), delay: formatDuration(restart.delayMs), mode: restart.mode },
+      restart: { attempts: restart.attempts, interval: formatDuration(restart.intervalMs), delay: formatDuration(restart.delayMs), mode: restart.mode, ...(restart.condition ? { condition: restart.condition } : {}) },
       ...(check ? { health: check } : {}),
       ...(update
         ? { update: { max_parallel: update.maxParallel, min_healthy_time: formatDuration(update.minHealthyTimeMs), healthy_deadline: formatDuration(update.healthyDeadlineMs), auto_revert: update.autoRevert } }
@@ -27,6 +28,7 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(capAdd !== undefined ? { cap_add: capAdd } : {}),
       ...(disconnect ? { disconnect: { stop_after: formatDuration(disconnect.stopAfterMs) } } : {}),
       ...(shutdownDelayMs !== undefined ? { shutdown_delay: formatDuration(shutdownDelayMs) } : {}),
+      ...(dependsOn ? { depends_on: dependsOn } : {}),
     };
   };
   // A periodic run's origin is the manager's to set, never a job file's.
