@@ -19,6 +19,7 @@ import { imageRoutes } from "./image-routes.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
+import { volumeRoutes } from "./volume-routes.ts";
 import { createWorkerProxy } from "./worker-proxy.ts";
 
 export interface ManagerAppOptions {
@@ -185,6 +186,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   app.route("/v1/tokens", tokenRoutes(manager));
   app.route("/v1/images", imageRoutes(manager, forwardToWorker));
+  app.route("/v1/volumes", volumeRoutes(manager, forwardToWorker));
   app.get("/v1/managers", (c) => c.json({ managers: manager.managers() }));
   // The snapshot is sent a line at a time, so a big cluster is never one string in memory.
   app.get("/v1/snapshot", (c) => {

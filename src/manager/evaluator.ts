@@ -12,6 +12,7 @@ import type { ManagerMetrics } from "./manager-metrics.ts";
 import { launchPeriodic } from "./periodic-launcher.ts";
 import { type ReconcileDecision, reconcile } from "./reconcile.ts";
 import { ledger } from "./task-ledger.ts";
+import { type VolumePlacement, volumeHomes, volumePlacement, volumesOf } from "./volume-homes.ts";
 
 export interface EvaluatorOptions {
   state: ClusterState;
@@ -156,16 +157,19 @@ export class Evaluator {
     const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
     const imageOn = this.options.images.limitFor(group.image) ?? undefined;
+    const volumes = this.volumesOf(job, group);
+    const volumeOn = volumes?.limit ?? undefined;
     const result = placeTasks(
-      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}) },
+      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}), ...(volumeOn ? { volumeOn } : {}) },
       state.cluster,
     );
+    const stranded = volumes?.stranded.length ? `; ${volumes.stranded.join("; ")}` : "";
     metrics.placed((performance.now() - started) / 1000, result.placements.map((p) => byIndex.get(p.index) as Task), now);
     const changes = new ChangeSet(now);
     for (const p of result.placements) {
       const task = byIndex.get(p.index) as Task;
       if (isFresh.has(task.id)) ledger.create(changes, task);
-      ledger.place(changes, task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}`);
+      ledger.place(changes, task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}${stranded}`);
     }
     for (const f of result.failures) {
       const task = byIndex.get(f.index) as Task;
@@ -192,6 +196,15 @@ export class Evaluator {
     for (const task of noted) ledger.note(changes, task, reason);
     this.options.commit(changes, { evaluating: job.spec.name });
     return { writes: fresh.length + noted.length, created: fresh.length, more: fresh.length < creates.length || noted.length < waiting.length };
+  }
+
+  /** Where a group with named volumes may go (see volume-homes.ts); undefined for a group without, or a system job's (one per node anyway). */
+  private volumesOf(job: Job, group: TaskSpec): VolumePlacement | undefined {
+    if (!group.volumes?.length || job.spec.type === "system") return undefined;
+    const { state } = this.options;
+    const versions = state.job(job.spec.name)?.versions;
+    const homes = volumeHomes(state.tasks.ofJob(job.spec.name), (t) => volumesOf(t, (v) => versions?.get(v)?.spec));
+    return volumePlacement(job.spec.name, group, homes, (id) => state.node(id));
   }
 
   /** A system job's task is created only on a node that can run it: no pending task waits for one. */

@@ -57,6 +57,7 @@ export function placeTasks(request: PlacementRequest, cluster: ClusterSnapshot |
     const { scores, best } = scoreNodes(candidates, ctx, plugins);
     const chosen = candidates[best] as NodeUsage;
     scan.place(chosen);
+    if (request.group.volumes?.length && request.job.type !== "system") ctx.volumeNode ??= chosen.node.id;
     result.placements.push({ index: slot, nodeId: chosen.node.id, reservedPorts: { ...ctx.reservedPorts }, score: scores[best] as (typeof scores)[number], candidates: scores, ...(rejected ? { rejected } : {}) });
   }
   return result;

@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from "dockerode";
-import { LABELS, type TaskConfig } from "../driver.ts";
+import { jobSearchDomain } from "../../model/service-names.ts";
+import { engineVolumeName, LABELS, type TaskConfig } from "../driver.ts";
 import { PORTS_LABEL, portNames } from "./container-ports.ts";
 
 const MIB = 1024 * 1024;
@@ -25,6 +26,16 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
   }
   // A task on the host's network (or none) keeps the host's resolvers; any other asks the node's DNS server, which knows NAME.service.cube.
   const dns = config.dns && (spec.networkMode === undefined || spec.networkMode === "bridge") ? config.dns : undefined;
+  const binds = (spec.mounts ?? []).map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly }));
+  // The engine creates a named volume the first time a container mounts it, with these labels (cube volume list reads them).
+  const volumeLabels = { ...extraLabels, [LABELS.job]: config.job, [LABELS.nodeId]: config.nodeId };
+  const volumes = (spec.volumes ?? []).map((v) => ({
+    Type: "volume" as const,
+    Source: engineVolumeName(config.job, v.name, config.nodeId),
+    Target: v.target,
+    ReadOnly: v.readonly,
+    VolumeOptions: { NoCopy: false, Labels: { ...volumeLabels, [LABELS.volume]: v.name }, DriverConfig: { Name: "local", Options: {} } },
+  }));
   return {
     name: containerName(config),
     Image: spec.image,
@@ -52,9 +63,10 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       PortBindings: bindings,
       Privileged: spec.privileged ?? false,
       ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
-      ...(dns ? { Dns: dns } : {}),
+      // The job's own services answer to their bare names (see dns-answers.ts).
+      ...(dns ? { Dns: dns, DnsSearch: [jobSearchDomain(config.job)] } : {}),
       ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
-      ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
+      ...(binds.length + volumes.length > 0 ? { Mounts: [...binds, ...volumes] } : {}),
     },
   };
 }

@@ -1,0 +1,109 @@
+import { describe, expect, test } from "bun:test";
+import dns2 from "dns2";
+import { containerSpec } from "../../src/driver/docker/container-spec.ts";
+import { volumeHomes, volumePlacement } from "../../src/manager/volume-homes.ts";
+import { validateJob } from "../../src/model/job-schema.ts";
+import { placeTasks } from "../../src/scheduler/index.ts";
+import { answerQuestion, RCODE } from "../../src/worker/services/dns-answers.ts";
+import { makeJobSpec, makeNode, makeTask, makeTaskSpec } from "./fixtures.ts";
+import { ManagerFixture } from "./manager-fixture.ts";
+
+const pgdata = [{ name: "pgdata", target: "/data", readonly: false }];
+const mountsPgdata = () => ["pgdata"];
+
+describe("named volumes in a job file", () => {
+  test("kept with their defaults; a name or a path twice is refused", () => {
+    const spec = validateJob({ name: "db", tasks: [{ name: "pg", image: "x", volumes: [{ name: "pgdata", target: "/var/lib/pg" }] }] });
+    expect(spec.tasks[0]?.volumes).toEqual([{ name: "pgdata", target: "/var/lib/pg", readonly: false }]);
+    expect(() => validateJob({ name: "db", tasks: [{ name: "pg", image: "x", volumes: [{ name: "a", target: "/d" }, { name: "a", target: "/e" }, { name: "b", target: "/d" }] }] })).toThrow(
+      /tasks\[0\]\.volumes\[1\]\.name: volume "a" is mounted twice[\s\S]*tasks\[0\]\.volumes\[2\]\.target: \/d is mounted twice/,
+    );
+    expect(() => validateJob({ name: "db", tasks: [{ name: "pg", image: "x", volumes: [{ name: "Bad_Name", target: "/d" }] }] })).toThrow("tasks[0].volumes[0].name");
+  });
+
+  test("the container mounts the node's own volume, labelled with the job, node and volume name", () => {
+    const spec = makeTaskSpec({ volumes: pgdata, mounts: [{ source: "/srv", target: "/srv", readonly: true }] });
+    const create = containerSpec({ taskId: "0123456789", job: "shop", group: "db", index: 0, nodeId: "n1", spec, dns: ["198.18.0.1"] }, { "test.run": "x" });
+    expect(create.HostConfig?.Mounts).toEqual([
+      { Type: "bind", Source: "/srv", Target: "/srv", ReadOnly: true },
+      {
+        Type: "volume",
+        Source: "cube-shop-pgdata-n1",
+        Target: "/data",
+        ReadOnly: false,
+        VolumeOptions: { NoCopy: false, Labels: { "test.run": "x", "cube.job": "shop", "cube.node.id": "n1", "cube.volume": "pgdata" }, DriverConfig: { Name: "local", Options: {} } },
+      },
+    ]);
+    // The job's services answer to bare names in its containers.
+    expect(create.HostConfig?.DnsSearch).toEqual(["shop.service.cube"]);
+  });
+});
+
+describe("where a volume lives", () => {
+  test("the node of the newest task that is placed or ran; earlier nodes are remembered, oldest first", () => {
+    const tasks = [
+      makeTask({ nodeId: "id-a", state: "stopped", startedAt: 1, createdAt: 1 }),
+      makeTask({ nodeId: "id-b", state: "failed", startedAt: null, createdAt: 2 }),
+      makeTask({ nodeId: "id-b", state: "stopped", startedAt: 3, createdAt: 3 }),
+      makeTask({ nodeId: "id-c", state: "scheduled", createdAt: 4 }),
+    ];
+    expect(volumeHomes(tasks, mountsPgdata).get("pgdata")).toEqual({ volume: "pgdata", nodeId: "id-c", left: ["id-a", "id-b"] });
+    expect(volumeHomes([makeTask({ nodeId: "id-a", state: "failed", startedAt: null })], mountsPgdata).size).toBe(0);
+  });
+
+  test("a group sticks to its volume's node; a drained or down node lets it go, saying the data did not move", () => {
+    const group = makeTaskSpec({ volumes: pgdata });
+    const homes = volumeHomes([makeTask({ nodeId: "id-a" })], mountsPgdata);
+    const nodes = new Map([["id-a", makeNode("a")]]);
+    expect(volumePlacement("shop", group, homes, (id) => nodes.get(id))).toEqual({ limit: { nodes: new Set(["id-a"]), reason: "volume pgdata of job shop is on node a" }, stranded: [] });
+    nodes.set("id-a", makeNode("a", { status: "draining" }));
+    expect(volumePlacement("shop", group, homes, (id) => nodes.get(id))).toEqual({ limit: null, stranded: ["volume pgdata stays on node a (draining): its data did not move"] });
+    expect(volumePlacement("shop", group, homes, () => undefined).stranded).toEqual(["volume pgdata stays on node id-a (gone): its data did not move"]);
+  });
+
+  test("the scheduler keeps a group on its volume's node, and replicas placed together on one node", () => {
+    const nodes = [makeNode("a"), makeNode("b"), makeNode("c")];
+    const job = makeJobSpec("shop", [{ name: "db", count: 3, volumes: pgdata }]);
+    const group = job.tasks[0] as (typeof job.tasks)[number];
+    const together = placeTasks({ job, group, indexes: [0, 1, 2], algorithm: "spread", seed: "s" }, { nodes, tasks: [] });
+    expect(new Set(together.placements.map((p) => p.nodeId)).size).toBe(1);
+    const pinned = placeTasks({ job, group, indexes: [0], algorithm: "spread", seed: "s", exhaustive: true, volumeOn: { nodes: new Set(["id-b"]), reason: "volume pgdata of job shop is on node b" } }, { nodes, tasks: [] });
+    expect(pinned.placements[0]?.nodeId).toBe("id-b");
+    expect(pinned.placements[0]?.rejected?.map((r) => r.reason)).toEqual(["volume pgdata of job shop is on node b", "volume pgdata of job shop is on node b"]);
+  });
+
+  test("the manager places a replacement where the volume is, and elsewhere once that node is drained, saying so", async () => {
+    const f = new ManagerFixture();
+    f.join("w1");
+    f.join("w2");
+    f.manager.submitJob(makeJobSpec("shop", [makeTaskSpec({ name: "db", volumes: pgdata })]));
+    f.manager.reconcileNow();
+    const first = f.tasks("shop")[0] as NonNullable<ReturnType<typeof f.tasks>[number]>;
+    await f.report(first, { state: "running", message: "started" });
+    for (let i = 0; i < 3; i++) {
+      const live = f.live("shop")[0] as NonNullable<ReturnType<typeof f.tasks>[number]>;
+      await f.report(live, { state: "failed", message: "exit 1", exitCode: 1 });
+      f.clock += 60_000;
+      f.manager.reconcileNow();
+      expect(f.live("shop")[0]?.nodeId).toBe(first.nodeId as string);
+      await f.report(f.live("shop")[0] as NonNullable<ReturnType<typeof f.tasks>[number]>, { state: "running", message: "started" });
+    }
+    const home = f.manager.getNode(first.nodeId as string);
+    f.manager.drainNode(home.name);
+    f.manager.reconcileNow();
+    const other = home.name === "w1" ? "w2" : "w1";
+    const moved = f.live("shop").find((t) => t.nodeId !== home.id);
+    expect(moved?.message).toBe(`placed on ${other}; volume pgdata stays on node ${home.name} (draining): its data did not move`);
+    expect(f.manager.getJob("shop").volumes).toEqual([{ name: "pgdata", nodeId: moved?.nodeId as string, node: other, left: [home.name] }]);
+  });
+});
+
+describe("a job's own services by their bare names", () => {
+  const lookup = (name: string, job?: string) => (name === "shop-db" && (job === undefined || job === "shop") ? { address: "198.18.0.9", ports: [5432] } : undefined);
+
+  test("NAME.JOB.service.cube is the service JOB-NAME of job JOB (what the search domain makes of NAME)", () => {
+    expect(answerQuestion({ name: "db.shop.service.cube", type: dns2.Packet.TYPE.A }, lookup)).toMatchObject({ rcode: RCODE.NOERROR, answers: [{ address: "198.18.0.9" }] });
+    expect(answerQuestion({ name: "shop-db.service.cube", type: dns2.Packet.TYPE.A }, lookup)).toMatchObject({ rcode: RCODE.NOERROR });
+    expect(answerQuestion({ name: "db.other.service.cube", type: dns2.Packet.TYPE.A }, lookup)).toMatchObject({ rcode: RCODE.NXDOMAIN });
+  });
+});
