@@ -2,6 +2,7 @@ import { z } from "zod";
 import { cronProblem, timezoneProblem } from "./cron.ts";
 import { parseDuration } from "./duration.ts";
 import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type TaskSpec, type UpdateStrategy } from "./job.ts";
+import { isComposeFile } from "./compose/compose-schema.ts";
 import { dependencyIssues } from "./job-dependencies.ts";
 import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
@@ -356,7 +357,7 @@ export function validateJob(input: unknown): JobSpec {
 }
 
 /** Decodes a job file's text (YAML is a superset of JSON, but JSON gets JSON's clearer errors). */
-function decodeJobFile(text: string, format: JobFileFormat): unknown {
+export function decodeJobFile(text: string, format: JobFileFormat): unknown {
   try {
     return format === "json" ? JSON.parse(text) : Bun.YAML.parse(text);
   } catch (err) {
@@ -370,5 +371,10 @@ function decodeJobFile(text: string, format: JobFileFormat): unknown {
  * @example parseJobFile(body, jobFileFormat(body, { contentType: "application/yaml" })).name
  */
 export function parseJobFile(text: string, format: JobFileFormat = jobFileFormat(text)): JobSpec {
-  return validateJob(decodeJobFile(text, format));
+  const doc = decodeJobFile(text, format);
+  if (isComposeFile(doc)) {
+    // Its variables, env files and default name are the caller's machine's: the CLI converts it.
+    throw new JobValidationError([{ path: "services", message: "this is a compose file: cube run FILE and cube plan FILE turn it into a job (the API takes the job)" }]);
+  }
+  return validateJob(doc);
 }
