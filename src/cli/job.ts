@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { formatDuration } from "../model/duration.ts";
 import type { JobSpec, TaskSpec } from "../model/job.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
+import { composeOf } from "./compose-export.ts";
 import { formatAge, formatTable } from "./table.ts";
 
 const jobArg = { job: { type: "positional", description: "job name", required: true } } as const;
@@ -61,15 +62,21 @@ export default defineCommand({
       },
     }),
     inspect: defineCommand({
-      meta: { name: "inspect", description: "Print the job's stored spec as YAML (or JSON with --json)" },
-      args: { ...jobArg, version: { type: "string", description: "an earlier version (default: current)" }, ...clientArgs },
+      meta: { name: "inspect", description: "Print the job's stored spec as YAML (or JSON with --json), as a job file or as a compose file" },
+      args: {
+        ...jobArg,
+        version: { type: "string", description: "an earlier version (default: current)" },
+        format: { type: "string", description: "job (a job file) or compose (a compose file cube run accepts)", default: "job" },
+        ...clientArgs,
+      },
       async run({ args }) {
         const client = clientFrom(args);
         const spec = args.version === undefined
           ? (await client.getJob(args.job)).spec
           : (await client.jobVersions(args.job)).find((v) => String(v.version) === args.version)?.spec;
         if (!spec) throw new Error(`job ${args.job} has no version ${args.version}`);
-        const file = toJobFile(spec);
+        if (args.format !== "job" && args.format !== "compose") throw new Error(`--format is job or compose, not "${args.format}"`);
+        const file = args.format === "compose" ? composeOf(spec, toJobFile(spec)) : toJobFile(spec);
         if (args.json) return printJson(file);
         process.stdout.write(Bun.YAML.stringify(file, null, 2));
       },
