@@ -80,7 +80,15 @@ export function composeOf(spec: JobSpec, jobFile: Record<string, unknown>): Reco
   });
   const { name: _name, type, tasks: _tasks, ...jobFields } = jobFile;
   const jobExtra = { ...(type === "batch" ? { type } : {}), ...Object.fromEntries(Object.entries(jobFields).filter(([, v]) => canonicalJson(v) !== "[]")) };
-  return { ...draft, ...(Object.keys(jobExtra).length ? { "x-cube": jobExtra } : {}) };
+  return escapeDollars({ ...draft, ...(Object.keys(jobExtra).length ? { "x-cube": jobExtra } : {}) }) as Record<string, unknown>;
+}
+
+/** Every `$` in a string value as `$$`, so `cube run` reads the text back as it is, not as variables. */
+function escapeDollars(node: unknown): unknown {
+  if (typeof node === "string") return node.replaceAll("$", "$$$$");
+  if (Array.isArray(node)) return node.map(escapeDollars);
+  if (node !== null && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, escapeDollars(v)]));
+  return node;
 }
 
 /** The draft read back as `cube run` would; null when it does not make a valid job (then every field goes to x-cube). */

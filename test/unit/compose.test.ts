@@ -248,14 +248,15 @@ describe("cube job inspect --format=compose", () => {
       name: "shop",
       datacenters: ["dc1"],
       tasks: [
-        { name: "db", image, volumes: [{ name: "pgdata", target: "/data" }], health: { exec: ["/bin/sh", "-c", "test -f /data/ready"], interval: "1s", grace: "5s" }, ports: [{ name: "port-5432", container: 5432 }], services: [{ name: "shop-db", port: "port-5432" }] },
+        { name: "db", image, command: ["sh", "-c", "echo $HOSTNAME costs $$5"], volumes: [{ name: "pgdata", target: "/data" }], health: { exec: ["/bin/sh", "-c", "test -f /data/ready"], interval: "1s", grace: "5s" }, ports: [{ name: "port-5432", container: 5432 }], services: [{ name: "shop-db", port: "port-5432" }] },
         { name: "api", image, count: 2, ports: [{ name: "http", container: 8080, host: 18080 }], health: { http: "/", port: "http" }, depends_on: [{ task: "db", condition: "healthy" }], restart: { condition: "on-failure", mode: "delay" }, constraints: [{ attribute: "node.label.disk", value: "ssd" }], update: { max_parallel: 1, auto_revert: true } },
       ],
     });
     const compose = composeOf(spec, toJobFile(spec));
     expect((compose.services as Record<string, Record<string, unknown>>).db?.["x-cube"]).toBeUndefined();
     expect((compose.services as Record<string, Record<string, unknown>>).api?.["x-cube"]).toMatchObject({ health: { http: "/", port: "http" } });
-    const again = validateJob(convert(JSON.parse(JSON.stringify(compose))).job);
+    // Read back as cube run reads it: `$` was written as `$$`.
+    const again = validateJob(convert(interpolate(compose, { HOSTNAME: "not this" }).value as Record<string, unknown>).job);
     expect(again).toEqual(spec);
   });
 });
