@@ -17,6 +17,7 @@ import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { imageRoutes } from "./image-routes.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
+import { secretRoutes } from "./secret-routes.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
 import { volumeRoutes } from "./volume-routes.ts";
@@ -187,6 +188,8 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.route("/v1/tokens", tokenRoutes(manager));
   app.route("/v1/images", imageRoutes(manager, forwardToWorker));
   app.route("/v1/volumes", volumeRoutes(manager, forwardToWorker));
+  app.route("/v1/secrets", secretRoutes(manager));
+  app.post("/v1/keyring/rotate", async (c) => c.json(await manager.rotateKeyring()));
   app.get("/v1/managers", (c) => c.json({ managers: manager.managers() }));
   // The snapshot is sent a line at a time, so a big cluster is never one string in memory.
   app.get("/v1/snapshot", (c) => {
@@ -221,6 +224,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   // Many reports per request, applied in order in one transaction; each answered on its own.
   app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));
+  // The values a task assigned to the node needs to start; nothing on the way keeps them.
+  app.get("/v1/nodes/:id/tasks/:taskId/secrets", async (c) => {
+    const secrets = await manager.taskSecrets(c.req.param("id"), c.req.param("taskId"));
+    return c.json({ secrets }, 200, { "cache-control": "no-store" });
+  });
 
   return app;
 }

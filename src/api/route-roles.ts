@@ -30,6 +30,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/metrics", "read"],
   ["GET", "/v1/images/nodes", "read"],
   ["GET", "/v1/volumes", "read"],
+  ["GET", "/v1/secrets", "read"],
+  ["GET", "/v1/secrets/:name", "read"],
 
   ["POST", "/v1/jobs", "submit"],
   ["DELETE", "/v1/jobs/:name", "submit"],
@@ -51,12 +53,16 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["POST", "/v1/images/load", "admin"],
   ["GET", "/v1/snapshot", "admin"],
   ["POST", "/v1/snapshot", "admin"],
+  ["PUT", "/v1/secrets/:name", "admin"],
+  ["DELETE", "/v1/secrets/:name", "admin"],
+  ["POST", "/v1/keyring/rotate", "admin"],
 
   ["POST", "/v1/nodes/register", "join"],
   ["POST", "/v1/nodes/:id/heartbeat", "node"],
   ["GET", "/v1/nodes/:id/assignments", "node"],
   ["GET", "/v1/nodes/:id/services", "node"],
   ["POST", "/v1/nodes/:id/tasks", "node"],
+  ["GET", "/v1/nodes/:id/tasks/:taskId/secrets", "node"],
 ];
 
 const COMPILED = ROUTE_ROLES.map(([method, pattern, requires]) => {

@@ -10,7 +10,7 @@ const jobArg = { job: { type: "positional", description: "job name", required: t
 /** A stored spec back in the job file's own notation (durations as 5s, health as http/tcp/exec), so it can be edited and resubmitted. */
 export function toJobFile(spec: JobSpec): Record<string, unknown> {
   const task = (t: TaskSpec) => {
-    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, dependsOn, ...rest } = t;
+    const { restart, health, update, networkMode, capAdd, disconnect, shutdownDelayMs, dependsOn, secrets, ...rest } = t;
     const check = health && {
       ...(health.kind === "http" ? { http: health.path, port: health.port } : health.kind === "tcp" ? { tcp: health.port } : { exec: health.command }),
       interval: formatDuration(health.intervalMs),
@@ -30,6 +30,8 @@ export function toJobFile(spec: JobSpec): Record<string, unknown> {
       ...(disconnect ? { disconnect: { stop_after: formatDuration(disconnect.stopAfterMs) } } : {}),
       ...(shutdownDelayMs !== undefined ? { shutdown_delay: formatDuration(shutdownDelayMs) } : {}),
       ...(dependsOn ? { depends_on: dependsOn } : {}),
+      // The version a secret is pinned to is the manager's to set (from the secret's current one), never a job file's.
+      ...(secrets ? { secrets: secrets.map(({ version: _version, ...ref }) => ref) } : {}),
     };
   };
   // A periodic run's origin is the manager's to set, never a job file's.
@@ -46,8 +48,8 @@ export default defineCommand({
       async run({ args }) {
         const versions = await clientFrom(args).jobVersions(args.job);
         if (args.json) return printJson(versions);
-        const rows = versions.map((v) => [String(v.version), formatAge(v.createdAt), v.spec.tasks.map((t) => `${t.name}: ${t.image} x${t.count}`).join("; ")]);
-        process.stdout.write(`${formatTable(["version", "age", "tasks"], rows)}\n`);
+        const rows = versions.map((v) => [String(v.version), formatAge(v.createdAt), v.spec.tasks.map((t) => `${t.name}: ${t.image} x${t.count}`).join("; "), v.reason ?? "-"]);
+        process.stdout.write(`${formatTable(["version", "age", "tasks", "why"], rows)}\n`);
       },
     }),
     revert: defineCommand({

@@ -24,6 +24,8 @@ export const root = defineCommand({
     services: () => import("./services.ts").then((m) => m.default),
     volume: () => import("./volume.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
+    secret: () => import("./secret.ts").then((m) => m.default),
+    keyring: () => import("./keyring.ts").then((m) => m.default),
     managers: () => import("./managers.ts").then((m) => m.default),
     snapshot: () => import("./snapshot.ts").then((m) => m.default),
     tls: () => import("./tls.ts").then((m) => m.default),

@@ -3,6 +3,7 @@ import { parseDuration } from "../model/duration.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
 import { composeArgs, printWarnings, readJobFileArg } from "./job-file-arg.ts";
 import { pendingReasons } from "./pending-reasons.ts";
+import { secretEnvWarnings } from "./secret-env-warnings.ts";
 import { watchDeployment } from "./watch-deployment.ts";
 
 export default defineCommand({
@@ -21,6 +22,7 @@ export default defineCommand({
     if (timeoutMs === undefined) throw new Error(`--timeout must be a duration like 90s or 5m, not "${args.timeout}"`);
     const client = clientFrom(args);
     const result = await client.submitJob(text, format);
+    for (const warning of secretEnvWarnings(result.job.spec)) process.stderr.write(`${warning}\n`);
     if (args.json) return printJson(result);
     const { job } = result;
     const what = result.created ? "created" : result.changed ? `updated to version ${job.version}` : `unchanged (version ${job.version})`;

@@ -5,6 +5,7 @@ import { type BootstrapTokens, JOIN_TOKEN_FILE, MANAGEMENT_TOKEN_FILE } from "..
 import { onShutdown } from "../server/shutdown.ts";
 import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
+import { readPassphrase } from "./passphrase.ts";
 import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs } from "./server-args.ts";
 import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
@@ -26,6 +27,7 @@ export default defineCommand({
     "tls-ca": { type: "string", description: "CA certificate that the manager's (for a worker) or the workers' (for a manager) must verify against (env CUBE_TLS_CA)" },
     allow: { type: "string", description: `manager: host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
     "max-tasks-per-job": { type: "string", description: "manager: tasks one job may ask for", default: String(DEFAULT_MAX_TASKS_PER_JOB) },
+    unlock: { type: "boolean", description: "manager: seal secrets with a key derived from a passphrase (asked for at start, or read from standard input) instead of the keyring file in the data dir", default: false },
     ...tlsServerArgs,
     ...serverArgs,
   },
@@ -34,6 +36,7 @@ export default defineCommand({
     if (args.role === "manager") {
       const { startManagerServer } = await import("../server/manager-server.ts");
       const log = createLogger("manager");
+      const passphrase = args.unlock ? await readPassphrase("passphrase of the cluster's keyring: ") : undefined;
       const server = await startManagerServer({
         dataDir,
         store: args.store,
@@ -50,6 +53,7 @@ export default defineCommand({
         maxTasksPerJob: countArg("max-tasks-per-job", args["max-tasks-per-job"]),
         tls: tlsKeyPairArg(args["tls-cert"], args["tls-key"]),
         workerCa: tlsCaArg(args["tls-ca"]),
+        passphrase,
       });
       printNewTokens(server.tokens, dataDir);
       onShutdown(log, () => server.stop());

@@ -23,6 +23,7 @@ import type {
   TaskView,
   VolumeList,
 } from "../model/api-types.ts";
+import type { KeyringRotation, SecretPutResult, SecretView, TaskSecret } from "../model/secret.ts";
 import type { IssuedToken, Token } from "../model/token.ts";
 
 /** An API call that failed: `status` is 0 when the manager could not be reached at all. */
@@ -55,10 +56,12 @@ export interface ApiClientOptions {
 /**
  * Whether a request may be sent again when its fate is unknown (the manager took it, then did not
  * answer): reads, a job submit (storing the same spec again changes nothing), a heartbeat and a
- * registration (they say the same thing again), and task reports (a repeated one is refused per item).
+ * registration (they say the same thing again), task reports (a repeated one is refused per item), and
+ * a secret's value (the current value again changes nothing).
  */
 function idempotent(method: string, path: string): boolean {
   if (method === "GET") return true;
+  if (method === "PUT") return path.startsWith("/v1/secrets/");
   if (method !== "POST") return false;
   return path === "/v1/jobs" || path === "/v1/nodes/register" || /^\/v1\/nodes\/[^/]+\/(heartbeat|tasks)$/.test(path);
 }
@@ -309,6 +312,29 @@ export class ApiClient {
     return this.call("GET", `/v1/nodes/${nodeId}/services?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 
+  /** Every secret (names, versions, users; never values), fetched a page at a time. */
+  listSecrets(): Promise<SecretView[]> {
+    return this.listAll<SecretView>("/v1/secrets", "secrets");
+  }
+
+  /** Stores the value as the secret's next version (admin); the jobs using it roll onto it. */
+  putSecret(name: string, value: Uint8Array<ArrayBuffer>): Promise<SecretPutResult> {
+    return this.call("PUT", `/v1/secrets/${encodeURIComponent(name)}`, { body: value, contentType: "application/octet-stream" });
+  }
+
+  removeSecret(name: string): Promise<SecretView> {
+    return this.call("DELETE", `/v1/secrets/${encodeURIComponent(name)}`);
+  }
+
+  rotateKeyring(): Promise<KeyringRotation> {
+    return this.call("POST", "/v1/keyring/rotate", { timeoutMs: 300_000 });
+  }
+
+  /** The values of the secrets a task assigned to this node needs (its worker's credential only). */
+  async taskSecrets(nodeId: string, taskId: string): Promise<TaskSecret[]> {
+    return (await this.call<{ secrets: TaskSecret[] }>("GET", `/v1/nodes/${nodeId}/tasks/${encodeURIComponent(taskId)}/secrets`)).secrets;
+  }
+
   /** Several task reports in one request, applied in order; each is answered on its own. */
   async reportTasks(nodeId: string, reports: TaskReportItem[]): Promise<TaskReportResult[]> {
     return (await this.call<{ results: TaskReportResult[] }>("POST", `/v1/nodes/${nodeId}/tasks`, { json: { reports } })).results;
@@ -344,7 +370,7 @@ export class ApiClient {
   private async sendOnce(method: string, path: string, init: SendOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | ReadableStream<Uint8Array> | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
     if (init.json !== undefined) {
       body = JSON.stringify(init.json);
       headers["content-type"] = "application/json";
@@ -367,7 +393,7 @@ export class ApiClient {
 
 interface SendOptions {
   json?: unknown;
-  body?: string | ReadableStream<Uint8Array>;
+  body?: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
   contentType?: string;
   signal?: AbortSignal;
   /** No client-side timeout: log and event streams last as long as they need. */

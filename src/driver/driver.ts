@@ -21,6 +21,13 @@ export interface TaskConfig {
   spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | "volumes" | keyof HostAccess>;
   /** Resolvers for the container (the node's DNS server, which knows NAME.service.cube); unless it uses the host's network or none. */
   dns?: string[];
+  secrets?: TaskSecrets;
+}
+
+/** A task's secrets as its container gets them: files on the worker's tmpfs, each mounted read-only, and the variables the task asked for. */
+export interface TaskSecrets {
+  files: { source: string; target: string }[];
+  env: Record<string, string>;
 }
 
 export interface TaskHandle {

@@ -39,7 +39,7 @@ export function applyChanges(state: ClusterState, changes: ChangeSet, jobResults
     switch (change.kind) {
       case "putJob": {
         const result = jobResults[results++] as PutJobResult;
-        state.putJob(result, change.autoRevert);
+        state.putJob(result, change.autoRevert, change.reason);
         effects.jobs.add(change.spec.name);
         deleted.delete(change.spec.name);
         effects.events.push({ at: changes.now, type: "job", job: change.spec.name, message: change.describe(result) });
@@ -72,6 +72,9 @@ export function applyChanges(state: ClusterState, changes: ChangeSet, jobResults
         effects.nodes.add(change.node.id);
         break;
       case "taskEvent":
+      case "secret":
+      case "deleteSecret":
+      case "keyring":
         break;
     }
   }

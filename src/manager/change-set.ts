@@ -1,6 +1,7 @@
 import type { ClusterEvent } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../model/secret.ts";
 import type { Task } from "../model/task.ts";
 import type { TaskState } from "../model/task-state.ts";
 
@@ -15,7 +16,7 @@ export type NewEvent = Omit<ClusterEvent, "index">;
 
 /** One write, in the order it was asked for; a task's write carries its latest value (see ChangeSet.tasks). */
 export type Change =
-  | { kind: "putJob"; spec: JobSpec; autoRevert: boolean; describe: (result: PutJobResult) => string }
+  | { kind: "putJob"; spec: JobSpec; autoRevert: boolean; reason?: string; describe: (result: PutJobResult) => string }
   | { kind: "jobStatus"; name: string; status: Job["status"] }
   | { kind: "rolloutFailure"; name: string; version: number; reason: string }
   | { kind: "deleteJob"; name: string }
@@ -23,7 +24,10 @@ export type Change =
   | { kind: "task"; id: string }
   | { kind: "taskEvent"; taskId: string; state: TaskState; message: string }
   | { kind: "deleteTask"; id: string }
-  | { kind: "node"; node: Node };
+  | { kind: "node"; node: Node }
+  | { kind: "secret"; secret: StoredSecret }
+  | { kind: "deleteSecret"; name: string }
+  | { kind: "keyring"; keyring: StoredKeyring };
 
 /**
  * Writes the control plane wants made together, as data: built by commands, the evaluator and the
@@ -48,8 +52,9 @@ export class ChangeSet {
     return this.tasks.get(id)?.task;
   }
 
-  putJob(spec: JobSpec, describe: (result: PutJobResult) => string, autoRevert = false): void {
-    this.changes.push({ kind: "putJob", spec, autoRevert, describe });
+  /** `reason`: why the manager makes a version itself, kept with the version. */
+  putJob(spec: JobSpec, describe: (result: PutJobResult) => string, autoRevert = false, reason?: string): void {
+    this.changes.push({ kind: "putJob", spec, autoRevert, describe, ...(reason !== undefined ? { reason } : {}) });
   }
 
   setJobStatus(name: string, status: Job["status"]): void {
@@ -94,6 +99,19 @@ export class ChangeSet {
   /** A node's durable fields changed (registration, status, eligibility); heartbeats stay in memory. */
   putNode(node: Node): void {
     this.changes.push({ kind: "node", node });
+  }
+
+  /** Secrets and the keyring live in the store alone (no memory copy): sealed values, read when asked. */
+  putSecret(secret: StoredSecret): void {
+    this.changes.push({ kind: "secret", secret });
+  }
+
+  deleteSecret(name: string): void {
+    this.changes.push({ kind: "deleteSecret", name });
+  }
+
+  putKeyring(keyring: StoredKeyring): void {
+    this.changes.push({ kind: "keyring", keyring });
   }
 
   publish(event: NewEvent): void {

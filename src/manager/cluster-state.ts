@@ -41,6 +41,7 @@ export class ClusterState {
   private nodeIds = new Map<string, string>();
   private nodeOrder = new SortedKeys();
   private nodeArray: Node[] | null = null;
+  private drainingNodes = new Set<string>();
 
   get tasks(): TaskTable {
     return this.taskTable;
@@ -61,7 +62,7 @@ export class ClusterState {
       if (seen) Object.assign(node, { stats: seen.stats, lastHeartbeat: seen.lastHeartbeat });
     }
     ({ taskTable: this.taskTable, clusterIndex: this.clusterIndex, jobs: this.jobs, jobOrder: this.jobOrder, systemJobs: this.systemJobs } = loaded);
-    ({ nodes: this.nodes, nodeIds: this.nodeIds, nodeOrder: this.nodeOrder } = loaded);
+    ({ nodes: this.nodes, nodeIds: this.nodeIds, nodeOrder: this.nodeOrder, drainingNodes: this.drainingNodes } = loaded);
     this.nodeArray = null;
     this.unplacedSystemJobs.clear();
   }
@@ -114,16 +115,21 @@ export class ClusterState {
     return this.nodeOrder.from(after);
   }
 
+  /** Nodes being drained: their jobs' evaluations stop the tasks there and place them elsewhere. */
+  get draining(): ReadonlySet<string> {
+    return this.drainingNodes;
+  }
+
   /** Every node, by name (the same array until a node's durable fields change). */
   nodeList(): readonly Node[] {
     if (!this.nodeArray) this.nodeArray = [...this.nodeOrder.from()].map((name) => this.nodeByName(name) as Node);
     return this.nodeArray;
   }
 
-  putJob(result: PutJobResult, autoRevert: boolean): void {
+  putJob(result: PutJobResult, autoRevert: boolean, reason?: string): void {
     const { job } = result;
     const entry = this.jobs.get(job.spec.name);
-    const version: JobVersion = { version: job.version, spec: job.spec, createdAt: job.updatedAt, rolloutFailure: null, autoRevert };
+    const version: JobVersion = { version: job.version, spec: job.spec, createdAt: job.updatedAt, rolloutFailure: null, autoRevert, ...(reason !== undefined ? { reason } : {}) };
     if (!entry) {
       this.addJob(job, new Map([[job.version, version]]));
       return;
@@ -189,6 +195,8 @@ export class ClusterState {
       this.nodeOrder.delete(old.name);
     }
     this.nodes.set(node.id, node);
+    if (node.status === "draining") this.drainingNodes.add(node.id);
+    else this.drainingNodes.delete(node.id);
     this.nodeIds.set(node.name, node.id);
     this.nodeOrder.add(node.name);
     this.nodeArray = null;

@@ -21,6 +21,7 @@ import type {
 } from "../model/api-types.ts";
 import type { JobSpec } from "../model/job.ts";
 import type { NodeStats } from "../model/node.ts";
+import type { KeyringRotation, SecretPutResult, SecretView, TaskSecret } from "../model/secret.ts";
 import type { TaskState } from "../model/task-state.ts";
 import type { IssuedToken, Token, TokenRole } from "../model/token.ts";
 import type { EventFilter } from "./event-bus.ts";
@@ -103,6 +104,18 @@ export interface ControlPlane {
   imageTargets(nodes: readonly string[]): NodeView[];
   /** A push loaded these references into the node's engine. */
   imageLoaded(nodeId: string, refs: readonly string[]): void;
+
+  // Secrets: values go in (admin) and come out only to the worker of a task that names them (secret-commands.ts)
+  listSecrets(page?: PageRequest): Page<SecretView>;
+  getSecret(name: string): SecretView;
+  /** The value as the secret's next version (201 when new), rolled onto the running jobs that use it; the current value again changes nothing. */
+  putSecret(name: string, value: Uint8Array): Promise<SecretPutResult>;
+  /** A 409 while a running job uses it. */
+  removeSecret(name: string): SecretView;
+  /** A new data key seals every kept secret version from now on. */
+  rotateKeyring(): Promise<KeyringRotation>;
+  /** The values a task on the node needs to start (a 403 for a task assigned elsewhere). */
+  taskSecrets(nodeId: string, taskId: string): Promise<TaskSecret[]>;
 
   // Tokens
   verifyToken(secret: string): Principal | null;

@@ -84,7 +84,7 @@ export class Evaluator {
       // Nothing changed since the last step: go on with what that reconcile found missing.
       decision = { create: left.creates, stop: [], adopt: [], wakeAt: left.wakeAt, rolloutFailure: null, held: new Map() };
     } else {
-      decision = reconcile({ job, tasks: state.tasks.ofJob(name), versions: specsOf(entry), nodes: state.nodeList(), now });
+      decision = reconcile({ job, tasks: state.tasks.ofJob(name), versions: specsOf(entry), nodes: state.nodeList(), draining: state.draining, now });
       timers.set(name, decision.wakeAt);
       const changes = new ChangeSet(now);
       const stops = decision.stop.slice(0, budget);

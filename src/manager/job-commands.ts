@@ -12,6 +12,7 @@ import { STEP_WRITES } from "./evaluator.ts";
 import type { ManagerContext } from "./context.ts";
 import { planJob } from "./plan.ts";
 import type { Queries } from "./queries.ts";
+import { pinSecretVersions } from "./secret-refs.ts";
 import { ledger } from "./task-ledger.ts";
 import { jobView, taskView } from "./views.ts";
 
@@ -39,8 +40,8 @@ export class JobCommands {
   ) {}
 
   /** Every way a job gets stored (submit, scale, revert) passes here, so the manager's limits are checked once. */
-  submitJob(spec: JobSpec): SubmitResult {
-    this.refuseOverLimits(spec);
+  submitJob(submitted: JobSpec): SubmitResult {
+    const spec = this.admit(submitted);
     this.refuseTaken(spec);
     const changes = new ChangeSet(this.ctx.now());
     changes.putJob(spec, ({ job, created, changed }) => `job ${spec.name} ${created ? "created" : changed ? `updated to version ${job.version}` : "submitted unchanged"}`);
@@ -50,8 +51,8 @@ export class JobCommands {
   }
 
   /** Where the job's tasks would go now, every node scored or rejected with why (see planJob); refused like a submit, and nothing is stored. */
-  plan(spec: JobSpec): PlanResult {
-    this.refuseOverLimits(spec);
+  plan(submitted: JobSpec): PlanResult {
+    const spec = this.admit(submitted);
     const { state } = this.ctx;
     return planJob({ spec, nodes: [...state.nodeList()], tasks: [...state.tasks.all()], existing: state.job(spec.name)?.job ?? null, algorithm: this.limits.algorithm });
   }
@@ -109,8 +110,11 @@ export class JobCommands {
     return taskView(stopped, (id) => this.ctx.state.node(id)?.name);
   }
 
-  private refuseOverLimits(spec: JobSpec): void {
-    const refused = [...jobSizeIssues(spec, this.limits.maxTasksPerJob), ...policyIssues(spec, this.limits.policy)];
+  /** The spec as it is stored: refused (400) over the manager's limits or naming a secret that does not exist, else with its secrets pinned to their current versions. */
+  private admit(spec: JobSpec): JobSpec {
+    const pinned = pinSecretVersions(spec, (name) => this.ctx.store.getSecret(name)?.version);
+    const refused = [...jobSizeIssues(spec, this.limits.maxTasksPerJob), ...policyIssues(spec, this.limits.policy), ...pinned.issues];
     if (refused.length > 0) throw new JobValidationError(refused);
+    return pinned.spec;
   }
 }

@@ -24,12 +24,15 @@ import { GarbageCollector } from "./garbage-collector.ts";
 import { ImageCatalog } from "./image-catalog.ts";
 import { JobCommands } from "./job-commands.ts";
 import { JobTimers } from "./job-timers.ts";
+import { fileKey, type KeyEncryptionKey } from "./key-encryption-key.ts";
+import { Keyring } from "./keyring.ts";
 import { ManagerMetrics, type RequestLabels } from "./manager-metrics.ts";
 import { NodeCommands } from "./node-commands.ts";
 import { joinNode } from "./node-join.ts";
 import { NodeLiveness } from "./node-liveness.ts";
 import { Queries } from "./queries.ts";
 import { applyRemote } from "./remote-changes.ts";
+import { SecretCommands } from "./secret-commands.ts";
 import { ServiceDirectory } from "./service-directory.ts";
 import { Tokens } from "./tokens.ts";
 import { UsageHistory } from "./usage-history.ts";
@@ -49,6 +52,11 @@ export interface ManagerOptions {
   containerPolicy?: ContainerPolicy;
   /** Tasks one job may ask for, all groups together (default 10,000). */
   maxTasksPerJob?: number;
+  /**
+   * What wraps the keyring's data keys (the server loads it from the data dir, or from --unlock's
+   * passphrase: keyring-unlock.ts); default: a random key that lives as long as the manager.
+   */
+  keyEncryptionKey?: KeyEncryptionKey;
   now?: () => number;
   /** Called with each job evaluated (tests count evaluations). */
   onEvaluate?: (job: string) => void;
@@ -78,6 +86,7 @@ export class Manager implements ControlPlane {
   private readonly liveness: NodeLiveness;
   private readonly garbage: GarbageCollector;
   private readonly services: ServiceDirectory;
+  private readonly secrets: SecretCommands;
   private resyncTimer: ReturnType<typeof setInterval> | null = null;
   private readonly commitDeps: CommitDeps;
   private readonly name: string;
@@ -121,6 +130,8 @@ export class Manager implements ControlPlane {
     this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3);
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, heartbeatTtlMs);
     this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
+    const keyring = new Keyring(options.keyEncryptionKey ?? fileKey(crypto.getRandomValues(new Uint8Array(32))));
+    this.secrets = new SecretCommands({ ...this.ctx, log: log.child("secrets") }, keyring);
   }
 
   /**
@@ -189,9 +200,14 @@ export class Manager implements ControlPlane {
     return snapshotLines(this.ctx.store, this.ctx.now());
   }
 
-  /** Checks the whole file first (a 400, nothing changed, when it is not a snapshot), then replaces everything and reloads memory. */
+  /**
+   * Checks the whole file first (a 400, nothing changed, when it is not a snapshot, or when its secrets
+   * are sealed under a key-encryption key this manager does not have), then replaces everything and
+   * reloads memory.
+   */
   async restoreSnapshot(text: string): Promise<Record<string, number>> {
     const { records } = parseSnapshot(text);
+    for (const r of records) if (r.kind === "keyring") await this.secrets.refuseSealedElsewhere(r.keyring);
     this.ctx.store.replaceAll(records);
     await this.ctx.store.durable();
     this.tokens.forget();
@@ -333,6 +349,24 @@ export class Manager implements ControlPlane {
   }
   workerKey(nodeId: string) {
     return this.tokens.workerKey(nodeId);
+  }
+  listSecrets(page?: PageRequest) {
+    return this.secrets.list(page);
+  }
+  getSecret(name: string) {
+    return this.secrets.get(name);
+  }
+  putSecret(name: string, value: Uint8Array) {
+    return this.secrets.put(name, value);
+  }
+  removeSecret(name: string) {
+    return this.secrets.remove(name);
+  }
+  rotateKeyring() {
+    return this.secrets.rotateKeyring();
+  }
+  taskSecrets(nodeId: string, taskId: string) {
+    return this.secrets.taskSecrets(nodeId, taskId);
   }
   verifyToken(secret: string) {
     return this.tokens.verify(secret);

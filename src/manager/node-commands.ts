@@ -1,9 +1,7 @@
 import type { NodeView } from "../model/api-types.ts";
-import { isGone } from "../model/task-state.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import type { Queries } from "./queries.ts";
-import { ledger } from "./task-ledger.ts";
 
 /** What admins ask of nodes: drain them, and take them out of placement or back in. */
 export class NodeCommands {
@@ -14,16 +12,14 @@ export class NodeCommands {
 
   /**
    * Moves a node's tasks elsewhere and takes it out of placement: it turns ineligible and draining,
-   * its tasks are asked to stop (their jobs are evaluated and place replacements on other nodes), and
-   * it returns to ready — still ineligible — once nothing runs on it. Draining twice is fine.
+   * and the evaluations of the jobs with tasks there (a node change marks them) stop those tasks and
+   * place replacements on other nodes, in steps that each fit one transaction of any store. It
+   * returns to ready — still ineligible — once nothing runs on it. Draining twice is fine.
    */
   drain(idOrName: string): NodeView {
     const node = this.queries.requireNode(idOrName);
     const changes = new ChangeSet(this.ctx.now());
     changes.putNode({ ...node, status: node.status === "down" ? "down" : "draining", eligible: false });
-    for (const task of this.ctx.state.tasks.activeOn(node.id)) {
-      if (!isGone(task.state) && task.desired === "running") ledger.requestStop(changes, task, `node ${node.name} is draining`);
-    }
     changes.publish({ at: changes.now, type: "node", node: node.id, message: `node ${node.name} is draining` });
     this.ctx.commit(changes);
     finishDrainIfEmpty(this.ctx, node.id);

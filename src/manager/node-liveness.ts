@@ -1,6 +1,8 @@
+import type { Node } from "../model/node.ts";
 import { isGone } from "../model/task-state.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
+import { STEP_WRITES } from "./evaluator.ts";
 import { ledger } from "./task-ledger.ts";
 
 /**
@@ -21,23 +23,39 @@ export class NodeLiveness {
     this.startedAt = ctx.now();
   }
 
-  /** One pass: each node found silent is written down, with its tasks lost, in one transaction. */
+  /**
+   * One pass: each node found silent is written down, and the tasks of down nodes lost, at most
+   * STEP_WRITES tasks per transaction (a node's tasks may not fit one etcd transaction); a pass
+   * that stops in the middle leaves the rest to the next, which finds them still live on a down node.
+   */
   check(): void {
-    const { state, commit, log } = this.ctx;
+    const { state, log } = this.ctx;
     const now = this.ctx.now();
     for (const node of state.nodeList()) {
-      if (node.status === "down") continue;
+      if (node.status === "down") {
+        this.loseTasks(node, `node ${node.name} is down`);
+        continue;
+      }
       const seen = Math.max(node.lastHeartbeat, this.startedAt);
       if (now - seen <= this.heartbeatTtlMs) continue;
       const changes = new ChangeSet(now);
       changes.putNode({ ...node, status: "down" });
-      for (const task of state.tasks.activeOn(node.id)) {
-        if (!isGone(task.state)) ledger.transition(changes, task, "lost", { desired: "stopped" }, `node ${node.name} stopped heartbeating`);
-      }
       changes.publish({ at: now, type: "node", node: node.id, message: `node ${node.name} is down: no heartbeat for ${Math.round((now - seen) / 1000)}s` });
-      commit(changes);
+      this.loseTasks(node, `node ${node.name} stopped heartbeating`, changes);
       log.warn("node down", { node: node.name, silentMs: now - seen });
     }
+  }
+
+  private loseTasks(node: Node, why: string, first?: ChangeSet): void {
+    const { state, commit } = this.ctx;
+    const live = [...state.tasks.activeOn(node.id)].filter((task) => !isGone(task.state));
+    let changes = first ?? new ChangeSet(this.ctx.now());
+    for (let at = 0; at < live.length; at += STEP_WRITES) {
+      for (const task of live.slice(at, at + STEP_WRITES)) ledger.transition(changes, task, "lost", { desired: "stopped" }, why);
+      commit(changes);
+      changes = new ChangeSet(this.ctx.now());
+    }
+    if (live.length === 0) commit(changes);
   }
 
   start(): void {

@@ -27,6 +27,8 @@ export interface ReconcileInput {
   /** Specs of the versions live tasks run, by version (at least those differing from the current one). */
   versions: ReadonlyMap<number, JobSpec>;
   nodes: readonly Node[];
+  /** Ids of the nodes being drained: a live task there is stopped, and its slot filled elsewhere. */
+  draining?: ReadonlySet<string>;
   now: number;
 }
 
@@ -76,6 +78,10 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
   const kept = new Map<string, Task>();
   const outdated: Task[] = [];
   for (const task of [...live].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt)) {
+    if (task.nodeId !== null && input.draining?.has(task.nodeId)) {
+      decision.stop.push({ task, reason: `node ${input.nodes.find((n) => n.id === task.nodeId)?.name ?? task.nodeId} is draining` });
+      continue;
+    }
     const group = groups.get(task.group);
     if (!group) {
       decision.stop.push({ task, reason: `task ${task.group} was removed from the job` });

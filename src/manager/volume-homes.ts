@@ -23,7 +23,9 @@ export function volumesOf(task: Task, specOf: (version: number) => JobSpec | und
  */
 export function volumeHomes(tasks: Iterable<Task>, mounts: (task: Task) => readonly string[]): Map<string, VolumeHome> {
   const homes = new Map<string, VolumeHome>();
-  const placed = [...tasks].filter((t) => t.nodeId !== null && (!isGone(t.state) || t.startedAt !== null)).sort((a, b) => a.createdAt - b.createdAt);
+  // Of two made in one millisecond (a drain's replacement and the task it replaces), the one meant to run is the newer.
+  const wanted = (t: Task) => (t.desired === "running" ? 1 : 0);
+  const placed = [...tasks].filter((t) => t.nodeId !== null && (!isGone(t.state) || t.startedAt !== null)).sort((a, b) => a.createdAt - b.createdAt || wanted(a) - wanted(b));
   for (const task of placed) {
     const nodeId = task.nodeId as string;
     for (const volume of mounts(task)) {

@@ -13,7 +13,7 @@ export function writeThrough(store: Store, changes: ChangeSet): PutJobResult[] {
     for (const change of changes.changes) {
       switch (change.kind) {
         case "putJob":
-          jobs.push(store.putJob(change.spec, changes.now, { autoRevert: change.autoRevert }));
+          jobs.push(store.putJob(change.spec, changes.now, { autoRevert: change.autoRevert, ...(change.reason !== undefined ? { reason: change.reason } : {}) }));
           break;
         case "jobStatus":
           store.setJobStatus(change.name, change.status, changes.now);
@@ -41,6 +41,15 @@ export function writeThrough(store: Store, changes: ChangeSet): PutJobResult[] {
           break;
         case "node":
           store.upsertNode(change.node);
+          break;
+        case "secret":
+          store.putSecret(change.secret);
+          break;
+        case "deleteSecret":
+          store.deleteSecret(change.name);
+          break;
+        case "keyring":
+          store.putKeyring(change.keyring);
           break;
       }
     }

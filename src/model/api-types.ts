@@ -83,6 +83,8 @@ export interface JobVersion {
   rolloutFailure: string | null;
   /** Made by an automatic revert of a failed rollout (such a version is never reverted itself). */
   autoRevert: boolean;
+  /** Why the manager made this version itself ("secret db_password changed to version 3"); absent for a version someone submitted. */
+  reason?: string;
 }
 
 export interface SubmitResult {

@@ -6,6 +6,7 @@ import { isComposeFile } from "./compose/compose-schema.ts";
 import { dependencyIssues } from "./job-dependencies.ts";
 import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
+import { SECRET_NAME, SECRET_NAME_RULE, secretFileDefault } from "./secret.ts";
 
 export { type FieldIssue, JobValidationError };
 
@@ -135,6 +136,12 @@ const spread = z.strictObject({
 });
 const spreads = z.array(spread).min(1).max(16);
 
+const secretRef = z.strictObject({
+  name: z.string().regex(SECRET_NAME, SECRET_NAME_RULE),
+  file: absolutePath.optional(),
+  env: z.string().regex(ENV_KEY, "env names are letters, digits and _, not starting with a digit").optional(),
+});
+
 const task = z.strictObject({
   name: name("task name"),
   image: z.string().min(1).max(512).regex(/^[^\s]+$/, "image must not contain spaces"),
@@ -160,6 +167,7 @@ const task = z.strictObject({
   services: z.array(service).max(32).optional(),
   ingress: z.array(ingressRule).max(32).optional(),
   shutdown_delay: duration.pipe(z.number().max(10 * 60_000, "shutdown_delay is at most 10m")).optional(),
+  secrets: z.array(secretRef).max(64).optional(),
 });
 
 const job = z.strictObject({
@@ -221,6 +229,7 @@ function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
     issues.push(...repeatedSpreads(t.spread, `tasks[${i}].spread`));
     issues.push(...servingIssues(t, i, portNames, routes));
     issues.push(...volumeIssues(t, i));
+    issues.push(...secretIssues(t, `tasks[${i}]`));
   });
   issues.push(...repeatedSpreads(spec.spread, "spread"));
   issues.push(...dependencyIssues(spec.tasks.map((t) => ({ ...t, checked: t.health !== undefined, completes: spec.type === "batch" || t.restart?.condition === "on-failure" }))));
@@ -260,6 +269,24 @@ function volumeIssues(t: z.output<typeof task>, i: number): FieldIssue[] {
     if (targets.has(v.target)) issues.push({ path: `tasks[${i}].volumes[${j}].target`, message: `${v.target} is mounted twice` });
     names.add(v.name);
     targets.add(v.target);
+  });
+  return issues;
+}
+
+/** A task's secrets: each named once, each file its own (not a mount's or volume's target), each env name not set otherwise. */
+function secretIssues(t: z.output<typeof task>, path: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const names = new Set<string>();
+  const files = new Set([...(t.mounts ?? []), ...(t.volumes ?? [])].map((m) => m.target));
+  const envs = new Set(Object.keys(t.env));
+  t.secrets?.forEach((s, j) => {
+    const file = s.file ?? secretFileDefault(s.name);
+    if (names.has(s.name)) issues.push({ path: `${path}.secrets[${j}].name`, message: `secret "${s.name}" is listed twice` });
+    if (files.has(file)) issues.push({ path: `${path}.secrets[${j}].file`, message: `${file} is already the target of another secret or mount` });
+    if (s.env !== undefined && envs.has(s.env)) issues.push({ path: `${path}.secrets[${j}].env`, message: `${s.env} is already set by env or another secret` });
+    names.add(s.name);
+    files.add(file);
+    if (s.env !== undefined) envs.add(s.env);
   });
   return issues;
 }
@@ -351,6 +378,7 @@ export function validateJob(input: unknown): JobSpec {
         ...(t.depends_on?.length ? { dependsOn: t.depends_on } : {}),
         ...(t.disconnect !== undefined ? { disconnect: { stopAfterMs: t.disconnect.stop_after } } : {}),
         ...serving(t),
+        ...(t.secrets?.length ? { secrets: t.secrets.map((s) => ({ name: s.name, file: s.file ?? secretFileDefault(s.name), ...(s.env !== undefined ? { env: s.env } : {}) })) } : {}),
       };
     }),
   };

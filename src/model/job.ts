@@ -139,6 +139,23 @@ export interface HostAccess {
   mounts?: BindMount[];
 }
 
+/**
+ * A secret a task gets: always as a read-only file, and as an environment variable when `env` names
+ * one (opt-in: `docker inspect` shows a container's environment).
+ */
+export interface SecretRef {
+  name: string;
+  /** Where the file appears in the container (default /run/secrets/NAME). */
+  file: string;
+  env?: string;
+  /**
+   * The secret's version the task runs with. The manager sets it when it stores the job (the job file
+   * has none), so a new value makes a new job version, rolled out like any change; the value never
+   * enters the spec.
+   */
+  version?: number;
+}
+
 export interface TaskSpec extends HostAccess {
   name: string;
   image: string;
@@ -169,6 +186,7 @@ export interface TaskSpec extends HostAccess {
    * services or ingress, absent otherwise.
    */
   shutdownDelayMs?: number;
+  secrets?: SecretRef[];
 }
 
 /** What a periodic job does when a run is due while the last one still runs: skip the new one, or run both. */

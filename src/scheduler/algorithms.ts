@@ -1,4 +1,5 @@
 import { SCHEDULER_ALGORITHMS } from "../model/job.ts";
+import type { OrderKey } from "./capacity-class.ts";
 import { constraints } from "./filters/constraints.ts";
 import { datacenter } from "./filters/datacenter.ts";
 import { imagePresent } from "./filters/image-present.ts";
@@ -24,4 +25,15 @@ export const SCORERS: Record<Algorithm, readonly ScorePlugin[]> = {
   spread: [spread, jobAntiAffinity],
   epvm: [epvm],
   "round-robin": [roundRobin],
+};
+
+/**
+ * Algorithms whose best node is searched for in capacity classes (see BestFit) rather than among a
+ * sample: in classes ordered by which key, from which end. Binpack's best nodes are the fullest,
+ * E-PVM's those with the fewest tasks. They break ties on the seeded ring (see tie-ring.ts), in every
+ * mode. Spread and round-robin scan a sample.
+ */
+export const SEARCHED: Partial<Record<Algorithm, { key: OrderKey; fullestFirst: boolean }>> = {
+  binpack: { key: "fill", fullestFirst: true },
+  epvm: { key: "tasks", fullestFirst: false },
 };

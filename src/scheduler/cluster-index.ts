@@ -1,5 +1,8 @@
 import type { Node } from "../model/node.ts";
+import type { OrderKey } from "./capacity-class.ts";
+import { CapacityOrder } from "./capacity-order.ts";
 import { type AttributeReader, attributeReader } from "./filters/node-attribute.ts";
+import { schedulable } from "./filters/node-status.ts";
 import { emptyUsage, groupKey } from "./node-usage.ts";
 import type { NodeUsage } from "./plugin.ts";
 import type { ClusterSnapshot, LiveTask } from "./types.ts";
@@ -32,7 +35,8 @@ interface Totals {
  * The cluster as the scheduler reads it: every node with what its live tasks hold, sorted by node id
  * so that the seeded order, not the caller's, decides ties. It lives as long as the manager: tasks
  * are added and removed as they start and stop holding resources, and nodes are set (joined or
- * changed) and removed, each in time proportional to what changed. `placeTasks` only reads it.
+ * changed) and removed, each in time proportional to what changed; so are its capacity orders (see
+ * `byCapacity`), in O(log classes). `placeTasks` leaves it as it found it.
  * A task on a node the index does not know holds nothing until that node is set.
  * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask); cluster.remove(stoppedTask.id)
  */
@@ -49,6 +53,10 @@ export class ClusterIndex {
   private readonly positions = new Map<string, number>();
   /** Attribute → each node's value, by position; dropped whenever a node is set or removed. */
   private readonly attributeValues = new Map<string, (string | undefined)[]>();
+  /** Attribute → value → positions of the nodes with it; dropped with attributeValues. */
+  private readonly attributePositions = new Map<string, Map<string, number[]>>();
+  /** The ready, eligible nodes by capacity class, per key; each made on first use, then kept current by every change. */
+  private readonly capacity = new Map<OrderKey, CapacityOrder>();
 
   static of(snapshot: ClusterSnapshot): ClusterIndex {
     const index = new ClusterIndex();
@@ -98,27 +106,59 @@ export class ClusterIndex {
     return values;
   }
 
+  /** Positions of the nodes with each value of an attribute, made once until the nodes change. */
+  positionsOf(attribute: string, read: AttributeReader = attributeReader(attribute)): ReadonlyMap<string, readonly number[]> {
+    let positions = this.attributePositions.get(attribute);
+    if (positions) return positions;
+    positions = new Map();
+    const values = this.valuesOf(attribute, read);
+    for (let position = 0; position < values.length; position++) {
+      const value = values[position];
+      if (value === undefined) continue;
+      const list = positions.get(value);
+      if (list) list.push(position);
+      else positions.set(value, [position]);
+    }
+    this.attributePositions.set(attribute, positions);
+    return positions;
+  }
+
+  /** The nodes that take new tasks, in capacity classes ordered by the key (see CapacityOrder). */
+  byCapacity(key: OrderKey): CapacityOrder {
+    let order = this.capacity.get(key);
+    if (order) return order;
+    order = new CapacityOrder(key);
+    for (const usage of this.byId.values()) if (schedulable(usage.node)) order.set(usage);
+    this.capacity.set(key, order);
+    return order;
+  }
+
   /** A node joins, or changes (status, eligibility, capacity, labels); what its tasks hold stays counted. */
   setNode(node: Node): void {
-    this.attributeValues.clear();
-    const usage = this.byId.get(node.id);
-    if (usage) {
-      usage.node = node;
-      return;
+    this.forgetAttributes();
+    let usage = this.byId.get(node.id);
+    if (usage) usage.node = node;
+    else {
+      usage = emptyUsage(node);
+      this.byId.set(node.id, usage);
+      this.totals.set(node.id, { cpu: 0, memory: 0, disk: 0, ports: new Map() });
+      this.sorted = null;
+      for (const id of this.tasksOn.get(node.id) ?? []) this.count(this.held.get(id) as Held, 1);
     }
-    this.byId.set(node.id, emptyUsage(node));
-    this.totals.set(node.id, { cpu: 0, memory: 0, disk: 0, ports: new Map() });
-    this.sorted = null;
-    for (const id of this.tasksOn.get(node.id) ?? []) this.count(this.held.get(id) as Held, 1);
+    for (const order of this.capacity.values()) {
+      if (schedulable(node)) order.set(usage);
+      else order.delete(node.id);
+    }
   }
 
   /** A node leaves: it is no longer a candidate; its tasks are remembered, and count again if it is set again. */
   removeNode(nodeId: string): void {
     if (!this.byId.has(nodeId)) return;
+    for (const order of this.capacity.values()) order.delete(nodeId);
     for (const id of this.tasksOn.get(nodeId) ?? []) this.count(this.held.get(id) as Held, -1);
     this.byId.delete(nodeId);
     this.totals.delete(nodeId);
-    this.attributeValues.clear();
+    this.forgetAttributes();
     this.sorted = null;
   }
 
@@ -175,10 +215,16 @@ export class ClusterIndex {
       }
     }
     bump(usage.groups, held.key, sign);
+    for (const order of this.capacity.values()) if (order.has(held.nodeId)) order.set(usage);
     let nodes = this.groupNodes.get(held.key);
     if (!nodes) this.groupNodes.set(held.key, (nodes = new Map()));
     bump(nodes, held.nodeId, sign);
     if (nodes.size === 0) this.groupNodes.delete(held.key);
+  }
+
+  private forgetAttributes(): void {
+    this.attributeValues.clear();
+    this.attributePositions.clear();
   }
 
   private order(): NodeUsage[] {

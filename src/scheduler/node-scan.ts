@@ -1,15 +1,14 @@
 import { FILTERS } from "./algorithms.ts";
+import type { CallUsages } from "./call-usages.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
-import { addTask, copyUsage } from "./node-usage.ts";
-import { SeededOrder } from "./seeded-order.ts";
 import type { Filter, NodeUsage, PlacementContext } from "./plugin.ts";
-import { countPlacement, holdsFewest, type SpreadTally } from "./spread-tally.ts";
+import { SeededOrder } from "./seeded-order.ts";
+import { holdsFewest, type SpreadTally } from "./spread-tally.ts";
 import type { Rejection } from "./types.ts";
 
 /**
- * Fewest feasible nodes a replica is scored against; a cluster this small is always scanned whole.
- * Nomad's 2 packs loosely: 2,000 half-core tasks on 1,000 empty 8-core nodes take 285 nodes with 8
- * candidates, 225 with 16, 175 with 32 and 130 scored exhaustively, at ~100k, ~90k and ~65k placements/s.
+ * Fewest feasible nodes a replica of a spread or round-robin group is scored against (binpack and
+ * E-PVM search instead, see BestFit); a cluster this small is always scanned whole.
  */
 export const MIN_CANDIDATES = 16;
 
@@ -31,20 +30,19 @@ export function failedFilter(usage: NodeUsage, ctx: PlacementContext): Filter | 
 /**
  * One call's walk over the nodes in an order shuffled from the seed. Each scan starts where the one
  * before stopped and goes round (Nomad's rotating cursor), so consecutive replicas look at different
- * nodes and no node is visited twice before all have been. Placements go into the call's own copies
- * of the nodes they land on, so the index stays as the caller gave it.
+ * nodes and no node is visited twice before all have been. It sees the call's placements (CallUsages).
  */
 export class NodeScan {
   private readonly order: SeededOrder;
   private targetOrder: Int32Array | null = null;
   private cursor = 0;
-  private readonly copies = new Map<number, NodeUsage>();
   /** The spreads that count (weight above 0), and which of them the current scan has a best candidate for. */
   private readonly spreads: readonly SpreadTally[];
   private readonly fewest: boolean[];
 
   constructor(
     private readonly cluster: ClusterIndex,
+    private readonly usages: CallUsages,
     private readonly ctx: PlacementContext,
     random: () => number,
   ) {
@@ -71,7 +69,7 @@ export class NodeScan {
       const at = start + visited < n ? start + visited : start + visited - n;
       const position = targets ? (targets[at] as number) : this.order.at(at);
       visited++;
-      const usage = this.copies.get(position) ?? (this.cluster.usages[position] as NodeUsage);
+      const usage = this.usages.at(position);
       const failed = failedFilter(usage, this.ctx);
       if (failed !== null) {
         rejected?.push({ nodeId: usage.node.id, nodeName: usage.node.name, reason: failed.reason(usage, this.ctx) });
@@ -88,15 +86,6 @@ export class NodeScan {
     }
     if (!rejected && visited < n) this.cursor = (start + visited) % n;
     return visited === n;
-  }
-
-  /** Records a replica on the node (in this call's copy of it). */
-  place(usage: NodeUsage): void {
-    const position = this.cluster.positionOf(usage.node.id) as number;
-    let own = this.copies.get(position);
-    if (!own) this.copies.set(position, (own = copyUsage(usage)));
-    addTask(own, this.ctx.groupKey, this.ctx.request.group.resources, this.ctx.hostPorts);
-    countPlacement(this.ctx.spreads, own.node);
   }
 
   /** A system job's target nodes, in the seeded order (without shuffling for a single target). */

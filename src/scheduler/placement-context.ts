@@ -11,7 +11,7 @@ import { spreadsOf, tallySpreads } from "./spread-tally.ts";
 import type { PlacementRequest } from "./types.ts";
 
 /** Could the node take the group were it empty: the filters that look at the node alone. */
-function qualifies(usage: NodeUsage, ctx: PlacementContext): boolean {
+export function qualifies(usage: NodeUsage, ctx: PlacementContext): boolean {
   if (!targetNodes.passes(usage, ctx) || !nodeStatus.passes(usage, ctx) || !datacenter.passes(usage, ctx) || !imagePresent.passes(usage, ctx) || !volumeHome.passes(usage, ctx)) return false;
   return ctx.constraints.every((c) => !c.onNodeOnly || c.holds(usage, ctx.groupKey));
 }

@@ -1,5 +1,7 @@
 import type { Resources } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
+import type { ClassRange } from "./capacity-class.ts";
+import type { AttributeReader } from "./filters/node-attribute.ts";
 import type { SpreadTally } from "./spread-tally.ts";
 import type { PlacementRequest } from "./types.ts";
 
@@ -20,6 +22,8 @@ export interface CompiledConstraint {
   holds(usage: NodeUsage, groupKey: string): boolean;
   /** True when only the node decides (not what runs on it, as with distinct_hosts). */
   onNodeOnly: boolean;
+  /** True when no node may hold two replicas of the group (distinct_hosts). */
+  onePerNode: boolean;
 }
 
 /** Everything about the request that plugins need, derived once per call. */
@@ -51,7 +55,19 @@ export interface Filter {
 export interface ScorePlugin {
   name: string;
   weight: number;
-  /** A raw score: 0–100 (higher is better) unless `normalize` maps the candidates' raw scores onto 0–100. */
+  /** A raw score: 0–100 (higher is better) unless `normalized`. */
   score(usage: NodeUsage, ctx: PlacementContext): number;
-  normalize?: (raw: number[]) => number[];
+  /** Raw scores are mapped linearly onto 0–100 over the candidates (see `normalize`). */
+  normalized?: boolean;
+  /**
+   * The score reads only what the nodes of a capacity class share (capacity, allocation, task count,
+   * replicas of the group), so one member's score is every member's (see CapacityClass).
+   */
+  byClass?: boolean;
+  /** The score reads one attribute of the node and nothing else (a search bounds a class by the values its nodes have). */
+  byAttribute?: { read: AttributeReader; scoreOf(value: string | undefined): number };
+  /** At least the raw score of any node in classes with this range (a search skips what cannot win); without it, 100. */
+  upper?: (range: ClassRange, ctx: PlacementContext) => number;
+  /** At most the raw score of any node in classes with this range: a search finds a normalized plugin's range with it and `upper`. */
+  lower?: (range: ClassRange, ctx: PlacementContext) => number;
 }

@@ -80,10 +80,14 @@ export function narrowTallies(tallies: readonly SpreadTally[], feasible: readonl
       const value = tally.read(usage.node);
       if (value !== undefined) seen.add(value);
     }
-    if (seen.size === tally.counts.size) continue;
-    for (const value of [...tally.counts.keys()]) if (!seen.has(value)) tally.counts.delete(value);
-    updateBounds(tally);
+    if (seen.size < tally.counts.size) dropValues(tally, [...tally.counts.keys()].filter((value) => !seen.has(value)));
   }
+}
+
+/** Values no feasible node has any more: the call cannot place a replica there, so they stop counting as the fewest or the most. */
+export function dropValues(tally: SpreadTally, values: readonly string[]): void {
+  for (const value of values) tally.counts.delete(value);
+  updateBounds(tally);
 }
 
 /** True when the node's value holds the fewest replicas, so no other node can score better on this spread. */

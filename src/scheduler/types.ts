@@ -32,8 +32,9 @@ export interface PlacementRequest {
   volumeOn?: { nodes: ReadonlySet<string>; reason: string };
   /**
    * Filter and score every node and record why each rejected one was turned away (for `plan`).
-   * Otherwise each replica scores a bounded number of feasible nodes (see `candidateLimit`); a replica
-   * that fits nowhere is always explained from every node.
+   * Otherwise binpack and E-PVM search for the node this would pick (the same node and score, see
+   * BestFit), and spread and round-robin score a bounded number of feasible nodes per replica (see
+   * `candidateLimit`); a replica that fits nowhere is always explained from every node.
    */
   exhaustive?: boolean;
 }
@@ -58,7 +59,11 @@ export interface Placement {
   /** Static host ports reserved for this task (port name → host port). */
   reservedPorts: Record<string, number>;
   score: NodeScore;
-  /** The feasible nodes scored, in the seeded order the scheduler considered them: all of them in exhaustive mode. */
+  /**
+   * Feasible nodes with their scores: all of them in exhaustive mode, in the seeded order; a scan's
+   * sample, in the order it met them; or, for a search, the nodes that led when it met them (the last
+   * is the pick).
+   */
   candidates: NodeScore[];
   /** Exhaustive mode only: every node the filters turned away, with why. */
   rejected?: Rejection[];

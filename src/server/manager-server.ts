@@ -12,6 +12,7 @@ import { openStore, type Store } from "../store/index.ts";
 import { parseStoreUrl } from "../store/store-url.ts";
 import { guessAdvertiseHost } from "./advertise-host.ts";
 import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
+import { unlockKeyring } from "./keyring-unlock.ts";
 
 export interface ManagerServerOptions {
   dataDir: string;
@@ -34,6 +35,8 @@ export interface ManagerServerOptions {
   tls?: TlsKeyPair;
   /** PEM of the CA that signed the workers' certificates, when workers serve HTTPS. */
   workerCa?: string;
+  /** `--unlock`: the keyring is sealed by a key derived from this passphrase, not by the key file in the data dir. */
+  passphrase?: string;
 }
 
 export interface ManagerServer {
@@ -55,7 +58,14 @@ async function openManagerStore(options: ManagerServerOptions): Promise<Store> {
 export async function startManagerServer(options: ManagerServerOptions): Promise<ManagerServer> {
   mkdirSync(options.dataDir, { recursive: true });
   const store = await openManagerStore(options);
-  const manager = new Manager({ store, name: options.name, log: options.log, algorithm: options.algorithm, heartbeatTtlMs: options.heartbeatTtlMs, gcAfterMs: options.gcAfterMs, keepVersions: options.keepVersions, containerPolicy: options.containerPolicy, maxTasksPerJob: options.maxTasksPerJob });
+  let keyEncryptionKey;
+  try {
+    keyEncryptionKey = await unlockKeyring(store, { dataDir: options.dataDir, passphrase: options.passphrase });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const manager = new Manager({ store, name: options.name, log: options.log, algorithm: options.algorithm, heartbeatTtlMs: options.heartbeatTtlMs, gcAfterMs: options.gcAfterMs, keepVersions: options.keepVersions, containerPolicy: options.containerPolicy, maxTasksPerJob: options.maxTasksPerJob, keyEncryptionKey });
   let tokens: BootstrapTokens;
   let http;
   try {

@@ -19,10 +19,18 @@ interface VersionRow {
   created_at: number;
   rollout_failure: string | null;
   auto_revert: number;
+  reason: string | null;
 }
 
 function toVersion(r: VersionRow): JobVersion {
-  return { version: r.version, spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at, rolloutFailure: r.rollout_failure, autoRevert: r.auto_revert === 1 };
+  return {
+    version: r.version,
+    spec: JSON.parse(r.spec) as JobSpec,
+    createdAt: r.created_at,
+    rolloutFailure: r.rollout_failure,
+    autoRevert: r.auto_revert === 1,
+    ...(r.reason !== null ? { reason: r.reason } : {}),
+  };
 }
 
 function toJob(row: JobRow): Job {
@@ -49,7 +57,7 @@ export class JobsRepo {
     this.list = db.prepare<JobRow, []>("SELECT * FROM jobs ORDER BY name");
     this.insert = db.prepare("INSERT INTO jobs (name, version, status, spec, created_at, updated_at) VALUES ($name, 1, 'running', $spec, $now, $now)");
     this.update = db.prepare("UPDATE jobs SET version = $version, status = 'running', spec = $spec, updated_at = $now WHERE name = $name");
-    this.insertVersion = db.prepare("INSERT INTO job_versions (job, version, spec, created_at, auto_revert) VALUES (?, ?, ?, ?, ?)");
+    this.insertVersion = db.prepare("INSERT INTO job_versions (job, version, spec, created_at, auto_revert, reason) VALUES (?, ?, ?, ?, ?, ?)");
     this.versions = db.prepare<VersionRow, [string]>("SELECT * FROM job_versions WHERE job = ? ORDER BY version DESC");
     this.allVersions = db.prepare<VersionRow, []>("SELECT * FROM job_versions ORDER BY job, version DESC");
     this.setFailure = db.prepare("UPDATE job_versions SET rollout_failure = ? WHERE job = ? AND version = ?");
@@ -59,18 +67,18 @@ export class JobsRepo {
   }
 
   /** Reads the current version, then writes: call inside a transaction. */
-  put(spec: JobSpec, now: number, autoRevert: boolean): { job: Job; created: boolean; changed: boolean } {
+  put(spec: JobSpec, now: number, autoRevert: boolean, reason: string | null): { job: Job; created: boolean; changed: boolean } {
     const json = canonicalJson(spec);
     const row = this.get.get(spec.name);
     if (!row) {
       this.insert.run({ name: spec.name, spec: json, now });
-      this.insertVersion.run(spec.name, 1, json, now, autoRevert ? 1 : 0);
+      this.insertVersion.run(spec.name, 1, json, now, autoRevert ? 1 : 0, reason);
       return { job: { spec, version: 1, status: "running", createdAt: now, updatedAt: now }, created: true, changed: true };
     }
     const changed = row.spec !== json;
     const version = changed ? row.version + 1 : row.version;
     const write = changed || row.status !== "running";
-    if (changed) this.insertVersion.run(spec.name, version, json, now, autoRevert ? 1 : 0);
+    if (changed) this.insertVersion.run(spec.name, version, json, now, autoRevert ? 1 : 0, reason);
     if (write) this.update.run({ name: spec.name, version, spec: json, now });
     return { job: { spec, version, status: "running", createdAt: row.created_at, updatedAt: write ? now : row.updated_at }, created: false, changed };
   }
@@ -81,7 +89,7 @@ export class JobsRepo {
     this.update.run({ name: job.spec.name, version: job.version, spec: canonicalJson(job.spec), now: job.updatedAt });
     if (job.status !== "running") this.setStatus.run(job.status, job.updatedAt, job.spec.name);
     for (const v of versions) {
-      this.insertVersion.run(job.spec.name, v.version, canonicalJson(v.spec), v.createdAt, v.autoRevert ? 1 : 0);
+      this.insertVersion.run(job.spec.name, v.version, canonicalJson(v.spec), v.createdAt, v.autoRevert ? 1 : 0, v.reason ?? null);
       if (v.rolloutFailure !== null) this.setFailure.run(v.rolloutFailure, job.spec.name, v.version);
     }
   }

@@ -110,4 +110,20 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       DROP INDEX tasks_state;
     `,
   },
+  {
+    // Secrets, each a JSON record of its kept versions' sealed values; the keyring's wrapped data keys (one row);
+    // and why the manager made a job version itself (a secret it uses changed).
+    version: 7,
+    sql: `
+      CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE keyring (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value TEXT NOT NULL
+      );
+      ALTER TABLE job_versions ADD COLUMN reason TEXT;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import { BadRequestError } from "../lib/errors.ts";
 import type { JobVersion } from "../model/api-types.ts";
 import type { Job } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../model/secret.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
 import type { Token } from "../model/token.ts";
 import type { Store } from "./store.ts";
@@ -26,7 +27,10 @@ export type SnapshotRecord =
   | { kind: "job"; job: Job; versions: JobVersion[] }
   | { kind: "task"; task: Task; events: TaskEvent[] }
   | { kind: "node"; node: Node }
-  | { kind: "token"; token: Token; hash: string };
+  | { kind: "token"; token: Token; hash: string }
+  /** Sealed values only: restoring them needs the key-encryption key they were sealed under (the keyring file, or the passphrase). */
+  | { kind: "secret"; secret: StoredSecret }
+  | { kind: "keyring"; keyring: StoredKeyring };
 
 /** The lines of a snapshot of everything the store holds, header first. */
 export function* snapshotLines(store: Store, now: number): Generator<string> {
@@ -40,6 +44,9 @@ export function* snapshotLines(store: Store, now: number): Generator<string> {
     const stored = store.getToken(token.id);
     if (stored) yield line({ kind: "token", token: stored.token, hash: stored.hash });
   }
+  const keyring = store.getKeyring();
+  if (keyring) yield line({ kind: "keyring", keyring });
+  for (const secret of store.listSecrets()) yield line({ kind: "secret", secret });
 }
 
 const line = (record: SnapshotRecord) => JSON.stringify(record);
@@ -52,6 +59,8 @@ const REQUIRED: Record<SnapshotRecord["kind"], (r: Record<string, unknown>) => b
   task: (r) => isObject(r.task) && typeof r.task.id === "string" && typeof r.task.job === "string" && Array.isArray(r.events),
   node: (r) => isObject(r.node) && typeof r.node.id === "string" && typeof r.node.name === "string",
   token: (r) => isObject(r.token) && typeof r.token.id === "string" && typeof r.hash === "string",
+  secret: (r) => isObject(r.secret) && typeof r.secret.name === "string" && typeof r.secret.version === "number" && Array.isArray(r.secret.versions),
+  keyring: (r) => isObject(r.keyring) && isObject(r.keyring.seal) && typeof r.keyring.active === "string" && Array.isArray(r.keyring.keys),
 };
 
 /** Parses and checks a whole snapshot file; a 400 that says what is wrong, before anything is changed. */
@@ -74,15 +83,17 @@ export function parseSnapshot(text: string): { header: SnapshotHeader; records: 
       throw new BadRequestError(`line ${i + 2} of the snapshot is not JSON; nothing was changed`);
     }
     const check = isObject(record) ? REQUIRED[record.kind as SnapshotRecord["kind"]] : undefined;
-    if (!isObject(record) || !check?.(record)) throw new BadRequestError(`line ${i + 2} of the snapshot is not a job, task, node or token record; nothing was changed`);
+    if (!isObject(record) || !check?.(record)) throw new BadRequestError(`line ${i + 2} of the snapshot is not a job, task, node, token, secret or keyring record; nothing was changed`);
     return record as SnapshotRecord;
   });
   return { header: header as unknown as SnapshotHeader, records };
 }
 
-/** How many of each kind a snapshot holds. */
+const COUNTED_AS: Record<SnapshotRecord["kind"], string> = { job: "jobs", task: "tasks", node: "nodes", token: "tokens", secret: "secrets", keyring: "keyring" };
+
+/** How many of each kind a snapshot holds (secrets and the keyring only when it has them). */
 export function countRecords(records: readonly SnapshotRecord[]): Record<string, number> {
   const counts: Record<string, number> = { jobs: 0, tasks: 0, nodes: 0, tokens: 0 };
-  for (const r of records) counts[`${r.kind}s`] = (counts[`${r.kind}s`] ?? 0) + 1;
+  for (const r of records) counts[COUNTED_AS[r.kind]] = (counts[COUNTED_AS[r.kind]] ?? 0) + 1;
   return counts;
 }

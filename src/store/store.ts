@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import type { JobVersion } from "../model/api-types.ts";
 import type { Job, JobSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../model/secret.ts";
 import type { Task, TaskEvent } from "../model/task.ts";
 import type { Token } from "../model/token.ts";
 import type { TaskState } from "../model/task-state.ts";
@@ -9,6 +10,7 @@ import { JobsRepo } from "./jobs-repo.ts";
 import type { SnapshotRecord } from "./snapshot.ts";
 import { NodesRepo } from "./nodes-repo.ts";
 import { openDatabase } from "./open.ts";
+import { SecretsRepo } from "./secrets-repo.ts";
 import { type TaskFilter, TasksRepo } from "./tasks-repo.ts";
 import { TokensRepo } from "./tokens-repo.ts";
 import { type Checkpointer, startCheckpointer } from "./wal-checkpointer.ts";
@@ -32,8 +34,9 @@ export interface Store {
   /**
    * Stores spec as a new version when it differs from the current one (canonical JSON, so key order does not count),
    * else leaves it; a stopped job submitted again becomes running, with a new version only if its spec differs.
+   * `reason`: why the manager made the version itself (kept with it).
    */
-  putJob(spec: JobSpec, now: number, options?: { autoRevert?: boolean }): { job: Job; created: boolean; changed: boolean };
+  putJob(spec: JobSpec, now: number, options?: { autoRevert?: boolean; reason?: string }): { job: Job; created: boolean; changed: boolean };
   getJob(name: string): Job | null;
   /** By name. */
   listJobs(): Job[];
@@ -79,6 +82,15 @@ export interface Store {
   /** False when there was no such live token. */
   revokeToken(id: string, now: number): boolean;
   touchToken(id: string, now: number): void;
+  /** Inserts, or replaces the secret of the same name (its values are sealed: the store never sees a plaintext). */
+  putSecret(secret: StoredSecret): void;
+  getSecret(name: string): StoredSecret | null;
+  /** By name. */
+  listSecrets(): StoredSecret[];
+  deleteSecret(name: string): void;
+  /** The wrapped data keys that seal the secrets; null until the first secret is stored. */
+  getKeyring(): StoredKeyring | null;
+  putKeyring(keyring: StoredKeyring): void;
   /** Forgets everything and keeps the snapshot's records instead (cube snapshot restore); the records were checked (parseSnapshot). */
   replaceAll(records: readonly SnapshotRecord[]): void;
   close(): void;
@@ -89,6 +101,7 @@ export class SqliteStore implements Store {
   private readonly tasks: TasksRepo;
   private readonly nodes: NodesRepo;
   private readonly tokens: TokensRepo;
+  private readonly secrets: SecretsRepo;
 
   constructor(
     private readonly db: Database,
@@ -98,6 +111,7 @@ export class SqliteStore implements Store {
     this.tasks = new TasksRepo(db);
     this.nodes = new NodesRepo(db);
     this.tokens = new TokensRepo(db);
+    this.secrets = new SecretsRepo(db);
   }
 
   readonly shared = false;
@@ -110,8 +124,8 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean } = {}) {
-    return this.transaction(() => this.jobs.put(spec, now, options.autoRevert === true));
+  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean; reason?: string } = {}) {
+    return this.transaction(() => this.jobs.put(spec, now, options.autoRevert === true, options.reason ?? null));
   }
   getJob(name: string) {
     return this.jobs.find(name);
@@ -191,13 +205,33 @@ export class SqliteStore implements Store {
   touchToken(id: string, now: number) {
     this.tokens.touch(id, now);
   }
+  putSecret(secret: StoredSecret) {
+    this.secrets.put(secret);
+  }
+  getSecret(name: string) {
+    return this.secrets.find(name);
+  }
+  listSecrets() {
+    return this.secrets.list();
+  }
+  deleteSecret(name: string) {
+    this.secrets.delete(name);
+  }
+  getKeyring() {
+    return this.secrets.keyring();
+  }
+  putKeyring(keyring: StoredKeyring) {
+    this.secrets.putKeyring(keyring);
+  }
   replaceAll(records: readonly SnapshotRecord[]) {
     this.transaction(() => {
-      for (const table of ["task_events", "tasks", "job_versions", "jobs", "nodes", "tokens"]) this.db.run(`DELETE FROM ${table}`);
+      for (const table of ["task_events", "tasks", "job_versions", "jobs", "nodes", "tokens", "secrets", "keyring"]) this.db.run(`DELETE FROM ${table}`);
       for (const r of records) {
         if (r.kind === "job") this.jobs.restore(r.job, r.versions);
         else if (r.kind === "node") this.nodes.upsert(r.node);
         else if (r.kind === "token") this.tokens.insert(r.token, r.hash);
+        else if (r.kind === "secret") this.secrets.put(r.secret);
+        else if (r.kind === "keyring") this.secrets.putKeyring(r.keyring);
       }
       for (const r of records) {
         if (r.kind !== "task") continue;

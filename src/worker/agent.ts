@@ -14,6 +14,8 @@ import { ManagerLink } from "./manager-link.ts";
 import { NodeIdentity } from "./node-identity.ts";
 import { machineCapacity, UsageSampler } from "./node-stats.ts";
 import { ReportQueue } from "./report-queue.ts";
+import { SecretDelivery } from "./secret-delivery.ts";
+import { DEFAULT_SECRETS_DIR, SecretFiles } from "./secret-files.ts";
 import { NodeServices } from "./services/node-services.ts";
 import { RouteWatch } from "./services/route-watch.ts";
 import type { Holder } from "./sweep-plan.ts";
@@ -47,6 +49,8 @@ export interface WorkerOptions {
   capacity?: Resources;
   /** Run the node's DNS server and service proxies, so containers resolve NAME.service.cube (default true). */
   services?: boolean;
+  /** A tmpfs directory for the values of the tasks' secrets (default /dev/shm/cube-secrets). */
+  secretsDir?: string;
 }
 
 /** How often tasks with `disconnect.stop_after` are checked against the time since the manager last answered. */
@@ -74,6 +78,7 @@ export class WorkerAgent {
   private readonly routeListeners = new Set<(routes: ServiceRoutes) => void>();
   private routes: ServiceRoutes | null = null;
   private services: NodeServices | null = null;
+  private readonly secrets: SecretDelivery;
   private disconnectTimer: ReturnType<typeof setInterval> | null = null;
   /** Containers found on the engine at start, by task id, until the first assignments decide their fate. */
   private recovered: Map<string, RecoveredTask> | null = null;
@@ -101,6 +106,7 @@ export class WorkerAgent {
       images: () => this.images?.report() ?? null,
       log: options.log,
     });
+    this.secrets = new SecretDelivery(new SecretFiles(options.secretsDir ?? DEFAULT_SECRETS_DIR, () => this.nodeId), (taskId) => this.client.taskSecrets(this.nodeId, taskId));
     this.sweep = new EngineSweep({
       driver: options.driver,
       nodeId: () => this.nodeId,
@@ -276,6 +282,17 @@ export class WorkerAgent {
     this.recovered = null;
     this.sweep.start();
     this.sweep.request();
+    this.sweepSecrets();
+  }
+
+  /** Secret values of tasks no runner holds (left by a worker that was killed, say) leave the tmpfs. */
+  private sweepSecrets(): void {
+    try {
+      const removed = this.secrets.files.sweep(new Set(this.runners.keys()));
+      if (removed.length > 0) this.options.log.info("removed the secrets of tasks gone from this node", { tasks: removed.length });
+    } catch (err) {
+      this.options.log.warn("could not sweep the secrets of tasks gone from this node", { error: (err as Error).message });
+    }
   }
 
   private holderOf(taskId: string, containerId: string): Holder {
@@ -322,6 +339,7 @@ export class WorkerAgent {
       dns: this.services?.dnsServers,
       metrics: this.metrics,
       imageUnavailable: (image, message) => this.images?.pullFailed(image, message),
+      secrets: this.secrets,
     });
     this.runners.set(assignment.task.id, runner);
     return runner;

@@ -8,6 +8,7 @@ import { formatDuration } from "../model/duration.ts";
 import { taskName } from "../model/task.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { decideRestart } from "./restart-policy.ts";
+import { type SecretDelivery, SecretDeliveryError } from "./secret-delivery.ts";
 import type { WorkerMetrics } from "./worker-metrics.ts";
 
 export interface TaskRunnerDeps {
@@ -21,6 +22,8 @@ export interface TaskRunnerDeps {
   metrics?: Pick<WorkerMetrics, "containerStarted">;
   /** The task's image is not on the engine and could not be pulled (the manager is told, so it places the task only where the image is). */
   imageUnavailable?: (image: string, message: string) => void;
+  /** Gets the task's secrets to its container, and removes them when the task ends. */
+  secrets?: Pick<SecretDelivery, "deliver" | "remove">;
 }
 
 /** What the runner is doing, for the decisions that depend on it (restart on request, the engine sweep). */
@@ -145,6 +148,7 @@ export class TaskRunner {
     await this.removeContainer();
     if (report && !this.finished) this.finish({ state: "stopped", message: reason, containerId: null });
     this.finished = true;
+    this.deps.secrets?.remove(this.taskId);
   }
 
   private get isStopping(): boolean {
@@ -166,9 +170,9 @@ export class TaskRunner {
         handle = await this.startContainer();
       } catch (err) {
         if (this.isStopping) return;
-        const permanent = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
-        if (permanent) {
-          this.deps.imageUnavailable?.(this.assignment.spec.image, (err as Error).message);
+        const noImage = err instanceof DriverError && (err.code === "image_not_found" || err.code === "image_pull_failed");
+        if (noImage) this.deps.imageUnavailable?.(this.assignment.spec.image, (err as Error).message);
+        if (noImage || (err instanceof SecretDeliveryError && err.permanent)) {
           // No exit code: the task never ran, so a batch slot is not done by it (reconcile.ts).
           this.finish({ state: "failed", message: (err as Error).message });
           return;
@@ -268,19 +272,20 @@ export class TaskRunner {
   }
 
   /**
-   * Starts the task's container. The engine being away (restarting, say) is not the task's fault, so
-   * the runner waits for it to answer again instead of spending restart attempts, and says so once.
-   * Null when stopped meanwhile.
+   * Starts the task's container, with its secrets. The engine being away (restarting, say) is not the
+   * task's fault, so the runner waits for it to answer again instead of spending restart attempts, and
+   * says so once. Null when stopped meanwhile.
    */
   private async startContainer(): Promise<TaskHandle | null> {
     const { task, spec } = this.assignment;
+    const secrets = await this.deps.secrets?.deliver(this.assignment);
     const backoff = new Backoff();
     let told = false;
     while (!this.isStopping) {
       try {
         const started = performance.now();
         const { dns } = this.deps;
-        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(dns ? { dns } : {}) });
+        const handle = await this.deps.driver.start({ taskId: this.taskId, job: task.job, group: task.group, index: task.index, nodeId: this.deps.nodeId, spec, ...(dns ? { dns } : {}), ...(secrets ? { secrets } : {}) });
         this.deps.metrics?.containerStarted((performance.now() - started) / 1000);
         return handle;
       } catch (err) {
@@ -303,9 +308,11 @@ export class TaskRunner {
     this.deps.report(this.taskId, report);
   }
 
+  /** The task ended here: reported once, and its secrets leave the tmpfs (its exited container, kept for its logs, needs them no more). */
   private finish(report: TaskReport): void {
     if (this.finished) return;
     this.finished = true;
+    this.deps.secrets?.remove(this.taskId);
     this.send({ restarts: this.restarts, ...report });
   }
 

@@ -1,7 +1,10 @@
 import type { Subprocess } from "bun";
+import { afterAll, beforeAll, beforeEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EtcdGateway } from "../../src/store/etcd/etcd-gateway.ts";
+import { ROOT } from "../../src/store/etcd/etcd-keys.ts";
 import { freePort } from "./free-port.ts";
 import { waitFor } from "./wait-for.ts";
 
@@ -169,4 +172,25 @@ async function memberStatus(clientUrl: string): Promise<{ header: { member_id: s
   const response = await fetch(`${clientUrl}/v3/maintenance/status`, { method: "POST", body: "{}", signal: AbortSignal.timeout(1_000) });
   if (!response.ok) throw new Error(`${clientUrl} status answered ${response.status}`);
   return (await response.json()) as { header: { member_id: string }; leader?: string };
+}
+
+/**
+ * A 3-member etcd for one test file: started before its tests, stopped after them, and emptied of
+ * Cube's keys before each test. Returns the running cluster (an error before beforeAll has run).
+ */
+export function etcdPerFile(): () => EtcdCluster {
+  let etcd: EtcdCluster | undefined;
+  beforeAll(async () => {
+    requireEtcd();
+    etcd = await startEtcdCluster({ members: 3 });
+  }, 30_000);
+  afterAll(() => etcd?.stop());
+  beforeEach(async () => {
+    await new EtcdGateway(current().endpoints).txn([], [{ delete: { key: ROOT, prefix: true } }]);
+  });
+  function current(): EtcdCluster {
+    if (!etcd) throw new Error("the test file's etcd has not started (etcdPerFile's beforeAll did not run)");
+    return etcd;
+  }
+  return current;
 }

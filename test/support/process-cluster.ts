@@ -47,7 +47,8 @@ export class ProcessCluster {
   private manager: CubeProcess | undefined;
 
   private constructor(
-    private readonly dataDir: string,
+    /** Holds the manager's data dir (`manager/`) and each worker's (`workers/NAME/`). */
+    readonly dataDir: string,
     readonly port: number,
     private readonly bind: string,
   ) {

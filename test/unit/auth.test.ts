@@ -99,6 +99,8 @@ const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown]
   ["GET", () => "/metrics", "read"],
   ["GET", () => "/ui", "read"],
   ["GET", () => `/ui/nodes/${nodeA}`, "read"],
+  ["GET", () => "/v1/secrets", "read"],
+  ["GET", () => "/v1/secrets/no-such-secret", "read"],
   ["POST", () => "/v1/jobs", "submit", { name: "NOT VALID" }],
   ["DELETE", () => "/v1/jobs/no-such-job", "submit"],
   ["POST", () => "/v1/jobs/web/scale", "submit", { group: "main", count: -1 }],
@@ -111,10 +113,14 @@ const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown]
   ["GET", () => "/v1/tokens", "admin"],
   ["POST", () => "/v1/tokens", "admin", { role: "root", name: "x" }],
   ["DELETE", () => "/v1/tokens/000000000000", "admin"],
+  ["PUT", () => "/v1/secrets/-not-a-name", "admin", "a value"],
+  ["DELETE", () => "/v1/secrets/no-such-secret", "admin"],
+  ["POST", () => "/v1/keyring/rotate", "admin"],
   ["POST", () => "/v1/nodes/register", "join", { name: "" }],
   ["POST", () => `/v1/nodes/${nodeA}/heartbeat`, "node a", { stats: "none" }],
   ["GET", () => `/v1/nodes/${nodeA}/assignments?wait=0s`, "node a"],
   ["POST", () => `/v1/nodes/${nodeA}/tasks`, "node a", { reports: [{ taskId: taskOnA, state: "exploded", message: "" }] }],
+  ["GET", () => `/v1/nodes/${nodeA}/tasks/${taskOnA}/secrets`, "node a"],
 ];
 
 const CALLERS = ["anonymous", "garbage", "wrong", "revoked", "read", "submit", "admin", "join", "workerA", "workerB"] as const;
@@ -228,6 +234,13 @@ describe("workers", () => {
     expect(await statusOf(request("POST", `/v1/nodes/${encodedA}/heartbeat`, secrets.workerA, stats))).toBe(200);
     expect(manager.getTask(taskOnA).state).toBe("scheduled");
     expect(await statusOf(request("POST", `/v1/nodes/${nodeA}/heartbeat`, secrets.workerA, stats))).toBe(200);
+  });
+
+  test("a worker cannot fetch the secrets of a task assigned to another node, even on its own path", async () => {
+    const foreign = await request("GET", `/v1/nodes/${nodeB}/tasks/${taskOnA}/secrets`, secrets.workerB);
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toBe(`task web.main.0 is not assigned to node ${nodeB}: a worker gets the secrets of its own tasks only`);
+    expect(await statusOf(request("GET", `/v1/nodes/${nodeA}/tasks/${taskOnA}/secrets`, secrets.workerA))).toBe(200);
   });
 
   test("a revoked node credential stops working, and the join token does not bring the node back", async () => {

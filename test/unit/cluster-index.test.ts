@@ -3,10 +3,13 @@ import type { Node } from "../../src/model/node.ts";
 import { ClusterIndex, type LiveTask } from "../../src/scheduler/index.ts";
 import { seededRandom } from "../../src/scheduler/seeded-random.ts";
 import { makeNode } from "./fixtures.ts";
+import { orderView, treapErrors } from "./scheduler-fixtures.ts";
 
-/** What the scheduler reads of an index, as plain data. */
+const ORDER_KEYS = ["fill", "tasks"] as const;
+
+/** What the scheduler reads of an index, as plain data: every node, and the ready, eligible ones by capacity. */
 function read(index: ClusterIndex) {
-  return index.usages.map((u, position) => ({
+  const nodes = index.usages.map((u, position) => ({
     node: u.node,
     position: index.positionOf(u.node.id),
     expected: position,
@@ -15,7 +18,9 @@ function read(index: ClusterIndex) {
     ports: [...u.ports].sort(),
     groups: [...u.groups].sort(),
     rack: index.valuesOf("node.label.rack")[position],
+    racks: [...index.positionsOf("node.label.rack")].sort(),
   }));
+  return { nodes, byCapacity: ORDER_KEYS.map((key) => orderView(index.byCapacity(key))) };
 }
 
 const task = (id: string, nodeId: string | null, overrides: Partial<LiveTask> = {}): LiveTask => ({
@@ -34,6 +39,8 @@ describe("ClusterIndex kept current", () => {
     const random = seededRandom(seed);
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
     const index = ClusterIndex.of({ nodes: [], tasks: [] });
+    // Made now, so every change below has to keep them current.
+    for (const key of ORDER_KEYS) index.byCapacity(key);
     const nodes = new Map<string, Node>();
     const tasks = new Map<string, LiveTask>();
     for (let step = 0; step < 3_000; step++) {
@@ -66,6 +73,13 @@ describe("ClusterIndex kept current", () => {
     }
     expect({ seed, view: read(index) }).toEqual({ seed, view: read(ClusterIndex.of({ nodes: [...nodes.values()], tasks: [...tasks.values()] })) });
     expect(index.size).toBe(nodes.size);
+    for (const key of ORDER_KEYS) {
+      const order = index.byCapacity(key);
+      expect({ seed, errors: treapErrors(order) }).toEqual({ seed, errors: [] });
+      // Its members are the index's own usages, which the scheduler reads.
+      for (const found of order.classes()) for (const { usage } of found.members) expect(index.usageOf(usage.node.id)).toBe(usage);
+      expect(order.size).toBe([...nodes.values()].filter((n) => n.status === "ready" && n.eligible).length);
+    }
   });
 
   test("sums are exact however often fractional cores come and go", () => {

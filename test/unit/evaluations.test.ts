@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { STEP_WRITES } from "../../src/manager/evaluator.ts";
+import type { Task } from "../../src/model/task.ts";
+import { openStore } from "../../src/store/index.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
 describe("work proportional to the change", () => {
@@ -85,6 +87,51 @@ describe("work proportional to the change", () => {
     expect(f.live("huge").every((t) => t.state === "scheduled")).toBe(true);
     expect(f.live("huge")).toHaveLength(1_000);
   });
+});
+
+test(`a drained node's tasks are stopped, and a silent node's lost, at most ${STEP_WRITES} task writes per transaction (one etcd transaction)`, async () => {
+  const store = openStore(":memory:");
+  const f = new ManagerFixture(store, { maxTasksPerJob: 10_000 });
+  f.join("a", 1_000_000);
+  f.manager.submitJob(jobOf("web", 250));
+  f.manager.submitJob(jobOf("api", 250));
+  f.manager.reconcileNow();
+  f.join("b", 1_000_000);
+  f.join("c", 1_000_000);
+  for (const task of f.live("web").concat(f.live("api"))) await f.report(task, { state: "running", message: "started" });
+
+  const taskWrites: number[] = [];
+  const transaction = store.transaction.bind(store);
+  store.transaction = <T>(fn: () => T): T => {
+    taskWrites.push(0);
+    return transaction(fn);
+  };
+  for (const method of ["insertTask", "updateTask"] as const) {
+    const write = store[method].bind(store);
+    store[method] = (task: Task) => {
+      taskWrites[taskWrites.length - 1] = (taskWrites.at(-1) ?? 0) + 1;
+      write(task);
+    };
+  }
+  const on = (node: string, job: string) => f.live(job).filter((t) => t.nodeId === f.manager.state.nodeByName(node)?.id && t.desired === "running");
+
+  f.manager.drainNode("a");
+  f.manager.reconcileNow();
+  expect(on("a", "web")).toEqual([]);
+  expect(on("a", "api")).toEqual([]);
+  expect(f.live("web").filter((t) => t.desired === "running")).toHaveLength(250);
+  expect(Math.max(...taskWrites)).toBeLessThanOrEqual(STEP_WRITES);
+
+  // b now runs about half of the 500 tasks; it stops heartbeating.
+  const onB = on("b", "web").length + on("b", "api").length;
+  expect(onB).toBeGreaterThan(STEP_WRITES);
+  f.clock += 20_000;
+  for (const node of ["a", "c"]) f.manager.heartbeat(f.manager.state.nodeByName(node)?.id as string, { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: f.clock });
+  taskWrites.length = 0;
+  f.manager.checkLiveness();
+  expect(f.manager.state.nodeByName("b")?.status).toBe("down");
+  expect(f.tasks("web").concat(f.tasks("api")).filter((t) => t.state === "lost")).toHaveLength(onB);
+  expect(Math.max(...taskWrites)).toBeLessThanOrEqual(STEP_WRITES);
 });
 
 test("a change between the steps of a big placement is honored at once: the next step reconciles again", () => {

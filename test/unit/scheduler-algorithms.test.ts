@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { ALGORITHMS, type Algorithm } from "../../src/scheduler/index.ts";
+import type { Constraint, JobSpec, TaskSpec } from "../../src/model/job.ts";
+import { ALGORITHMS, type Algorithm, ClusterIndex, placeTasks } from "../../src/scheduler/index.ts";
+import { seededRandom } from "../../src/scheduler/seeded-random.ts";
 import { SEEDS, liveTask, makeJob, makeNode, place, placedOn } from "./scheduler-fixtures.ts";
 
 const threeNodes = () => ["a", "b", "c"].map((n) => makeNode(n));
@@ -41,12 +43,68 @@ describe("binpack", () => {
   });
 
   test("penalizes nodes holding replicas of the same group", () => {
-    const [placement] = place("binpack", makeJob("web", { count: 3 }), threeNodes(), [liveTask("web", "a")], { indexes: [1] }).placements;
+    const [placement] = place("binpack", makeJob("web", { count: 3 }), threeNodes(), [liveTask("web", "a")], { indexes: [1], exhaustive: true }).placements;
     const onA = placement?.candidates.find((c) => c.nodeName === "a");
     expect(onA?.byPlugin["job-anti-affinity"]).toBe(66.67);
     expect(placement?.score.byPlugin["job-anti-affinity"]).toBe(100);
     expect(placement?.score.nodeName).not.toBe("a");
   });
+});
+
+describe("binpack packs as tightly as an exhaustive scan", () => {
+  const NODES = 300;
+  const JOBS = 60;
+  const nodes = () =>
+    Array.from({ length: NODES }, (_, i) =>
+      makeNode(`n${i}`, { datacenter: i % 2 ? "dc2" : "dc1", labels: { rack: `r${i % 20}`, ...(i % 3 ? {} : { disk: "ssd" }) }, capacity: { cpu: 8, memory: 16_384, disk: 102_400 } }),
+    );
+  const constraints: Constraint[] = [
+    { attribute: "node.label.disk", operator: "=", value: "ssd" },
+    { attribute: "node.datacenter", operator: "=", value: "dc2" },
+    { attribute: "node.label.rack", operator: "regexp", value: "^r1" },
+    { attribute: "node.id", operator: "distinct_hosts", value: "true" },
+  ];
+
+  /** 10-task jobs: half-core ones ("uniform"), or of mixed sizes with one in five constrained ("mixed"). */
+  function jobs(workload: "uniform" | "mixed"): JobSpec[] {
+    const random = seededRandom(`packing-${workload}`);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+    return Array.from({ length: JOBS }, (_, j) =>
+      workload === "uniform"
+        ? makeJob(`job-${j}`, { count: 10, resources: { cpu: 0.5, memory: 256, disk: 0 } })
+        : makeJob(`job-${j}`, {
+            count: 10,
+            resources: { cpu: pick([0.1, 0.25, 0.5, 1]), memory: pick([128, 256, 512, 1024, 2048]), disk: pick([0, 100, 1000]) },
+            constraints: random() < 0.2 ? [pick(constraints)] : [],
+          }),
+    );
+  }
+
+  /** Places the jobs one after another as the manager does (each placement counted before the next job); returns the nodes used. */
+  function nodesUsed(workload: "uniform" | "mixed", exhaustive: boolean): number {
+    const cluster = ClusterIndex.of({ nodes: nodes(), tasks: [] });
+    const used = new Set<string>();
+    jobs(workload).forEach((job, j) => {
+      const group = job.tasks[0] as TaskSpec;
+      const result = placeTasks({ job, group, indexes: Array.from({ length: group.count }, (_, i) => i), algorithm: "binpack", seed: `eval-${j}`, exhaustive }, cluster);
+      expect(result.failures).toEqual([]);
+      for (const p of result.placements) {
+        cluster.add({ id: `${job.name}-${p.index}`, job: job.name, group: group.name, nodeId: p.nodeId, resources: group.resources, reservedPorts: p.reservedPorts });
+        used.add(p.nodeId);
+      }
+    });
+    return used.size;
+  }
+
+  for (const workload of ["uniform", "mixed"] as const) {
+    test(`${workload}: nodes used ÷ nodes used exhaustively ≤ 1.10`, () => {
+      const exhaustive = nodesUsed(workload, true);
+      const ratio = nodesUsed(workload, false) / exhaustive;
+      expect(ratio).toBeLessThanOrEqual(1.1);
+      // 600 half-cores fill 37.5 nodes: the exhaustive scan itself packs (job anti-affinity spreads each job over 10 nodes).
+      if (workload === "uniform") expect(exhaustive).toBeLessThanOrEqual(40);
+    });
+  }
 });
 
 describe("spread", () => {
@@ -71,7 +129,7 @@ describe("epvm", () => {
     const nodes = [makeNode("a"), makeNode("b")];
     const tasks = [liveTask("db", "a", { cpu: 3, memory: 1024 }), liveTask("db", "b", { cpu: 1, memory: 1024 })];
     for (const seed of SEEDS) {
-      const [placement] = place("epvm", makeJob("api"), nodes, tasks, { seed }).placements;
+      const [placement] = place("epvm", makeJob("api"), nodes, tasks, { seed, exhaustive: true }).placements;
       expect(placement?.score.nodeName).toBe("b");
       expect(placement?.candidates.find((c) => c.nodeName === "a")?.total).toBe(0);
       expect(placement?.score.total).toBe(100);
@@ -95,7 +153,7 @@ describe("epvm", () => {
   });
 
   test("equal nodes all score 100", () => {
-    const [placement] = place("epvm", makeJob("api"), threeNodes()).placements;
+    const [placement] = place("epvm", makeJob("api"), threeNodes(), [], { exhaustive: true }).placements;
     expect(placement?.candidates.map((c) => c.total)).toEqual([100, 100, 100]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { Constraint, Resources, Spread } from "../../src/model/job.ts";
+import type { Constraint, Resources, Spread, TaskSpec } from "../../src/model/job.ts";
 import type { Node } from "../../src/model/node.ts";
+import { SEARCHED } from "../../src/scheduler/algorithms.ts";
 import { ALGORITHMS, candidateLimit, ClusterIndex, placeTasks, type ClusterSnapshot, type PlacementResult } from "../../src/scheduler/index.ts";
 import { MIN_CANDIDATES } from "../../src/scheduler/node-scan.ts";
 import { SeededOrder } from "../../src/scheduler/seeded-order.ts";
@@ -14,14 +15,17 @@ function withoutRejected(result: PlacementResult): PlacementResult {
 
 const pickOne = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
-/** A cluster of `size` nodes over 2 datacenters and 10 racks, some nodes down or ineligible, with random live tasks. */
-function syntheticCluster(size: number, seed: string, liveTasks = size * 2): ClusterSnapshot {
+/**
+ * A cluster of `size` nodes over 2 datacenters and 10 racks, some nodes down or ineligible, with random
+ * live tasks; nodes of 9 shapes and two disk sizes, or all alike (`alike`), where equal nodes tie.
+ */
+function syntheticCluster(size: number, seed: string, liveTasks = size * 2, alike = false): ClusterSnapshot {
   const random = seededRandom(seed);
   const nodes: Node[] = Array.from({ length: size }, (_, i) =>
     makeNode(`n${i}`, {
       datacenter: i % 2 === 0 ? "dc1" : "dc2",
       labels: { rack: `r${i % 10}`, ...(i % 3 === 0 ? { disk: "ssd" } : {}) },
-      capacity: { cpu: pickOne(random, [2, 4, 8]), memory: pickOne(random, [2048, 4096, 8192]), disk: 10_000 },
+      capacity: alike ? { cpu: 4, memory: 4096, disk: 10_000 } : { cpu: pickOne(random, [2, 4, 8]), memory: pickOne(random, [2048, 4096, 8192]), disk: pickOne(random, [10_000, 10_000, 500]) },
       status: random() < 0.05 ? "down" : "ready",
       eligible: random() > 0.03,
     }),
@@ -31,7 +35,7 @@ function syntheticCluster(size: number, seed: string, liveTasks = size * 2): Clu
     job: pickOne(random, ["db", "cache", "web"]),
     group: "http",
     nodeId: `id-n${Math.floor(random() * size)}`,
-    resources: { cpu: pickOne(random, [0.1, 0.5, 1]), memory: pickOne(random, [128, 512, 1024]), disk: 0 },
+    resources: { cpu: pickOne(random, [0.1, 0.5, 1]), memory: pickOne(random, [128, 512, 1024]), disk: pickOne(random, [0, 0, 100]) },
     reservedPorts: (random() < 0.1 ? { http: 8080 } : {}) as Record<string, number>,
   }));
   return { nodes, tasks };
@@ -56,14 +60,14 @@ describe("limited and exhaustive mode on small clusters", () => {
       const resources: Resources = { cpu: pickOne(random, [0.5, 1, 2]), memory: pickOne(random, [256, 1024, 3000]), disk: 0 };
       const ports = random() < 0.2 ? [{ name: "http", container: 80, host: 8080 }] : [];
       const job = makeJob("web", { count: 1 + Math.floor(random() * 8), resources, constraints, ports, ...(spread ? { spread } : {}) });
-      for (const algorithm of ALGORITHMS) {
+      for (const algorithm of ALGORITHMS.filter((a) => !SEARCHED[a])) {
         const limited = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}` });
         const exhaustive = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, exhaustive: true });
         expect(withoutRejected(limited)).toEqual(withoutRejected(exhaustive));
         compared += limited.placements.length + limited.failures.length;
       }
     }
-    expect(compared).toBeGreaterThan(500);
+    expect(compared).toBeGreaterThan(250);
   });
 
   test("exhaustive mode records every rejected node next to every candidate", () => {
@@ -74,13 +78,60 @@ describe("limited and exhaustive mode on small clusters", () => {
   });
 });
 
+/** What a placement decides, without the nodes scored on the way (a search scores fewer than a scan). */
+const decided = (result: PlacementResult) => result.placements.map(({ index, nodeId, reservedPorts, score }) => ({ index, nodeId, reservedPorts, score }));
+
+describe("search and exhaustive mode", () => {
+  test("binpack and E-PVM search out the node an exhaustive scan picks, with the same score, on random clusters", () => {
+    const random = seededRandom("search-exhaustive");
+    const distinct: Constraint = { attribute: "node.id", operator: "distinct_hosts", value: "true" };
+    const ssd: Constraint = { attribute: "node.label.disk", operator: "=", value: "ssd" };
+    let compared = 0;
+    let tied = 0;
+    for (let round = 0; round < 150; round++) {
+      const size = 1 + Math.floor(random() * 150);
+      const cluster = syntheticCluster(size, `search-${round}`, Math.floor(random() * size * 6), random() < 0.5);
+      const constraints = random() < 0.3 ? [pickOne(random, [distinct, ssd])] : [];
+      const attribute = pickOne(random, ["node.label.rack", "node.datacenter", "node.label.disk"]);
+      const spread: Spread[] | undefined = random() < 0.3 ? [{ attribute, weight: pickOne(random, [0, 20, 50, 100]) }] : undefined;
+      const resources: Resources = { cpu: pickOne(random, [0.1, 0.5, 1, 2]), memory: pickOne(random, [0, 256, 1024, 3000]), disk: pickOne(random, [0, 0, 100, 600]) };
+      const ports = random() < 0.2 ? [{ name: "http", container: 80, host: 8080 }] : [];
+      // "web" and "db" have replicas running in the synthetic cluster already (group "http"), "api" none.
+      const job = makeJob(pickOne(random, ["web", "db", "api"]), { count: 1 + Math.floor(random() * 40), resources, constraints, ports, ...(spread ? { spread } : {}) });
+      const indexes = Array.from({ length: (job.tasks[0] as TaskSpec).count }, (_, i) => i + 3);
+      // Now and then an image only some nodes have.
+      const imageOn = random() < 0.15 ? { nodes: new Set(cluster.nodes.filter(() => random() < 0.3).map((n) => n.id)), reason: "image not on the node" } : undefined;
+      for (const algorithm of ALGORITHMS.filter((a) => SEARCHED[a])) {
+        const searched = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes, ...(imageOn ? { imageOn } : {}) });
+        const scanned = place(algorithm, job, cluster.nodes, cluster.tasks, { seed: `s${round}`, indexes, exhaustive: true, ...(imageOn ? { imageOn } : {}) });
+        expect(decided(searched)).toEqual(decided(scanned));
+        expect(searched.failures).toEqual(scanned.failures);
+        compared += searched.placements.length;
+        tied += scanned.placements.filter((p) => p.candidates.filter((c) => c.total === p.score.total).length > 1).length;
+      }
+    }
+    expect(compared).toBeGreaterThan(3_000);
+    expect(tied).toBeGreaterThan(500);
+  });
+
+  test("on equal empty nodes each replica scores one node: the search looks at no sample", () => {
+    const { nodes } = syntheticCluster(2_000, "alike", 0, true);
+    const ready = nodes.map((n) => ({ ...n, status: "ready" as const, eligible: true }));
+    for (const algorithm of ALGORITHMS.filter((a) => SEARCHED[a])) {
+      const result = place(algorithm, makeJob("web", { count: 5 }), ready, []);
+      expect(result.placements.map((p) => p.candidates.length)).toEqual([1, 1, 1, 1, 1]);
+      expect(new Set(placedOn(result)).size).toBe(5);
+    }
+  });
+});
+
 describe("limited mode on 2,000 nodes", () => {
   const big = syntheticCluster(2_000, "big");
   const limit = candidateLimit(2_000);
 
   test("each replica scores the limit of feasible nodes, and the next replica scans on to other nodes", () => {
     const empty = { nodes: big.nodes.map((n) => ({ ...n, status: "ready" as const, eligible: true })), tasks: [] };
-    const result = place("binpack", makeJob("web", { count: 5 }), empty.nodes, empty.tasks);
+    const result = place("spread", makeJob("web", { count: 5 }), empty.nodes, empty.tasks);
     expect(result.placements.map((p) => p.candidates.length)).toEqual([limit, limit, limit, limit, limit]);
     const seen = result.placements.flatMap((p) => p.candidates.map((c) => c.nodeId));
     expect(new Set(seen).size).toBe(seen.length);

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import type { Constraint } from "../../src/model/job.ts";
 import type { Node } from "../../src/model/node.ts";
+import { SEARCHED } from "../../src/scheduler/algorithms.ts";
 import { ALGORITHMS, placeTasks, summarizeReasons, type ClusterSnapshot } from "../../src/scheduler/index.ts";
+import { seededRandom } from "../../src/scheduler/seeded-random.ts";
+import { ringHash, ringPoint, ringRank } from "../../src/scheduler/tie-ring.ts";
 import { SEEDS, feasible, liveTask, makeJob, makeNode, place, placedOn } from "./scheduler-fixtures.ts";
 
 function deepFreeze<T>(value: T): T {
@@ -123,7 +126,7 @@ for (const algorithm of ALGORITHMS) {
 
     describe("constraints", () => {
       test("= keeps only matching nodes; a missing attribute fails", () => {
-        expect(feasible(place(algorithm, only({ attribute: "node.label.disk", operator: "=", value: "ssd" }), labelledNodes()))).toEqual(["n1"]);
+        expect(feasible(algorithm, only({ attribute: "node.label.disk", operator: "=", value: "ssd" }), labelledNodes())).toEqual(["n1"]);
       });
 
       test("a failed constraint names attribute, operator and value", () => {
@@ -133,14 +136,12 @@ for (const algorithm of ALGORITHMS) {
       });
 
       test("!= passes a missing attribute", () => {
-        expect(feasible(place(algorithm, only({ attribute: "node.label.disk", operator: "!=", value: "ssd" }), labelledNodes()))).toEqual(["n2", "n3", "n4", "n5"]);
+        expect(feasible(algorithm, only({ attribute: "node.label.disk", operator: "!=", value: "ssd" }), labelledNodes())).toEqual(["n2", "n3", "n4", "n5"]);
       });
 
       test("regexp matches as written, anchored only when the user anchors it", () => {
-        const anchored = place(algorithm, only({ attribute: "node.name", operator: "regexp", value: "^n[12]$" }), labelledNodes());
-        expect(feasible(anchored)).toEqual(["n1", "n2"]);
-        const loose = place(algorithm, only({ attribute: "node.label.kernel", operator: "regexp", value: "1" }), labelledNodes());
-        expect(feasible(loose)).toEqual(["n1", "n2", "n3"]);
+        expect(feasible(algorithm, only({ attribute: "node.name", operator: "regexp", value: "^n[12]$" }), labelledNodes())).toEqual(["n1", "n2"]);
+        expect(feasible(algorithm, only({ attribute: "node.label.kernel", operator: "regexp", value: "1" }), labelledNodes())).toEqual(["n1", "n2", "n3"]);
       });
 
       test("an invalid regexp matches nothing", () => {
@@ -149,8 +150,7 @@ for (const algorithm of ALGORITHMS) {
       });
 
       test("version compares dotted numbers, not text; unparsable versions fail", () => {
-        const result = place(algorithm, only({ attribute: "node.label.kernel", operator: "version", value: ">= 5.4, < 6.0" }), labelledNodes());
-        expect(feasible(result)).toEqual(["n1"]);
+        expect(feasible(algorithm, only({ attribute: "node.label.kernel", operator: "version", value: ">= 5.4, < 6.0" }), labelledNodes())).toEqual(["n1"]);
       });
 
       test("version failure reason", () => {
@@ -162,7 +162,7 @@ for (const algorithm of ALGORITHMS) {
       test("node.id and node.datacenter are attributes too", () => {
         const nodes = [makeNode("a", { datacenter: "east" }), makeNode("b", { datacenter: "west" }), makeNode("c", { datacenter: "west" })];
         const job = only({ attribute: "node.datacenter", operator: "=", value: "west" }, { attribute: "node.id", operator: "!=", value: "id-b" });
-        expect(feasible(place(algorithm, job, nodes))).toEqual(["c"]);
+        expect(feasible(algorithm, job, nodes)).toEqual(["c"]);
       });
 
       test("job-level and group-level constraints both apply", () => {
@@ -171,8 +171,7 @@ for (const algorithm of ALGORITHMS) {
           { constraints: [{ attribute: "node.label.kernel", operator: "regexp", value: "^[56]\\." }] },
           { constraints: [{ attribute: "node.label.disk", operator: "!=", value: "ssd" }] },
         );
-        const result = place(algorithm, job, labelledNodes());
-        expect(feasible(result)).toEqual(["n2"]);
+        expect(feasible(algorithm, job, labelledNodes())).toEqual(["n2"]);
       });
 
       test("distinct_hosts allows one task of the group per node", () => {
@@ -194,7 +193,7 @@ for (const algorithm of ALGORITHMS) {
     describe("nodes", () => {
       test("datacenter filter keeps only listed datacenters", () => {
         const nodes = [makeNode("a", { datacenter: "dc1" }), makeNode("b", { datacenter: "dc2" }), makeNode("c", { datacenter: "dc3" })];
-        expect(feasible(place(algorithm, makeJob("web", {}, { datacenters: ["dc2"] }), nodes))).toEqual(["b"]);
+        expect(feasible(algorithm, makeJob("web", {}, { datacenters: ["dc2"] }), nodes)).toEqual(["b"]);
         const [failure] = place(algorithm, makeJob("web", {}, { datacenters: ["dc4", "dc5"] }), nodes).failures;
         expect(failure?.reasons).toEqual({ "datacenter not in [dc4, dc5]": 3 });
       });
@@ -315,27 +314,42 @@ for (const algorithm of ALGORITHMS) {
         expect(chosen.size).toBeGreaterThan(1);
       });
 
-      test("a tie goes to the first candidate in the seeded order", () => {
-        for (const seed of SEEDS) {
-          const [placement] = place(algorithm, makeJob("web"), nodes(), [], { seed }).placements;
-          expect(placement?.candidates).toHaveLength(5);
-          expect(placement?.nodeId).toBe(placement?.candidates[0]?.nodeId ?? "");
-        }
-      });
+      if (SEARCHED[algorithm]) {
+        test("a tie goes to the node the seeded tie ring reaches first, searched or scanned", () => {
+          for (const seed of SEEDS) {
+            const point = ringPoint(seededRandom(`${seed}/ties`));
+            const [first] = nodes().sort((a, b) => ringRank(ringHash(a.id), point) - ringRank(ringHash(b.id), point));
+            const [scanned] = place(algorithm, makeJob("web"), nodes(), [], { seed, exhaustive: true }).placements;
+            expect(scanned?.candidates).toHaveLength(5);
+            expect(scanned?.nodeId).toBe(first?.id ?? "");
+            expect(placedOn(place(algorithm, makeJob("web"), nodes(), [], { seed }))).toEqual([first?.name ?? ""]);
+          }
+        });
+      } else {
+        test("a tie goes to the first candidate in the seeded order", () => {
+          for (const seed of SEEDS) {
+            const [placement] = place(algorithm, makeJob("web"), nodes(), [], { seed }).placements;
+            expect(placement?.candidates).toHaveLength(5);
+            expect(placement?.nodeId).toBe(placement?.candidates[0]?.nodeId ?? "");
+          }
+        });
+      }
 
-      test("the input is never mutated", () => {
-        const cluster: ClusterSnapshot = { nodes: nodes(), tasks: [liveTask("db", "a", {}, { http: 8080 }), liveTask("web", "b")] };
-        const job = makeJob("web", { count: 3, ports: [{ name: "http", container: 80, host: 9090 }] });
-        const group = job.tasks[0];
-        if (!group) throw new Error("fixture has a group");
-        const request = { job, group, indexes: [0, 1, 2], algorithm, seed: "s", onlyNodes: ["id-a", "id-b", "id-c"] };
-        const before = structuredClone({ request, cluster });
-        deepFreeze(request);
-        deepFreeze(cluster);
-        const result = placeTasks(request, cluster);
-        expect(result.placements).toHaveLength(3);
-        expect({ request, cluster }).toEqual(before);
-      });
+      for (const onlyNodes of [undefined, ["id-a", "id-b", "id-c"]]) {
+        test(`the input is never mutated (${onlyNodes ? "with" : "without"} target nodes)`, () => {
+          const cluster: ClusterSnapshot = { nodes: nodes(), tasks: [liveTask("db", "a", {}, { http: 8080 }), liveTask("web", "b")] };
+          const job = makeJob("web", { count: 3, ports: [{ name: "http", container: 80, host: 9090 }], spread: [{ attribute: "node.name", weight: 50 }] });
+          const group = job.tasks[0];
+          if (!group) throw new Error("fixture has a group");
+          const request = { job, group, indexes: [0, 1, 2], algorithm, seed: "s", ...(onlyNodes ? { onlyNodes } : {}) };
+          const before = structuredClone({ request, cluster });
+          deepFreeze(request);
+          deepFreeze(cluster);
+          const result = placeTasks(request, cluster);
+          expect(result.placements).toHaveLength(3);
+          expect({ request, cluster }).toEqual(before);
+        });
+      }
     });
   });
 }

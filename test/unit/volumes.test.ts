@@ -49,6 +49,9 @@ describe("where a volume lives", () => {
     ];
     expect(volumeHomes(tasks, mountsPgdata).get("pgdata")).toEqual({ volume: "pgdata", nodeId: "id-c", left: ["id-a", "id-b"] });
     expect(volumeHomes([makeTask({ nodeId: "id-a", state: "failed", startedAt: null })], mountsPgdata).size).toBe(0);
+    // A drain's replacement made in the same millisecond as the task it replaces is the newer.
+    const drained = [makeTask({ nodeId: "id-b", createdAt: 5 }), makeTask({ nodeId: "id-a", desired: "stopped", createdAt: 5 })];
+    expect(volumeHomes(drained, mountsPgdata).get("pgdata")).toEqual({ volume: "pgdata", nodeId: "id-b", left: ["id-a"] });
   });
 
   test("a group sticks to its volume's node; a drained or down node lets it go, saying the data did not move", () => {

@@ -46,6 +46,7 @@ export function compileConstraints(constraints: readonly Constraint[]): Compiled
     reason: `constraint ${c.attribute} ${c.operator} ${c.value} failed`,
     holds: checkOf(c),
     onNodeOnly: c.operator !== "distinct_hosts",
+    onePerNode: c.operator === "distinct_hosts" && c.value !== "false",
   }));
 }
 

@@ -1,7 +1,7 @@
 import type { Filter } from "../plugin.ts";
 
 /** Sums of fractional cores drift (0.1 + 0.2 > 0.3), which must not turn away a task that fits exactly. */
-const EPSILON = 1e-9;
+export const EPSILON = 1e-9;
 
 const cores = (n: number) => String(Math.round(Math.max(0, n) * 100) / 100);
 const mebibytes = (n: number) => String(Math.max(0, Math.floor(n + EPSILON)));

@@ -8,14 +8,15 @@ import type { SpreadTally } from "../spread-tally.ts";
  * anti-affinity's 2 a default spread decides first and the algorithm then picks within the value.
  */
 export function attributeSpread(tally: SpreadTally): ScorePlugin {
+  const scoreOf = (value: string | undefined) => {
+    const n = value === undefined ? undefined : tally.counts.get(value);
+    if (n === undefined) return 0;
+    return tally.most === tally.fewest ? 100 : (100 * (tally.most - n)) / (tally.most - tally.fewest);
+  };
   return {
     name: `spread(${tally.attribute})`,
     weight: tally.weight / 10,
-    score: ({ node }) => {
-      const value = tally.read(node);
-      const n = value === undefined ? undefined : tally.counts.get(value);
-      if (n === undefined) return 0;
-      return tally.most === tally.fewest ? 100 : (100 * (tally.most - n)) / (tally.most - tally.fewest);
-    },
+    score: ({ node }) => scoreOf(tally.read(node)),
+    byAttribute: { read: tally.read, scoreOf },
   };
 }

@@ -1,4 +1,8 @@
-import type { ScorePlugin } from "../plugin.ts";
+import type { PlacementContext, ScorePlugin } from "../plugin.ts";
+
+function withReplicas(replicas: number, { desiredCount }: PlacementContext): number {
+  return 100 * Math.max(0, 1 - replicas / Math.max(1, desiredCount));
+}
 
 /**
  * Replicas of one group avoid sharing a node when another fits, so a service survives losing one
@@ -10,5 +14,7 @@ import type { ScorePlugin } from "../plugin.ts";
 export const jobAntiAffinity: ScorePlugin = {
   name: "job-anti-affinity",
   weight: 2,
-  score: ({ groups }, { groupKey, desiredCount }) => 100 * Math.max(0, 1 - (groups.get(groupKey) ?? 0) / Math.max(1, desiredCount)),
+  score: ({ groups }, ctx) => withReplicas(groups.get(ctx.groupKey) ?? 0, ctx),
+  byClass: true,
+  upper: (range, ctx) => withReplicas(range.minHolds, ctx),
 };

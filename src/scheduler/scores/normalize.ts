@@ -1,10 +1,4 @@
-/** Maps raw scores linearly onto 0–100, highest = 100, lowest = 0; all equal → all 100. */
-export function normalizeToRange(raw: number[]): number[] {
-  let max = Number.NEGATIVE_INFINITY;
-  let min = Number.POSITIVE_INFINITY;
-  for (const r of raw) {
-    if (r > max) max = r;
-    if (r < min) min = r;
-  }
-  return raw.map((r) => (max === min ? 100 : ((r - min) / (max - min)) * 100));
+/** Maps a raw score linearly onto 0–100 over the range of the candidates' raw scores: highest 100, lowest 0; all equal, all 100. */
+export function normalize(raw: number, min: number, max: number): number {
+  return max === min ? 100 : ((raw - min) / (max - min)) * 100;
 }

@@ -1,5 +1,4 @@
 import type { ScorePlugin } from "../plugin.ts";
-import { normalizeToRange } from "./normalize.ts";
 
 /**
  * The seed's round-robin made stateless: the node holding the fewest tasks of this group goes next,
@@ -9,5 +8,6 @@ export const roundRobin: ScorePlugin = {
   name: "round-robin",
   weight: 1,
   score: ({ groups }, { groupKey }) => -(groups.get(groupKey) ?? 0),
-  normalize: normalizeToRange,
+  normalized: true,
+  byClass: true,
 };

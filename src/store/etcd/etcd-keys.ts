@@ -10,6 +10,8 @@
  *   /cube/heartbeats/<node id>         { at, stats }   written at most every TTL/3 per node, no compare
  *   /cube/tokens/<id>                  { token, hash }
  *   /cube/token-use/<id>               last use (ms), no compare: a touch never races a revoke
+ *   /cube/secrets/<name>               StoredSecret (its kept versions, sealed)
+ *   /cube/keyring/data-keys            StoredKeyring (the wrapped data keys)
  *   /cube/events/<manager>/<seq>       cluster events of one write, under a short lease (followers publish them)
  *   /cube/managers/<name>              { name, address, startedAt, lastSeenAt }
  *   /cube/leader                       the leader's name, under its lease
@@ -27,19 +29,23 @@ export const keys = {
   heartbeat: (nodeId: string) => `/cube/heartbeats/${nodeId}`,
   token: (id: string) => `/cube/tokens/${id}`,
   tokenUse: (id: string) => `/cube/token-use/${id}`,
+  secret: (name: string) => `/cube/secrets/${name}`,
+  keyring: "/cube/keyring/data-keys",
   events: (manager: string, seq: number) => `/cube/events/${manager}/${seq}`,
   managers: "/cube/managers/",
   manager: (name: string) => `/cube/managers/${name}`,
 };
 
 /** The prefixes that hold the cluster's state (what a snapshot saves and a restore replaces). */
-export const STATE_PREFIXES = ["/cube/jobs/", "/cube/versions/", "/cube/tasks/", "/cube/nodes/", "/cube/heartbeats/", "/cube/tokens/", "/cube/token-use/"];
+export const STATE_PREFIXES = ["/cube/jobs/", "/cube/versions/", "/cube/tasks/", "/cube/nodes/", "/cube/heartbeats/", "/cube/tokens/", "/cube/token-use/", "/cube/secrets/", "/cube/keyring/"];
 
 export type ParsedKey =
   | { kind: "job"; name: string }
   | { kind: "version"; job: string; version: number }
   | { kind: "task"; job: string; id: string }
   | { kind: "node" | "heartbeat" | "token" | "tokenUse"; id: string }
+  | { kind: "secret"; name: string }
+  | { kind: "keyring" }
   | { kind: "events"; manager: string }
   | { kind: "manager"; name: string }
   | { kind: "other" };
@@ -54,6 +60,8 @@ export function parseKey(key: string): ParsedKey {
   if (area === "tasks" && b !== undefined) return { kind: "task", job: a, id: b };
   if (area === "events") return { kind: "events", manager: a };
   if (area === "managers") return { kind: "manager", name: a };
+  if (area === "secrets") return { kind: "secret", name: a };
+  if (area === "keyring") return { kind: "keyring" };
   const simple = SIMPLE[area];
   return simple ? { kind: simple, id: a } : { kind: "other" };
 }

@@ -1,6 +1,7 @@
 import type { JobVersion } from "../../model/api-types.ts";
 import type { Job } from "../../model/job.ts";
 import type { Node, NodeStats } from "../../model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../../model/secret.ts";
 import type { Task, TaskEvent } from "../../model/task.ts";
 import type { Token } from "../../model/token.ts";
 import { AmbiguousIdError, type TaskFilter } from "../tasks-repo.ts";
@@ -50,6 +51,9 @@ export class EtcdMirror {
   readonly tokens = new Map<string, StoredToken>();
   readonly tokenUse = new Map<string, number>();
   readonly heartbeats = new Map<string, Heartbeat>();
+  /** Read when asked (a secret put, a worker fetching a task's values): the manager keeps no copy, so nobody is told of their changes. */
+  readonly secrets = new Map<string, StoredSecret>();
+  keyring: StoredKeyring | null = null;
 
   /** Sets (text) or removes (null) the key's value, and notes in `changes` which entity that changed (keys outside the state are ignored). */
   place(key: string, text: string | null, changes?: MirrorChanges): void {
@@ -90,13 +94,20 @@ export class EtcdMirror {
         setOrDelete(this.tokenUse, parsed.id, value);
         changes?.tokens.add(parsed.id);
         break;
+      case "secret":
+        setOrDelete(this.secrets, parsed.name, value);
+        break;
+      case "keyring":
+        this.keyring = value;
+        break;
       default:
         break;
     }
   }
 
   clear(): void {
-    for (const map of [this.raw, this.jobs, this.versions, this.tasks, this.nodes, this.tokens, this.tokenUse, this.heartbeats]) map.clear();
+    for (const map of [this.raw, this.jobs, this.versions, this.tasks, this.nodes, this.tokens, this.tokenUse, this.heartbeats, this.secrets]) map.clear();
+    this.keyring = null;
   }
 
   getJob(name: string): Job | null {
@@ -167,6 +178,10 @@ export class EtcdMirror {
     if (!stored) return null;
     const used = this.tokenUse.get(id);
     return used !== undefined && (stored.token.lastUsedAt ?? 0) < used ? { ...stored, token: { ...stored.token, lastUsedAt: used } } : stored;
+  }
+
+  listSecrets(): StoredSecret[] {
+    return [...this.secrets.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   listTokens(): Token[] {

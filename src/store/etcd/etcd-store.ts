@@ -3,6 +3,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { JobVersion } from "../../model/api-types.ts";
 import type { Job, JobSpec } from "../../model/job.ts";
 import type { Node, NodeStats } from "../../model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../../model/secret.ts";
 import type { Task, TaskEvent } from "../../model/task.ts";
 import type { TaskState } from "../../model/task-state.ts";
 import type { Token } from "../../model/token.ts";
@@ -238,22 +239,23 @@ export class EtcdStore implements SharedStore {
 
   // ---- the Store interface ---------------------------------------------------------------------
 
-  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean } = {}) {
+  putJob(spec: JobSpec, now: number, options: { autoRevert?: boolean; reason?: string } = {}) {
     return this.transaction(() => {
       const existing = this.mirror.getJob(spec.name);
       const json = canonicalJson(spec);
       const autoRevert = options.autoRevert === true;
+      const reason = options.reason === undefined ? {} : { reason: options.reason };
       if (!existing) {
         const job: Job = { spec, version: 1, status: "running", createdAt: now, updatedAt: now };
         this.writes.write(keys.job(spec.name), job);
-        this.writes.write(keys.version(spec.name, 1), { version: 1, spec, createdAt: now, rolloutFailure: null, autoRevert } satisfies JobVersion);
+        this.writes.write(keys.version(spec.name, 1), { version: 1, spec, createdAt: now, rolloutFailure: null, autoRevert, ...reason } satisfies JobVersion);
         return { job, created: true, changed: true };
       }
       const changed = canonicalJson(existing.spec) !== json;
       const version = changed ? existing.version + 1 : existing.version;
       const rewrite = changed || existing.status !== "running";
       const job: Job = { spec, version, status: "running", createdAt: existing.createdAt, updatedAt: rewrite ? now : existing.updatedAt };
-      if (changed) this.writes.write(keys.version(spec.name, version), { version, spec, createdAt: now, rolloutFailure: null, autoRevert } satisfies JobVersion);
+      if (changed) this.writes.write(keys.version(spec.name, version), { version, spec, createdAt: now, rolloutFailure: null, autoRevert, ...reason } satisfies JobVersion);
       if (rewrite) this.writes.write(keys.job(spec.name), job);
       return { job, created: false, changed };
     });
@@ -359,6 +361,24 @@ export class EtcdStore implements SharedStore {
     // Best effort: a touch is not worth a 503, and it never races a revoke (a key of its own, no compare).
     if (!this.writes.refusing) this.writes.write(keys.tokenUse(id), now, false);
   }
+  putSecret(secret: StoredSecret) {
+    this.writes.write(keys.secret(secret.name), secret);
+  }
+  getSecret(name: string) {
+    return this.mirror.secrets.get(name) ?? null;
+  }
+  listSecrets() {
+    return this.mirror.listSecrets();
+  }
+  deleteSecret(name: string) {
+    if (this.mirror.secrets.has(name)) this.writes.write(keys.secret(name), null);
+  }
+  getKeyring() {
+    return this.mirror.keyring;
+  }
+  putKeyring(keyring: StoredKeyring) {
+    this.writes.write(keys.keyring, keyring);
+  }
 
   /**
    * One transaction deletes every state prefix; the records follow in transactions of RESTORE_CHUNK
@@ -375,7 +395,9 @@ export class EtcdStore implements SharedStore {
         for (const v of r.versions) puts.push([keys.version(r.job.spec.name, v.version), v]);
       } else if (r.kind === "task") puts.push([keys.task(r.task.job, r.task.id), { task: r.task, events: r.events.slice(-TASK_EVENTS_KEPT) }]);
       else if (r.kind === "node") puts.push([keys.node(r.node.id), r.node]);
-      else puts.push([keys.token(r.token.id), { token: r.token, hash: r.hash }]);
+      else if (r.kind === "token") puts.push([keys.token(r.token.id), { token: r.token, hash: r.hash }]);
+      else if (r.kind === "secret") puts.push([keys.secret(r.secret.name), r.secret]);
+      else puts.push([keys.keyring, r.keyring]);
     }
     for (let i = 0; i < puts.length; i += RESTORE_CHUNK) {
       this.transaction(() => {

@@ -158,7 +158,7 @@ function Versions({ job, versions }: { job: JobDetail; versions: JobVersion[] })
             <td class="nowrap">
               <time datetime={new Date(v.createdAt).toISOString()}>{formatTime(v.createdAt)}</time>
             </td>
-            <td class="message">{describeChanges(versions[i + 1]?.spec, v.spec).join("; ")}</td>
+            <td class="message">{v.reason ?? describeChanges(versions[i + 1]?.spec, v.spec).join("; ")}</td>
             <td>
               <StateCounts counts={countStates(job.tasks.filter((t) => t.jobVersion === v.version))} />
             </td>

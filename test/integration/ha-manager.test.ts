@@ -1,13 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { createLogger } from "../../src/lib/logger.ts";
 import { Manager } from "../../src/manager/manager.ts";
 import type { ClusterEvent } from "../../src/model/api-types.ts";
-import { EtcdGateway } from "../../src/store/etcd/etcd-gateway.ts";
-import { ROOT } from "../../src/store/etcd/etcd-keys.ts";
 import { EtcdStore } from "../../src/store/etcd/etcd-store.ts";
-import { type EtcdCluster, requireEtcd, startEtcdCluster } from "../support/etcd-cluster.ts";
+import { etcdPerFile } from "../support/etcd-cluster.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { makeJobSpec } from "./fixtures.ts";
+import { makeJobSpec } from "../unit/fixtures.ts";
 
 /**
  * Managers in one process on a real etcd, each with its own store (as on separate machines): what a
@@ -16,11 +14,11 @@ import { makeJobSpec } from "./fixtures.ts";
  */
 const TTL_MS = 10_000;
 const log = createLogger("ha-manager-test", "error");
-let etcd: EtcdCluster;
+const cluster = etcdPerFile();
 const running: { manager: Manager; store: EtcdStore }[] = [];
 
 async function startManager(name: string, clock: { now: number }) {
-  const store = await EtcdStore.open({ endpoints: etcd.endpoints, managerName: name, log, leaderTtlSeconds: 2 });
+  const store = await EtcdStore.open({ endpoints: cluster().endpoints, managerName: name, log, leaderTtlSeconds: 2 });
   const manager = new Manager({ store, name, log, heartbeatTtlMs: TTL_MS, now: () => clock.now });
   manager.start(`http://${name}`);
   running.push({ manager, store });
@@ -30,14 +28,6 @@ async function startManager(name: string, clock: { now: number }) {
 const join = (manager: Manager, name: string) =>
   manager.joinNode({ role: "join" }, { name, address: "http://127.0.0.1:1", datacenter: "dc1", labels: {}, capacity: { cpu: 4, memory: 4096, disk: 1000 }, version: "test" }).node.id;
 
-beforeAll(async () => {
-  requireEtcd();
-  etcd = await startEtcdCluster({ members: 3 });
-}, 30_000);
-afterAll(() => etcd?.stop());
-beforeEach(async () => {
-  await new EtcdGateway(etcd.endpoints).txn([], [{ delete: { key: ROOT, prefix: true } }]);
-});
 afterEach(async () => {
   for (const { manager, store } of running.splice(0)) {
     manager.stop();
@@ -86,7 +76,7 @@ test("a request of 300 reports is stored whole, in parts that each fit one etcd 
   const results = await a.manager.reportTasks(node, tasks.map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })));
   await a.manager.durable();
   expect(results.filter((r) => r.ok)).toHaveLength(300);
-  const again = await EtcdStore.open({ endpoints: etcd.endpoints, managerName: "reader", log });
+  const again = await EtcdStore.open({ endpoints: cluster().endpoints, managerName: "reader", log });
   expect(again.listTasks({ job: "big", state: "running" })).toHaveLength(300);
   again.close();
 });

@@ -1,13 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { ConflictError, UnavailableError } from "../../src/lib/errors.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { JobSpec } from "../../src/model/job.ts";
 import type { Task } from "../../src/model/task.ts";
 import { EtcdGateway } from "../../src/store/etcd/etcd-gateway.ts";
-import { LEADER_KEY, ROOT } from "../../src/store/etcd/etcd-keys.ts";
+import { LEADER_KEY } from "../../src/store/etcd/etcd-keys.ts";
 import { EtcdStore } from "../../src/store/etcd/etcd-store.ts";
 import type { MirrorChanges, SharedEvent } from "../../src/store/shared-store.ts";
-import { type EtcdCluster, requireEtcd, startEtcdCluster } from "../support/etcd-cluster.ts";
+import { etcdPerFile } from "../support/etcd-cluster.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const log = createLogger("etcd-store-test", "error");
@@ -20,22 +20,14 @@ function task(id: string): Task {
   };
 }
 
-let etcd: EtcdCluster;
+const cluster = etcdPerFile();
 const opened: EtcdStore[] = [];
 const open = async (name: string, leaderTtlSeconds = 2) => {
-  const store = await EtcdStore.open({ endpoints: etcd.endpoints, managerName: name, log, leaderTtlSeconds, timeoutMs: 1_000 });
+  const store = await EtcdStore.open({ endpoints: cluster().endpoints, managerName: name, log, leaderTtlSeconds, timeoutMs: 1_000 });
   opened.push(store);
   return store;
 };
 
-beforeAll(async () => {
-  requireEtcd();
-  etcd = await startEtcdCluster({ members: 3 });
-}, 30_000);
-afterAll(() => etcd?.stop());
-beforeEach(async () => {
-  await new EtcdGateway(etcd.endpoints).txn([], [{ delete: { key: ROOT, prefix: true } }]);
-});
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.shutdown();
 });
@@ -122,8 +114,8 @@ describe("the etcd store shared by managers", () => {
     await a.durable();
     let reloaded = 0;
     a.follow({ changed: () => undefined, reloaded: () => reloaded++ });
-    await etcd.kill(1);
-    await etcd.kill(2);
+    await cluster().kill(1);
+    await cluster().kill(2);
     try {
       a.setJobStatus("web", "stopped", 2000);
       const refused = await a.durable().then(() => null, (err: Error) => err);
@@ -132,8 +124,8 @@ describe("the etcd store shared by managers", () => {
       expect(() => a.putJob({ ...spec, name: "api" }, 3000)).toThrow(UnavailableError);
       expect(a.getJob("web")).not.toBeNull();
     } finally {
-      await etcd.restart(1);
-      await etcd.restart(2);
+      await cluster().restart(1);
+      await cluster().restart(2);
     }
     await waitFor("the store to reload once etcd has quorum again", () => (reloaded > 0 ? true : undefined), 15_000, 50);
     // The refused write's fate was unknown: etcd may still commit it once it has quorum. Either way, the store holds what etcd holds.
@@ -159,7 +151,7 @@ describe("the etcd store shared by managers", () => {
     expect(() => namesake.elect("http://elsewhere", { lead: () => undefined, follow: () => undefined })).toThrow(/another manager named a runs at http:\/\/a/);
 
     // As if a had been paused past its TTL: the leader key vanishes under it.
-    const gateway = new EtcdGateway(etcd.endpoints);
+    const gateway = new EtcdGateway(cluster().endpoints);
     const holder = await gateway.get(LEADER_KEY);
     await gateway.revokeLease(holder?.lease ?? "0");
     a.putJob(spec, 1000);

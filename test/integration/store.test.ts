@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job, JobSpec, TaskSpec } from "../../src/model/job.ts";
 import type { Node } from "../../src/model/node.ts";
+import type { StoredKeyring, StoredSecret } from "../../src/model/secret.ts";
 import type { Task } from "../../src/model/task.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { EtcdGateway } from "../../src/store/etcd/etcd-gateway.ts";
@@ -64,6 +65,23 @@ function task(overrides: Partial<Task> = {}): Task {
     ...overrides,
   };
 }
+
+function secret(name: string, versions: number[]): StoredSecret {
+  const at = (v: number) => 1000 * v;
+  return {
+    name,
+    version: Math.max(...versions),
+    createdAt: at(versions[0] ?? 1),
+    updatedAt: at(Math.max(...versions)),
+    versions: versions.map((v) => ({ version: v, createdAt: at(v), sealed: { keyId: "k1", iv: `iv-${name}-${v}`, data: `sealed-${name}-${v}` } })),
+  };
+}
+
+const keyring = (keys: string[]): StoredKeyring => ({
+  seal: { kind: "passphrase", salt: "c2FsdA==", iterations: 600_000 },
+  active: keys.at(-1) ?? "",
+  keys: keys.map((id, i) => ({ id, createdAt: i, iv: `iv-${id}`, data: `wrapped-${id}` })),
+});
 
 function node(overrides: Partial<Node> = {}): Node {
   return {
@@ -280,6 +298,15 @@ for (const backend of [sqliteBackend(), etcdBackend()]) {
         expect(different).toMatchObject({ changed: true, job: { version: 2, status: "running" } });
       });
 
+      test("why the manager made a version itself is kept with it", () => {
+        store.putJob(jobSpec(), 1000);
+        store.putJob(jobSpec({ datacenters: [] }), 2000, { reason: "secret db changed to version 2" });
+        expect(store.listJobVersions("web").map((v) => [v.version, v.reason])).toEqual([
+          [2, "secret db changed to version 2"],
+          [1, undefined],
+        ]);
+      });
+
       test("setJobStatus on an unknown job throws", () => {
         expect(() => store.setJobStatus("ghost", "stopped", 1000)).toThrow("ghost");
       });
@@ -470,6 +497,43 @@ for (const backend of [sqliteBackend(), etcdBackend()]) {
           }),
         ).toThrow("outer fails");
         expect(store.getJob("api")).toBeNull();
+      });
+    });
+
+    describe("secrets and the keyring", () => {
+      test("secrets round-trip by name, listed in name order; a put replaces the whole record; a delete forgets it", () => {
+        store.putSecret(secret("zeta", [1]));
+        store.putSecret(secret("alpha", [1, 2]));
+        expect(store.getSecret("alpha")).toEqual(secret("alpha", [1, 2]));
+        expect(store.listSecrets().map((s) => s.name)).toEqual(["alpha", "zeta"]);
+        store.putSecret(secret("alpha", [2, 3]));
+        expect(store.getSecret("alpha")?.versions.map((v) => v.version)).toEqual([2, 3]);
+        store.deleteSecret("zeta");
+        store.deleteSecret("never-there");
+        expect(store.getSecret("zeta")).toBeNull();
+        expect(store.listSecrets().map((s) => s.name)).toEqual(["alpha"]);
+      });
+
+      test("one keyring, none until it is first put, replaced whole", () => {
+        expect(store.getKeyring()).toBeNull();
+        store.putKeyring(keyring(["k1"]));
+        store.putKeyring(keyring(["k1", "k2"]));
+        expect(store.getKeyring()).toEqual(keyring(["k1", "k2"]));
+      });
+
+      test("a secret and the keyring written in a transaction that throws are not stored", () => {
+        store.putSecret(secret("kept", [1]));
+        expect(() =>
+          store.transaction(() => {
+            store.putKeyring(keyring(["k1"]));
+            store.putSecret(secret("kept", [1, 2]));
+            store.putSecret(secret("new", [1]));
+            store.deleteSecret("kept");
+            throw new Error("boom");
+          }),
+        ).toThrow("boom");
+        expect(store.getKeyring()).toBeNull();
+        expect(store.listSecrets()).toEqual([secret("kept", [1])]);
       });
     });
 
