@@ -3,6 +3,7 @@ import { parseCompose } from "../model/compose/compose-schema.ts";
 import { composeToJob } from "../model/compose/compose-to-job.ts";
 import type { JobSpec, TaskSpec } from "../model/job.ts";
 import { validateJob } from "../model/job-schema.ts";
+import { secretFileDefault } from "../model/secret.ts";
 import { canonicalJson } from "../store/canonical-json.ts";
 
 /** The job file's name of each task spec field that has one of its own. */
@@ -48,7 +49,14 @@ function serviceOf(t: TaskSpec, type: JobSpec["type"]): Record<string, unknown> 
       ? { volumes: [...(t.volumes ?? []).map((v) => `${v.name}:${v.target}${v.readonly ? ":ro" : ""}`), ...(t.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`)] }
       : {}),
     ...(t.dependsOn?.length ? { depends_on: Object.fromEntries(t.dependsOn.map((d) => [d.task, { condition: CONDITIONS[d.condition] }])) } : {}),
+    // Compose has no env for a secret: a task with one keeps its secrets under x-cube (see composeOf).
+    ...(t.secrets?.length ? { secrets: t.secrets.map((r) => (r.file === secretFileDefault(r.name) ? r.name : { source: r.name, target: r.file })) } : {}),
   };
+}
+
+/** The task without the secret versions the manager pinned: a file names none (see toJobFile). */
+function unpinned(t: TaskSpec): TaskSpec {
+  return t.secrets ? { ...t, secrets: t.secrets.map(({ version: _version, ...ref }) => ref) } : t;
 }
 
 /**
@@ -62,9 +70,16 @@ export function composeOf(spec: JobSpec, jobFile: Record<string, unknown>): Reco
   const fileTasks = jobFile.tasks as Record<string, unknown>[];
   const services: Record<string, Record<string, unknown>> = Object.fromEntries(spec.tasks.map((t) => [t.name, serviceOf(t, spec.type)]));
   const volumes = [...new Set(spec.tasks.flatMap((t) => t.volumes?.map((v) => v.name) ?? []))];
-  const draft = { name: spec.name, services, ...(volumes.length ? { volumes: Object.fromEntries(volumes.map((v) => [v, {}])) } : {}) };
+  const secrets = [...new Set(spec.tasks.flatMap((t) => t.secrets?.map((r) => r.name) ?? []))];
+  const draft = {
+    name: spec.name,
+    services,
+    ...(volumes.length ? { volumes: Object.fromEntries(volumes.map((v) => [v, {}])) } : {}),
+    // Kept by Cube (cube secret put), as Compose says of a secret the platform has.
+    ...(secrets.length ? { secrets: Object.fromEntries(secrets.map((name) => [name, { external: true }])) } : {}),
+  };
   const back = backAgain(draft);
-  spec.tasks.forEach((t, i) => {
+  spec.tasks.map(unpinned).forEach((t, i) => {
     const again = back?.tasks[i];
     const extra: Record<string, unknown> = {};
     for (const key of new Set([...Object.keys(t), ...Object.keys(again ?? {})]) as Set<keyof TaskSpec>) {

@@ -9,6 +9,8 @@ import { parseCompose } from "../../src/model/compose/compose-schema.ts";
 import { type ComposeContext, composeToJob } from "../../src/model/compose/compose-to-job.ts";
 import { interpolate } from "../../src/model/compose/interpolate.ts";
 import { JobValidationError, parseJobFile, validateJob } from "../../src/model/job-schema.ts";
+import { SECRET_NAME_RULE } from "../../src/model/secret.ts";
+import { ApiHarness } from "./api-harness.ts";
 
 const ctx: ComposeContext = { name: "app", dir: "/srv/app", env: {}, envFile: () => null, home: "/home/me" };
 const image = "cube-test/busybox:latest";
@@ -141,13 +143,47 @@ describe("compose → job, each mapping", () => {
     expect(convert({ services: { web: { image, volumes: ["/anon"] } } }).notes).toEqual(["services.web.volumes[0]: anonymous volumes are not supported (name it under the top-level volumes:): left out"]);
   });
 
-  test("secrets: onto Cube's secrets, at /run/secrets/NAME or the target; a file or variable source is to be stored first", () => {
-    const { job, notes } = convert({ services: { web: { image, secrets: ["db_pass", { source: "tls", target: "/etc/tls.key" }] } }, secrets: { db_pass: { file: "./pass.txt" }, tls: { external: true, name: "shop-tls" } } });
+  test("secrets: onto Cube's secrets by name as it is, at /run/secrets/ and the target or source; a file or variable source is to be stored first", () => {
+    const { job, notes } = convert({
+      services: { web: { image, secrets: ["db_pass", { source: "tls", target: "/etc/tls.key" }, { source: "api", target: "api.token" }] } },
+      secrets: { db_pass: { file: "./pass.txt" }, tls: { external: true, name: "Shop.tls" }, api: { environment: "API_TOKEN" } },
+    });
     expect((job.tasks as Record<string, unknown>[])[0]?.secrets).toEqual([
-      { name: "db-pass", file: "/run/secrets/db_pass" },
-      { name: "shop-tls", file: "/etc/tls.key" },
+      { name: "db_pass" },
+      { name: "Shop.tls", file: "/etc/tls.key" },
+      { name: "api", file: "/run/secrets/api.token" },
     ]);
-    expect(notes).toEqual(["secrets.db_pass: Cube takes secrets from its own store, not from file ./pass.txt: store it with cube secret put db-pass"]);
+    // What the job file's defaults make of it: each file where Compose puts it.
+    expect(validateJob(job).tasks[0]?.secrets).toEqual([
+      { name: "db_pass", file: "/run/secrets/db_pass" },
+      { name: "Shop.tls", file: "/etc/tls.key" },
+      { name: "api", file: "/run/secrets/api.token" },
+    ]);
+    expect(notes).toEqual([
+      "secrets.db_pass: Cube takes secrets from its own store, not from file ./pass.txt: store it with cube secret put db_pass",
+      "secrets.api: Cube takes secrets from its own store, not from variable API_TOKEN: store it with cube secret put api",
+    ]);
+  });
+
+  test("a secret not declared, or whose name Cube cannot keep, is refused once with its path", () => {
+    expect(issuesOf(() => taskOf({ secrets: ["nope"] }))).toEqual(["services.web.secrets[0]: secret nope is not declared under the top-level secrets:"]);
+    expect(issuesOf(() => taskOf({ secrets: ["a", "b"] }, { secrets: { a: { external: true, name: "x/y" }, b: { external: true } } }))).toEqual([
+      `secrets.a.name: "x/y": ${SECRET_NAME_RULE}`,
+    ]);
+    expect(issuesOf(() => taskOf({ secrets: ["-b"] }, { secrets: { "-b": { external: true } } }))).toEqual([`services.web.secrets[0]: "-b": ${SECRET_NAME_RULE}`]);
+  });
+
+  test("the manager takes a compose file's secrets when Cube has them, and refuses with 400 naming one it does not", async () => {
+    const h = new ApiHarness();
+    const { job } = convert({ name: "shop", services: { db: { image, secrets: [{ source: "db_pass", target: "/etc/pass" }] } }, secrets: { db_pass: { external: true } } });
+    const refused = await h.call("POST", "/v1/jobs", job);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { details: unknown[] } }).error.details).toEqual([
+      { path: "tasks[0].secrets[0].name", message: "secret db_pass does not exist (an admin makes it with: cube secret put db_pass -)" },
+    ]);
+    expect((await h.call("PUT", "/v1/secrets/db_pass", "s3cret", "application/octet-stream")).status).toBe(201);
+    expect((await h.call("POST", "/v1/jobs", job)).status).toBe(201);
+    expect((await h.jobDetail("shop")).spec.tasks[0]?.secrets).toEqual([{ name: "db_pass", file: "/etc/pass", version: 1 }]);
   });
 
   test("depends_on, short and long, with the three conditions; an unknown service is refused", () => {
@@ -258,5 +294,24 @@ describe("cube job inspect --format=compose", () => {
     // Read back as cube run reads it: `$` was written as `$$`.
     const again = validateJob(convert(interpolate(compose, { HOSTNAME: "not this" }).value as Record<string, unknown>).job);
     expect(again).toEqual(spec);
+  });
+
+  test("secrets come back as Compose's (external, as Cube keeps them), without the versions the manager pinned; one given as env under x-cube", () => {
+    const file = validateJob({
+      name: "shop",
+      tasks: [
+        { name: "db", image, secrets: [{ name: "db_pass" }, { name: "tls.key", file: "/etc/tls/key" }] },
+        { name: "api", image, secrets: [{ name: "db_pass", env: "DB_PASS" }] },
+      ],
+    });
+    // As the API shows a stored job: each secret pinned to a version.
+    const spec = { ...file, tasks: file.tasks.map((t) => ({ ...t, secrets: t.secrets?.map((r) => ({ ...r, version: 3 })) })) };
+    const compose = composeOf(spec, toJobFile(spec));
+    const services = compose.services as Record<string, Record<string, unknown>>;
+    expect(compose.secrets).toEqual({ db_pass: { external: true }, "tls.key": { external: true } });
+    expect(services.db?.secrets).toEqual(["db_pass", { source: "tls.key", target: "/etc/tls/key" }]);
+    expect(services.db?.["x-cube"]).toBeUndefined();
+    expect(services.api?.["x-cube"]).toEqual({ secrets: [{ name: "db_pass", file: "/run/secrets/db_pass", env: "DB_PASS" }] });
+    expect(validateJob(convert(compose).job)).toEqual(file);
   });
 });

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import { formatDuration } from "../duration.ts";
 import { type FieldIssue, JobValidationError } from "../job-validation-error.ts";
+import { SECRET_NAME, SECRET_NAME_RULE, secretFileDefault } from "../secret.ts";
 import { jobServiceName } from "../service-names.ts";
 import type { ComposeFile, ComposeService } from "./compose-schema.ts";
 import { cubeName, goDuration, mebibytes, portMapping, shellWords, volumeEntry } from "./compose-values.ts";
@@ -216,6 +217,11 @@ function mounts(s: ComposeService, path: string, file: ComposeFile, ctx: Compose
   return { ...(volumes.length ? { volumes } : {}), ...(binds.length ? { mounts: binds } : {}) };
 }
 
+/**
+ * A service's secrets onto Cube's own, by the top-level entry's `name:` (else its key) as it is: the
+ * file appears where Compose puts it (`/run/secrets/` and the target, else the source), which is
+ * Cube's default `file` when the names agree.
+ */
 function secrets(s: ComposeService, path: string, file: ComposeFile, problems: Problems) {
   return s.secrets?.flatMap((entry, i) => {
     const { source, target } = typeof entry === "string" ? { source: entry, target: undefined } : entry;
@@ -224,8 +230,13 @@ function secrets(s: ComposeService, path: string, file: ComposeFile, problems: P
       problems.add(`${path}.secrets[${i}]`, `secret ${source} is not declared under the top-level secrets:`);
       return [];
     }
-    const name = cubeName(declared.name ?? source);
-    return [{ name, file: target?.startsWith("/") ? target : `/run/secrets/${target ?? source}` }];
+    const name = declared.name ?? source;
+    if (!SECRET_NAME.test(name)) {
+      problems.add(declared.name === undefined ? `${path}.secrets[${i}]` : `secrets.${source}.name`, `"${name}": ${SECRET_NAME_RULE}`);
+      return [];
+    }
+    const at = target?.startsWith("/") ? target : `/run/secrets/${target ?? source}`;
+    return [{ name, ...(at !== secretFileDefault(name) ? { file: at } : {}) }];
   });
 }
 
@@ -254,27 +265,31 @@ function task(key: string, s: ComposeService, job: string, file: ComposeFile, na
   const published = ports(s, path, problems);
   const env = environment(s, path, ctx, problems);
   const count = s.deploy?.replicas ?? s.scale;
+  // Each read once: a read that finds a problem records it.
+  const [cmd, entrypoint, taskLabels] = [command(s.command), command(s.entrypoint), labels(s)];
+  const [limits, placed, restartPolicy, strategy] = [resources(s, path, problems), placement(s, path, problems), restart(s, path, problems), update(s, path, problems)];
+  const [check, mounted, secretRefs, dependsOn] = [health(s, path, problems), mounts(s, path, file, ctx, problems), secrets(s, path, file, problems), dependencies(s, path, names, problems)];
   const out: Record<string, unknown> = {
     name,
     image: s.image ?? "",
-    ...(command(s.command) ? { command: command(s.command) } : {}),
-    ...(command(s.entrypoint) ? { entrypoint: command(s.entrypoint) } : {}),
+    ...(cmd ? { command: cmd } : {}),
+    ...(entrypoint ? { entrypoint } : {}),
     ...(count !== undefined ? { count } : {}),
     ...(Object.keys(env).length ? { env } : {}),
-    ...(Object.keys(labels(s)).length ? { labels: labels(s) } : {}),
-    ...(resources(s, path, problems) ? { resources: resources(s, path, problems) } : {}),
+    ...(Object.keys(taskLabels).length ? { labels: taskLabels } : {}),
+    ...(limits ? { resources: limits } : {}),
     ...(published.length ? { ports: published } : {}),
     // The job's other services reach this one by its Compose name (see jobSearchDomain).
     ...(published.length ? { services: published.map((p) => ({ name: jobServiceName(job, name), port: p.name })) } : {}),
-    ...placement(s, path, problems),
-    ...(restart(s, path, problems) ? { restart: restart(s, path, problems) } : {}),
-    ...(update(s, path, problems) ? { update: update(s, path, problems) } : {}),
-    ...(health(s, path, problems) ? { health: health(s, path, problems) } : {}),
+    ...placed,
+    ...(restartPolicy ? { restart: restartPolicy } : {}),
+    ...(strategy ? { update: strategy } : {}),
+    ...(check ? { health: check } : {}),
     ...(s.cap_add ? { cap_add: s.cap_add } : {}),
     ...(s.privileged !== undefined ? { privileged: s.privileged } : {}),
-    ...mounts(s, path, file, ctx, problems),
-    ...(secrets(s, path, file, problems)?.length ? { secrets: secrets(s, path, file, problems) } : {}),
-    ...(dependencies(s, path, names, problems)?.length ? { depends_on: dependencies(s, path, names, problems) } : {}),
+    ...mounted,
+    ...(secretRefs?.length ? { secrets: secretRefs } : {}),
+    ...(dependsOn?.length ? { depends_on: dependsOn } : {}),
     ...s["x-cube"],
   };
   if (published.length && jobServiceName(job, name).length > 63) problems.add(path, `the service name ${jobServiceName(job, name)} (JOB-SERVICE) is longer than 63 characters: shorten the job or service name`);
@@ -308,7 +323,7 @@ export function composeToJob(file: ComposeFile, ctx: ComposeContext): ComposeCon
   const tasks = services.map(([key, s]) => task(key, s, job, file, names, ctx, problems));
   for (const [key, secret] of Object.entries(file.secrets ?? {})) {
     if (secret.file !== undefined || secret.environment !== undefined) {
-      problems.notes.push(`secrets.${key}: Cube takes secrets from its own store, not from ${secret.file !== undefined ? `file ${secret.file}` : `variable ${secret.environment}`}: store it with cube secret put ${cubeName(secret.name ?? key)}`);
+      problems.notes.push(`secrets.${key}: Cube takes secrets from its own store, not from ${secret.file !== undefined ? `file ${secret.file}` : `variable ${secret.environment}`}: store it with cube secret put ${secret.name ?? key}`);
     }
   }
   if (problems.issues.length > 0) throw new JobValidationError(problems.issues, "compose file");
