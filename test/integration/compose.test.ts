@@ -59,6 +59,7 @@ services:
     environment:
       GREETING: "\${GREETING}"
       DB_URL: "db:\${DB_PORT:-5432}"
+    secrets: [api_token]
     depends_on:
       db: { condition: service_healthy }
     deploy:
@@ -75,6 +76,8 @@ volumes:
   dbdata: {}
 networks:
   front: {}
+secrets:
+  api_token: { external: true }
 `;
 
 const byGroup = (job: JobDetail, group: string) => job.tasks.filter((t) => t.group === group && t.jobVersion === job.version && t.desired === "running" && t.state === "running");
@@ -83,9 +86,11 @@ describe("a compose file run as a job, on real processes and a real engine", () 
   let name = "";
   let file = "";
 
-  test("db, then api once db is healthy, then web twice answering on its ports; unsupported keys warned; interpolation from the environment and .env", async () => {
+  test("db, then api once db is healthy, then web twice answering on its ports; unsupported keys warned; interpolation from the environment and .env; a Cube secret as the file Compose puts it", async () => {
     name = uniqueJobName("shop");
-    file = project(name, { "compose.yaml": SHOP, ".env": "GREETING=from-dotenv\nDB_PORT=6000\n" });
+    file = project(name, { "compose.yaml": SHOP, ".env": "GREETING=from-dotenv\nDB_PORT=6000\n", "token.txt": "t0ken-value" });
+    const put = await cli(["secret", "put", "api_token", "--from-file", join(dir, name, "token.txt")]);
+    expect(put.exitCode).toBe(0);
     const run = await cli(["run", file, "--timeout", "120s"], { DB_PORT: "7000" });
     expect(run.stderr).toContain("warning: Cube does not support these compose keys and leaves them out: networks, services.web.networks (--strict refuses the file instead)");
     expect(run.stdout).toContain(`job ${name} created`);
@@ -106,6 +111,7 @@ describe("a compose file run as a job, on real processes and a real engine", () 
     // The environment wins over .env; ${VAR} from .env; ${VAR:-default} not needed when set.
     const env = await cli(["exec", `${name}.api.0`, "--", "sh", "-c", 'echo "$GREETING $DB_URL"']);
     expect(env.stdout).toBe("from-dotenv db:7000\n");
+    expect((await cli(["exec", `${name}.api.0`, "--", "cat", "/run/secrets/api_token"])).stdout).toBe("t0ken-value");
 
     for (const t of byGroup(job, "web")) {
       const port = t.hostPorts["port-80"] as number;
@@ -164,7 +170,7 @@ describe("a compose file run as a job, on real processes and a real engine", () 
   }, 60_000);
 });
 
-test("--strict refuses a file with unsupported keys, naming them; a dependency cycle is refused naming it", async () => {
+test("--strict refuses a file with unsupported keys, naming them; a dependency cycle is refused naming it; so is a secret Cube does not have", async () => {
   const strict = project(uniqueJobName("strict"), { "compose.yaml": `services:\n  web:\n    image: ${TEST_IMAGE}\n    build: .\n    links: [db]\n` });
   const refused = await cli(["run", strict, "--strict"]);
   expect(refused.exitCode).toBe(1);
@@ -174,6 +180,11 @@ test("--strict refuses a file with unsupported keys, naming them; a dependency c
   const run = await cli(["run", cycle]);
   expect(run.exitCode).toBe(1);
   expect(run.stderr).toContain("depends_on forms a cycle: a → b → c → a");
+
+  const unknown = project(uniqueJobName("nosecret"), { "compose.yaml": `services:\n  web: { image: ${TEST_IMAGE}, secrets: [nope] }\nsecrets:\n  nope: { external: true }\n` });
+  const refusedSecret = await cli(["run", unknown]);
+  expect(refusedSecret.exitCode).toBe(1);
+  expect(refusedSecret.stderr).toContain("secret nope does not exist (an admin makes it with: cube secret put nope -)");
 }, 60_000);
 
 /** Compose files of the shapes public example repositories have, each with the warnings cube plan must give. */

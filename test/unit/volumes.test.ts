@@ -19,6 +19,10 @@ describe("named volumes in a job file", () => {
       /tasks\[0\]\.volumes\[1\]\.name: volume "a" is mounted twice[\s\S]*tasks\[0\]\.volumes\[2\]\.target: \/d is mounted twice/,
     );
     expect(() => validateJob({ name: "db", tasks: [{ name: "pg", image: "x", volumes: [{ name: "Bad_Name", target: "/d" }] }] })).toThrow("tasks[0].volumes[0].name");
+    // A secret's file cannot be where a volume is mounted.
+    expect(() => validateJob({ name: "db", tasks: [{ name: "pg", image: "x", volumes: [{ name: "keys", target: "/run/secrets/pw" }], secrets: [{ name: "pw" }] }] })).toThrow(
+      "tasks[0].secrets[0].file: /run/secrets/pw is already the target of another secret or mount",
+    );
   });
 
   test("the container mounts the node's own volume, labelled with the job, node and volume name", () => {
