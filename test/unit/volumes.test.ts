@@ -1,9 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import dns2 from "dns2";
+import { volumeLines } from "../../src/cli/status.ts";
 import { containerSpec } from "../../src/driver/docker/container-spec.ts";
 import { volumeHomes, volumePlacement } from "../../src/manager/volume-homes.ts";
 import { validateJob } from "../../src/model/job-schema.ts";
 import { placeTasks } from "../../src/scheduler/index.ts";
+import type { Task } from "../../src/model/task.ts";
+import { openStore } from "../../src/store/index.ts";
 import { answerQuestion, RCODE } from "../../src/worker/services/dns-answers.ts";
 import { makeJobSpec, makeNode, makeTask, makeTaskSpec } from "./fixtures.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
@@ -72,8 +75,10 @@ describe("where a volume lives", () => {
     const nodes = [makeNode("a"), makeNode("b"), makeNode("c")];
     const job = makeJobSpec("shop", [{ name: "db", count: 3, volumes: pgdata }]);
     const group = job.tasks[0] as (typeof job.tasks)[number];
-    const together = placeTasks({ job, group, indexes: [0, 1, 2], algorithm: "spread", seed: "s" }, { nodes, tasks: [] });
-    expect(new Set(together.placements.map((p) => p.nodeId)).size).toBe(1);
+    for (const algorithm of ["spread", "binpack", "epvm", "round-robin"] as const) {
+      const together = placeTasks({ job, group, indexes: [0, 1, 2], algorithm, seed: "s" }, { nodes, tasks: [] });
+      expect(together.placements.map((p) => p.nodeId)).toEqual(Array(3).fill(together.placements[0]?.nodeId));
+    }
     const pinned = placeTasks({ job, group, indexes: [0], algorithm: "spread", seed: "s", exhaustive: true, volumeOn: { nodes: new Set(["id-b"]), reason: "volume pgdata of job shop is on node b" } }, { nodes, tasks: [] });
     expect(pinned.placements[0]?.nodeId).toBe("id-b");
     expect(pinned.placements[0]?.rejected?.map((r) => r.reason)).toEqual(["volume pgdata of job shop is on node b", "volume pgdata of job shop is on node b"]);
@@ -103,6 +108,44 @@ describe("where a volume lives", () => {
     expect(moved?.message).toBe(`placed on ${other}; volume pgdata stays on node ${home.name} (draining): its data did not move`);
     expect(f.manager.getJob("shop").volumes).toEqual([{ name: "pgdata", nodeId: moved?.nodeId as string, node: other, left: [home.name] }]);
   });
+});
+
+test("a manager started again on its store keeps a group on its volume's node; a down node lets it go, and cube status says where the data stayed", async () => {
+  const store = openStore(":memory:");
+  const f = new ManagerFixture(store);
+  const w1 = f.join("w1");
+  f.manager.submitJob(makeJobSpec("shop", [makeTaskSpec({ name: "db", volumes: pgdata })]));
+  f.manager.reconcileNow();
+  await f.report(f.live("shop")[0] as Task, { state: "running", message: "started" });
+  // w2 holds another job's task, so binpack would take it for any new task that may go anywhere.
+  const w2 = f.join("w2");
+  f.manager.submitJob(makeJobSpec("fill", [makeTaskSpec({ constraints: [{ attribute: "node.name", operator: "=", value: "w2" }] })]));
+  f.manager.reconcileNow();
+  expect(f.live("fill")[0]?.nodeId).toBe(w2);
+  f.manager.stop();
+
+  const again = new ManagerFixture(store);
+  again.clock = f.clock;
+  try {
+    await again.report(again.live("shop")[0] as Task, { state: "failed", message: "exit 1", exitCode: 1 });
+    again.clock += 60_000;
+    again.manager.reconcileNow();
+    const replaced = again.live("shop")[0] as Task;
+    expect(replaced.nodeId).toBe(w1);
+    await again.report(replaced, { state: "running", message: "started" });
+
+    // w1 stops heartbeating: it is down, its task lost, and the replacement goes to w2 without the data.
+    again.clock += 20_000;
+    again.manager.heartbeat(w2, { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: again.clock });
+    again.manager.checkLiveness();
+    again.manager.reconcileNow();
+    const moved = again.live("shop").find((t) => t.desired === "running") as Task;
+    expect(moved.nodeId).toBe(w2);
+    expect(moved.message).toBe("placed on w2; volume pgdata stays on node w1 (down): its data did not move");
+    expect(volumeLines(again.manager.getJob("shop").volumes ?? [])).toEqual(["volume pgdata on node w2; its data on node w1 did not move there"]);
+  } finally {
+    again.manager.stop();
+  }
 });
 
 describe("a job's own services by their bare names", () => {
