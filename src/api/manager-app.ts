@@ -20,6 +20,7 @@ import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { secretRoutes } from "./secret-routes.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
 import { tokenRoutes } from "./token-routes.ts";
+import { volumeRoutes } from "./volume-routes.ts";
 import { createWorkerProxy } from "./worker-proxy.ts";
 
 export interface ManagerAppOptions {
@@ -186,6 +187,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   app.route("/v1/tokens", tokenRoutes(manager));
   app.route("/v1/images", imageRoutes(manager, forwardToWorker));
+  app.route("/v1/volumes", volumeRoutes(manager, forwardToWorker));
   app.route("/v1/secrets", secretRoutes(manager));
   app.post("/v1/keyring/rotate", async (c) => c.json(await manager.rotateKeyring()));
   app.get("/v1/managers", (c) => c.json({ managers: manager.managers() }));

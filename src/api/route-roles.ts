@@ -29,6 +29,7 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["GET", "/v1/managers", "read"],
   ["GET", "/metrics", "read"],
   ["GET", "/v1/images/nodes", "read"],
+  ["GET", "/v1/volumes", "read"],
   ["GET", "/v1/secrets", "read"],
   ["GET", "/v1/secrets/:name", "read"],
 
@@ -40,6 +41,8 @@ export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, r
   ["POST", "/v1/tasks/:id/stop", "submit"],
   ["POST", "/v1/tasks/:id/restart", "submit"],
   ["POST", "/v1/tasks/:id/exec", "submit"],
+  // A job's volume holds its data, like the job itself: whoever may purge the job may remove it (never while in use).
+  ["DELETE", "/v1/volumes/:job/:name", "submit"],
 
   ["POST", "/v1/nodes/:id/drain", "admin"],
   ["POST", "/v1/nodes/:id/eligibility", "admin"],

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { Registry } from "prom-client";
-import type { Driver, ImageEngine } from "../driver/driver.ts";
-import { BadRequestError, NotFoundError } from "../lib/errors.ts";
+import { type Driver, DriverError, type ImageEngine, type VolumeEngine } from "../driver/driver.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../lib/metrics.ts";
 import type { WorkerAgent } from "../worker/agent.ts";
@@ -14,6 +14,8 @@ export interface WorkerAppOptions {
   driver: Driver;
   /** The engine's images: `cube image push` asks what it has and loads into it. */
   images: ImageEngine;
+  /** The named volumes of the node's tasks: `cube volume list` and `rm` ask here. */
+  volumes: VolumeEngine;
   log: Logger;
   version: string;
   /** Set once the agent exists; until then the worker has no tasks to speak of. */
@@ -21,7 +23,7 @@ export interface WorkerAppOptions {
 }
 
 /** The worker's own small API: health, and container logs that the manager proxies to users. */
-export function createWorkerApp({ driver, images, log, version, agent }: WorkerAppOptions): Hono {
+export function createWorkerApp({ driver, images, volumes, log, version, agent }: WorkerAppOptions): Hono {
   const containerOf = (taskId: string): string => {
     const container = agent()?.containerOf(taskId);
     if (!container) throw new NotFoundError(`task ${taskId} has no container on this node (it may have been removed)`);
@@ -35,6 +37,25 @@ export function createWorkerApp({ driver, images, log, version, agent }: WorkerA
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "worker", node: agent()?.nodeId ?? null, version }));
   app.use("/v1/tasks/*", requireManagerKey(() => agent()?.managerKey ?? null));
   app.use("/v1/images/*", requireManagerKey(() => agent()?.managerKey ?? null));
+  app.use("/v1/volumes", requireManagerKey(() => agent()?.managerKey ?? null));
+  app.use("/v1/volumes/*", requireManagerKey(() => agent()?.managerKey ?? null));
+
+  app.get("/v1/volumes", async (c) => {
+    const nodeId = agent()?.nodeId;
+    return c.json({ volumes: nodeId ? await volumes.volumes(nodeId) : [] });
+  });
+
+  app.delete("/v1/volumes/:name", async (c) => {
+    const name = c.req.param("name");
+    try {
+      await volumes.removeVolume(name);
+    } catch (err) {
+      if (err instanceof DriverError && err.code === "volume_in_use") throw new ConflictError(err.message);
+      throw err;
+    }
+    log.info("volume removed", { volume: name });
+    return c.json({ removed: name });
+  });
 
   app.get("/v1/images/inspect", async (c) => {
     const image = c.req.query("image");

@@ -32,7 +32,8 @@ export function deploymentProgress(job: JobDetail, version: number): Progress {
     const healthy = live.filter((t) => t.state === "running" && (!group.health || t.health === "healthy")).length;
     const old = mine.filter((t) => t.jobVersion !== version && isLive(t)).length;
     const pending = live.find((t) => t.state === "pending");
-    if (job.type === "batch") {
+    // A one-off step of a service job (restart on failure only) settles like a batch task, once completed.
+    if (job.type === "batch" || group.restart.condition === "on-failure") {
       const completed = current.filter((t) => t.state === "completed").length;
       const failed = current.find((t) => t.state === "failed");
       lines.push(`${group.name}: ${completed}/${want} completed, ${running} running${failed ? ", 1+ failed" : ""}`);

@@ -22,6 +22,7 @@ export const root = defineCommand({
     events: () => import("./events.ts").then((m) => m.default),
     image: () => import("./image.ts").then((m) => m.default),
     services: () => import("./services.ts").then((m) => m.default),
+    volume: () => import("./volume.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
     secret: () => import("./secret.ts").then((m) => m.default),
     keyring: () => import("./keyring.ts").then((m) => m.default),

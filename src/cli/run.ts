@@ -1,21 +1,23 @@
 import { defineCommand } from "citty";
 import { parseDuration } from "../model/duration.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
-import { readJobFileArg } from "./job-file-arg.ts";
+import { composeArgs, printWarnings, readJobFileArg } from "./job-file-arg.ts";
 import { pendingReasons } from "./pending-reasons.ts";
 import { secretEnvWarnings } from "./secret-env-warnings.ts";
 import { watchDeployment } from "./watch-deployment.ts";
 
 export default defineCommand({
-  meta: { name: "run", description: "Submit a job file (YAML or JSON); submitting a changed file updates the job" },
+  meta: { name: "run", description: "Submit a job file (YAML or JSON) or a compose file; submitting a changed file updates the job" },
   args: {
-    file: { type: "positional", description: "job file, or - for standard input", required: true },
+    file: { type: "positional", description: "job file or compose file, or - for standard input", required: true },
+    ...composeArgs,
     detach: { type: "boolean", alias: "d", description: "return once submitted, without watching", default: false },
     timeout: { type: "string", description: "stop watching after this long", default: "5m" },
     ...clientArgs,
   },
   async run({ args }) {
-    const { text, format } = await readJobFileArg(args.file);
+    const { text, format, warnings } = await readJobFileArg(args.file, { name: args.name, strict: args.strict });
+    printWarnings(warnings);
     const timeoutMs = parseDuration(args.timeout);
     if (timeoutMs === undefined) throw new Error(`--timeout must be a duration like 90s or 5m, not "${args.timeout}"`);
     const client = clientFrom(args);

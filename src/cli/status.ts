@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import type { JobSummary, JobView, PeriodicStatus } from "../model/api-types.ts";
+import type { JobSummary, JobView, JobVolume, PeriodicStatus } from "../model/api-types.ts";
 import { clientArgs, clientFrom, printJson } from "./client-args.ts";
 import { formatTable } from "./table.ts";
 import { taskTable } from "./task-table.ts";
@@ -16,6 +16,11 @@ function periodicReport(periodic: PeriodicStatus): string {
   if (periodic.runs.length === 0) return `${head}no runs yet`;
   const rows = periodic.runs.map((r) => [r.job, new Date(r.at).toISOString(), r.status, counts(r.summary)]);
   return `${head}${formatTable(["run", "due", "status", "tasks"], rows)}`;
+}
+
+/** Where the job's volumes are, and where a moved task left its data behind. */
+export function volumeLines(volumes: readonly JobVolume[]): string[] {
+  return volumes.map((v) => `volume ${v.name} on node ${v.node}${v.left.length > 0 ? `; its data on ${v.left.map((n) => `node ${n}`).join(", ")} did not move there` : ""}`);
 }
 
 export default defineCommand({
@@ -44,5 +49,6 @@ export default defineCommand({
     process.stdout.write(`job ${job.name} (${job.type})${origin}, version ${job.version}, ${job.status}: ${job.summary.byState.running ?? 0}/${job.summary.desired} running\n\n`);
     const shown = job.tasks.filter((t) => t.jobVersion === job.version || !["completed", "failed", "stopped"].includes(t.state));
     process.stdout.write(`${shown.length === 0 ? "no tasks" : taskTable(shown)}\n`);
+    for (const line of volumeLines(job.volumes ?? [])) process.stdout.write(`${line}\n`);
   },
 });

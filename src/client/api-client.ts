@@ -21,6 +21,7 @@ import type {
   TaskReportItem,
   TaskReportResult,
   TaskView,
+  VolumeList,
 } from "../model/api-types.ts";
 import type { KeyringRotation, SecretPutResult, SecretView, TaskSecret } from "../model/secret.ts";
 import type { IssuedToken, Token } from "../model/token.ts";
@@ -237,6 +238,18 @@ export class ApiClient {
   async loadImage(node: string, archive: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<ImageLoadResult> {
     const response = await this.send("POST", `/v1/images/load?${new URLSearchParams({ node })}`, { body: archive, contentType: "application/x-tar", stream: true, signal });
     return (await response.json()) as ImageLoadResult;
+  }
+
+  /** The named volumes of every node (or of the named ones), with who uses each, and the nodes that could not be asked. */
+  listVolumes(filter: { job?: string; nodes?: readonly string[] } = {}): Promise<VolumeList> {
+    const query = new URLSearchParams([...(filter.job ? [["job", filter.job]] : []), ...(filter.nodes ?? []).map((n) => ["node", n])]);
+    return this.call("GET", `/v1/volumes?${query}`);
+  }
+
+  /** Removes a job's volume and its data from every node that has it (or the named ones); a 409 while a task uses it. */
+  removeVolume(job: string, name: string, nodes: readonly string[] = []): Promise<{ removed: { node: string; engineName: string }[] }> {
+    const query = new URLSearchParams(nodes.map((n) => ["node", n]));
+    return this.call("DELETE", `/v1/volumes/${encodeURIComponent(job)}/${encodeURIComponent(name)}?${query}`);
   }
 
   async listServices(): Promise<ServiceView[]> {

@@ -1,7 +1,16 @@
 import type { HostAccess, TaskSpec } from "../model/job.ts";
 
 /** Labels on every container Cube starts, so a restarted worker finds its own and removes orphans. */
-export const LABELS = { taskId: "cube.task.id", job: "cube.job", group: "cube.group", index: "cube.index", nodeId: "cube.node.id" } as const;
+export const LABELS = { taskId: "cube.task.id", job: "cube.job", group: "cube.group", index: "cube.index", nodeId: "cube.node.id", volume: "cube.volume" } as const;
+
+/**
+ * The engine's name of a job's named volume on a node. The node is part of it: the nodes of `cube dev`
+ * share one engine, and each keeps its own copy, as separate machines would.
+ * @example engineVolumeName("shop", "pgdata", "6f1c…") // "cube-shop-pgdata-6f1c…"
+ */
+export function engineVolumeName(job: string, volume: string, nodeId: string): string {
+  return `cube-${job}-${volume}-${nodeId}`;
+}
 
 export interface TaskConfig {
   taskId: string;
@@ -9,7 +18,7 @@ export interface TaskConfig {
   group: string;
   index: number;
   nodeId: string;
-  spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | keyof HostAccess>;
+  spec: Pick<TaskSpec, "image" | "command" | "entrypoint" | "env" | "labels" | "resources" | "ports" | "volumes" | keyof HostAccess>;
   /** Resolvers for the container (the node's DNS server, which knows NAME.service.cube); unless it uses the host's network or none. */
   dns?: string[];
   secrets?: TaskSecrets;
@@ -79,7 +88,7 @@ export interface ContainerStats {
   memoryBytes: number;
 }
 
-export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "image_load_failed" | "engine_unreachable" | "container_failed" | "not_found";
+export type DriverErrorCode = "image_not_found" | "image_pull_failed" | "image_load_failed" | "engine_unreachable" | "container_failed" | "not_found" | "volume_in_use";
 
 export class DriverError extends Error {
   constructor(
@@ -119,6 +128,25 @@ export interface Driver {
   stats(containerId: string): Promise<ContainerStats>;
   /** Runs a command inside the running container and waits for it (health checks, `cube exec`). */
   exec(containerId: string, command: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+/** A named volume a node's engine holds for a job (labelled so by the driver when a task first mounted it). */
+export interface NodeVolume {
+  /** The volume's name in the job file. */
+  name: string;
+  job: string;
+  /** Its name on the engine (engineVolumeName). */
+  engineName: string;
+  /** Bytes used, as the engine measured them; null when it could not say. */
+  sizeBytes: number | null;
+  createdAt: number;
+}
+
+/** The named volumes of a node's tasks, for `cube volume list` and `rm`. */
+export interface VolumeEngine {
+  volumes(nodeId: string): Promise<NodeVolume[]>;
+  /** Removes the volume and its data; DriverError("volume_in_use") while a container uses it; already gone is fine. */
+  removeVolume(engineName: string): Promise<void>;
 }
 
 /** The images an engine holds, for pushing images to nodes without a registry (`cube image push`). */

@@ -22,8 +22,8 @@ export interface Effects {
  * store answered to each job write, in order) and derives what it means, from each task's value
  * before and after: a worker is woken for a task placed on it, a changed `desired`, a task lost or
  * forgotten while it still runs there — never for the worker's own reports; a job is evaluated when
- * one of its tasks went away, was asked to stop or was forgotten, or changed while a rollout waits
- * on its health.
+ * one of its tasks went away, was asked to stop or was forgotten, or changed while a rollout or a
+ * dependency waits on its health.
  * Task changes of the job being evaluated (`evaluating`) do not mark it again: the evaluation that
  * made them already took them into account.
  */
@@ -91,7 +91,9 @@ export function taskEffects(state: ClusterState, before: ReadonlyMap<string, Tas
   for (const [id, old] of before) diffTask(old, state.tasks.get(id), effects, rollouts, evaluating);
   for (const job of rollouts) {
     const entry = state.job(job);
-    if (entry && state.tasks.hasOutdated(job, entry.job.version)) effects.jobs.add(job);
+    if (!entry) continue;
+    // A rollout waits on its tasks' health; so does a group waiting for its dependencies (depends_on).
+    if (state.tasks.hasOutdated(job, entry.job.version) || entry.job.spec.tasks.some((t) => t.dependsOn?.length)) effects.jobs.add(job);
   }
 }
 

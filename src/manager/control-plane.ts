@@ -75,6 +75,12 @@ export interface ControlPlane {
   /** A NotFoundError when no running job publishes it. */
   getService(name: string): ServiceView;
 
+  // Volumes (each node's engine lists its own; the API asks the workers)
+  /** The nodes to ask: the named ones (names or ids), else every node. */
+  volumeNodes(nodes: readonly string[]): NodeView[];
+  /** Live tasks of the job on the node that mount the volume, by name (such a volume cannot be removed). */
+  volumeUsers(job: string, volume: string, nodeId: string): string[];
+
   // Events
   subscribe(listener: (event: ClusterEvent) => void): () => void;
   eventHistory(filter: EventFilter, page?: PageRequest): Page<ClusterEvent>;

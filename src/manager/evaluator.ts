@@ -12,6 +12,7 @@ import type { ManagerMetrics } from "./manager-metrics.ts";
 import { launchPeriodic } from "./periodic-launcher.ts";
 import { type ReconcileDecision, reconcile } from "./reconcile.ts";
 import { ledger } from "./task-ledger.ts";
+import { type VolumePlacement, volumeHomes, volumePlacement, volumesOf } from "./volume-homes.ts";
 
 export interface EvaluatorOptions {
   state: ClusterState;
@@ -81,7 +82,7 @@ export class Evaluator {
     let budget = STEP_WRITES;
     if (left) {
       // Nothing changed since the last step: go on with what that reconcile found missing.
-      decision = { create: left.creates, stop: [], adopt: [], wakeAt: left.wakeAt, rolloutFailure: null };
+      decision = { create: left.creates, stop: [], adopt: [], wakeAt: left.wakeAt, rolloutFailure: null, held: new Map() };
     } else {
       decision = reconcile({ job, tasks: state.tasks.ofJob(name), versions: specsOf(entry), nodes: state.nodeList(), draining: state.draining, now });
       timers.set(name, decision.wakeAt);
@@ -104,7 +105,13 @@ export class Evaluator {
     state.unplacedSystemJobs.delete(name);
     for (const group of job.spec.tasks) {
       const mine = decision.create.filter((c) => c.group === group.name);
-      const step = job.spec.type === "system" ? this.placeSystemGroup(job, group, mine, budget, now) : this.placeGroup(job, group, mine, budget, now);
+      const hold = decision.held.get(group.name);
+      const step =
+        hold !== undefined
+          ? this.holdGroup(job, group, job.spec.type === "system" ? [] : mine, budget, now, hold)
+          : job.spec.type === "system"
+            ? this.placeSystemGroup(job, group, mine, budget, now)
+            : this.placeGroup(job, group, mine, budget, now);
       budget -= step.writes;
       more ||= step.more;
       creates.push(...mine.slice(step.created));
@@ -117,10 +124,10 @@ export class Evaluator {
       return;
     }
     if (!more) return;
-    // A system job's missing tasks depend on the nodes too, and a rollout's steps on health, which the generation
-    // does not follow: those are reconciled each step.
+    // A system job's missing tasks depend on the nodes too, and a rollout's steps and dependencies on health,
+    // which the generation does not follow: those are reconciled each step.
     const current = state.job(name);
-    if (current && job.spec.type !== "system" && !state.tasks.hasOutdated(name, current.job.version)) {
+    if (current && job.spec.type !== "system" && decision.held.size === 0 && !state.tasks.hasOutdated(name, current.job.version)) {
       this.unfinished.set(name, { job: current.job, generation: state.tasks.generation(name), creates, wakeAt: decision.wakeAt });
     }
     this.options.mark(name);
@@ -150,16 +157,19 @@ export class Evaluator {
     const byIndex = new Map(candidates.map((t) => [t.index, t]));
     const started = performance.now();
     const imageOn = this.options.images.limitFor(group.image) ?? undefined;
+    const volumes = this.volumesOf(job, group);
+    const volumeOn = volumes?.limit ?? undefined;
     const result = placeTasks(
-      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}) },
+      { job: job.spec, group, indexes: [...byIndex.keys()], algorithm: job.spec.scheduler ?? this.options.algorithm, seed: `${job.spec.name}/${job.version}/${now}`, ...(imageOn ? { imageOn } : {}), ...(volumeOn ? { volumeOn } : {}) },
       state.cluster,
     );
+    const stranded = volumes?.stranded.length ? `; ${volumes.stranded.join("; ")}` : "";
     metrics.placed((performance.now() - started) / 1000, result.placements.map((p) => byIndex.get(p.index) as Task), now);
     const changes = new ChangeSet(now);
     for (const p of result.placements) {
       const task = byIndex.get(p.index) as Task;
       if (isFresh.has(task.id)) ledger.create(changes, task);
-      ledger.place(changes, task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}`);
+      ledger.place(changes, task, p.nodeId, p.reservedPorts, `placed on ${p.score.nodeName}${stranded}`);
     }
     for (const f of result.failures) {
       const task = byIndex.get(f.index) as Task;
@@ -170,6 +180,31 @@ export class Evaluator {
     commit(changes, { evaluating: job.spec.name });
     const cut = candidates.length < creates.length + waiting.length;
     return { writes: candidates.length, created: fresh.length, more: cut && (creates.length > fresh.length || result.failures.length === 0) };
+  }
+
+  /**
+   * A group waiting for its dependencies: its new tasks are created pending with why (a system job's are
+   * not created: it makes none to wait), and its pending ones say so; none is placed. The job is evaluated
+   * again when a task of a group it waits for changes state or health (apply-changes.ts).
+   */
+  private holdGroup(job: Job, group: TaskSpec, creates: Create[], budget: number, now: number, reason: string): Step {
+    const waiting = this.options.state.tasks.pendingOf(job.spec.name).filter((t) => t.desired === "running" && t.group === group.name && t.message !== reason);
+    const fresh = creates.slice(0, Math.max(0, budget));
+    const noted = waiting.slice(0, Math.max(0, budget - fresh.length));
+    const changes = new ChangeSet(now);
+    for (const c of fresh) ledger.create(changes, { ...pendingTask(job, group.name, c.index, now), message: reason });
+    for (const task of noted) ledger.note(changes, task, reason);
+    this.options.commit(changes, { evaluating: job.spec.name });
+    return { writes: fresh.length + noted.length, created: fresh.length, more: fresh.length < creates.length || noted.length < waiting.length };
+  }
+
+  /** Where a group with named volumes may go (see volume-homes.ts); undefined for a group without, or a system job's (one per node anyway). */
+  private volumesOf(job: Job, group: TaskSpec): VolumePlacement | undefined {
+    if (!group.volumes?.length || job.spec.type === "system") return undefined;
+    const { state } = this.options;
+    const versions = state.job(job.spec.name)?.versions;
+    const homes = volumeHomes(state.tasks.ofJob(job.spec.name), (t) => volumesOf(t, (v) => versions?.get(v)?.spec));
+    return volumePlacement(job.spec.name, group, homes, (id) => state.node(id));
   }
 
   /** A system job's task is created only on a node that can run it: no pending task waits for one. */

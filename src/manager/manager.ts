@@ -330,6 +330,12 @@ export class Manager implements ControlPlane {
   getService(name: string) {
     return this.services.get(name);
   }
+  volumeNodes(nodes: readonly string[]) {
+    return this.queries.volumeNodes(nodes);
+  }
+  volumeUsers(job: string, volume: string, nodeId: string) {
+    return this.queries.volumes.usersOf(job, volume, nodeId);
+  }
   serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
     if (!this.ctx.state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     return this.services.watchRoutes(index, waitMs, signal);

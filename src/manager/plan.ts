@@ -4,6 +4,7 @@ import type { Node } from "../model/node.ts";
 import { type Task, taskName } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import { type Algorithm, ClusterIndex, type Placement, type PlacementFailure, placeTasks, summarizeReasons } from "../scheduler/index.ts";
+import { volumeHomes, volumePlacement } from "./volume-homes.ts";
 
 /** Replicas per group planned in full (every node scored or rejected); later ones show only their node. */
 export const PLAN_DETAIL = 10;
@@ -80,10 +81,18 @@ export function planJob({ spec, nodes, tasks, existing, algorithm: clusterDefaul
   const algorithm = spec.scheduler ?? clusterDefault;
   const live = tasks.filter((t) => t.nodeId !== null && !isGone(t.state) && t.job !== spec.name);
   const cluster = ClusterIndex.of({ nodes, tasks: live });
+  // A job's volumes stay where they are: its tasks are planned there (read with the planned spec's mounts).
+  const mounts = new Map(spec.tasks.map((g) => [g.name, g.volumes?.map((v) => v.name) ?? []]));
+  const homes = volumeHomes(
+    tasks.filter((t) => t.job === spec.name),
+    (t) => mounts.get(t.group) ?? [],
+  );
+  const byId = new Map(nodes.map((n) => [n.id, n]));
   const groups = spec.tasks.map((group): PlannedGroup => {
     if (spec.type === "system") return planSystemGroup(spec, group, algorithm, cluster);
     const indexes = Array.from({ length: group.count }, (_, i) => i);
     const seed = `plan/${spec.name}/${group.name}`;
+    const volumeOn = volumePlacement(spec.name, group, homes, (id) => byId.get(id)).limit ?? undefined;
     const planned: PlannedTask[] = [];
     const parts = [
       { indexes: indexes.slice(0, PLAN_DETAIL), exhaustive: true },
@@ -91,7 +100,7 @@ export function planJob({ spec, nodes, tasks, existing, algorithm: clusterDefaul
     ];
     for (const part of parts) {
       if (part.indexes.length === 0) continue;
-      const result = placeTasks({ job: spec, group, indexes: part.indexes, algorithm, seed, exhaustive: part.exhaustive }, cluster);
+      const result = placeTasks({ job: spec, group, indexes: part.indexes, algorithm, seed, exhaustive: part.exhaustive, ...(volumeOn ? { volumeOn } : {}) }, cluster);
       for (const p of result.placements) {
         planned.push(placedTask(spec.name, group.name, p, part.exhaustive));
         cluster.add({ id: `plan-${group.name}-${p.index}`, job: spec.name, group: group.name, nodeId: p.nodeId, resources: group.resources, reservedPorts: p.reservedPorts });

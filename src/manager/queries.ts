@@ -10,6 +10,7 @@ import type { EventFilter } from "./event-bus.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
 import { periodicStatus } from "./periodic-launcher.ts";
 import { resolveTaskRef } from "./task-ref.ts";
+import { VolumeViews } from "./volume-views.ts";
 import { keyOf, type TaskFilter, type TaskKey } from "./task-table.ts";
 import { jobView, nodeView, taskView } from "./views.ts";
 
@@ -25,7 +26,11 @@ export interface ClusterSummary {
 
 /** Reads of the in-memory state, as views; lists page (paging.ts). Only a task's event history is read from the store. */
 export class Queries {
-  constructor(private readonly ctx: ManagerContext) {}
+  readonly volumes: VolumeViews;
+
+  constructor(private readonly ctx: ManagerContext) {
+    this.volumes = new VolumeViews(ctx);
+  }
 
   listJobs(page: PageRequest = {}): Page<JobView> {
     const after = page.next === undefined ? undefined : (keyOfToken("jobs", page.next, ["string"])[0] as string);
@@ -37,7 +42,8 @@ export class Queries {
     const entry = this.requireJob(name);
     const nodeName = this.nodeName;
     const periodic = periodicStatus(this.ctx.state, entry, this.ctx.now());
-    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}) };
+    const volumes = this.volumes.ofJob(entry);
+    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}), ...(volumes.length > 0 ? { volumes } : {}) };
   }
 
   jobView(name: string): JobView {
@@ -91,6 +97,12 @@ export class Queries {
     const down = nodes.find((n) => n.status === "down");
     if (down) throw new ConflictError(`node ${down.name} is down: an image can be pushed to it once it is back`);
     if (nodes.length === 0) throw new ConflictError("no node is ready and eligible to push an image to");
+    return nodes.map((n) => nodeView(n, this.ctx.state.cluster.usageOf(n.id)));
+  }
+
+  /** The nodes whose volumes `cube volume` lists or removes: the named ones (names or ids), else every node (a down one is reported as such). */
+  volumeNodes(names: readonly string[]): NodeView[] {
+    const nodes = names.length > 0 ? names.map((name) => this.requireNode(name)) : this.ctx.state.nodeList();
     return nodes.map((n) => nodeView(n, this.ctx.state.cluster.usageOf(n.id)));
   }
 

@@ -2,6 +2,7 @@ import type { Job, JobSpec, TaskSpec } from "../model/job.ts";
 import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
+import { dependencyHold } from "./dependency-holds.ts";
 import { isHealthy, planRollout } from "./rollout.ts";
 
 /** What must change for a job's tasks to match its spec. Pure: the caller writes it down. */
@@ -15,6 +16,8 @@ export interface ReconcileDecision {
   wakeAt: number | null;
   /** A rolling update that failed, and the version to go back to when the update asks for it. */
   rolloutFailure: { group: string; reason: string; revertTo: number | null } | null;
+  /** Groups whose new tasks wait for their dependencies (created, but not placed), with why. */
+  held: Map<string, string>;
 }
 
 export interface ReconcileInput {
@@ -39,11 +42,12 @@ export function rescheduleDelay(consecutiveFailures: number): number {
 }
 
 /**
- * The parts of a task spec that need a new container when they change: count, the update strategy
- * and what the task publishes (services, ingress, shutdown delay: the catalog's business) do not.
+ * The parts of a task spec that need a new container when they change: count, the update strategy,
+ * what the task publishes (services, ingress, shutdown delay: the catalog's business) and what its
+ * first start waits for do not.
  */
 function runtimeShape(spec: TaskSpec): string {
-  const { count: _count, update: _update, services: _services, ingress: _ingress, shutdownDelayMs: _delay, ...rest } = spec;
+  const { count: _count, update: _update, services: _services, ingress: _ingress, shutdownDelayMs: _delay, dependsOn: _dependsOn, ...rest } = spec;
   return JSON.stringify(rest);
 }
 
@@ -62,7 +66,7 @@ function slotKey(group: string, index: number): string {
  */
 export function reconcile(input: ReconcileInput): ReconcileDecision {
   const { job, tasks, now } = input;
-  const decision: ReconcileDecision = { create: [], stop: [], adopt: [], wakeAt: null, rolloutFailure: null };
+  const decision: ReconcileDecision = { create: [], stop: [], adopt: [], wakeAt: null, rolloutFailure: null, held: new Map() };
   const live = tasks.filter((t) => !isGone(t.state) && t.desired === "running");
 
   if (job.status === "stopped") {
@@ -106,6 +110,8 @@ export function reconcile(input: ReconcileInput): ReconcileDecision {
   for (const group of job.spec.tasks) {
     if (job.spec.type === "system") planSystemGroup(input, group, kept, decision);
     else planCountedGroup(input, group, kept, decision, now);
+    const hold = dependencyHold(job, group, tasks);
+    if (hold !== null) decision.held.set(group.name, hold);
   }
   return decision;
 }
@@ -122,6 +128,8 @@ function planCountedGroup(input: ReconcileInput, group: TaskSpec, kept: Map<stri
     // A batch slot is done once it has finished, successfully or not (its restarts happened on the worker);
     // a failure without an exit code never ran (its image could not be had): the slot waits for the image.
     if (input.job.spec.type === "batch" && history.some((t) => t.state === "completed" || (t.state === "failed" && t.exitCode !== null))) continue;
+    // A one-off step of a service job (restart on failure only) is done once it completed.
+    if (group.restart.condition === "on-failure" && history.some((t) => t.state === "completed")) continue;
     const failures = trailingFailures(history);
     const last = history.at(-1);
     const readyAt = (last?.finishedAt ?? last?.updatedAt ?? 0) + rescheduleDelay(failures);

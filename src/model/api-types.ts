@@ -31,6 +31,37 @@ export interface JobDetail extends JobView {
   tasks: TaskView[];
   /** For a periodic job (one with a schedule). */
   periodic?: PeriodicStatus;
+  /** Where the job's named volumes live, once a task used them. */
+  volumes?: JobVolume[];
+}
+
+/** A job's named volume: the node it lives on, and the nodes it was left on when its tasks moved (drain, lost node). */
+export interface JobVolume {
+  name: string;
+  nodeId: string;
+  node: string;
+  /** Names of earlier nodes, oldest first: their copy of the data stayed there. */
+  left: string[];
+}
+
+/** A named volume on a node's engine (`GET /v1/volumes`). */
+export interface VolumeView {
+  name: string;
+  job: string;
+  nodeId: string;
+  node: string;
+  /** Its name on the node's engine. */
+  engineName: string;
+  sizeBytes: number | null;
+  createdAt: number;
+  /** Live tasks that mount it there (a volume in use cannot be removed). */
+  usedBy: string[];
+}
+
+/** `GET /v1/volumes`: the volumes of every node that answered, and the nodes that could not be asked. */
+export interface VolumeList {
+  volumes: VolumeView[];
+  errors: { node: string; error: string }[];
 }
 
 /** A periodic job's schedule, when it next comes due, and its last runs (each a batch job of its own), newest first. */

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { cronProblem, timezoneProblem } from "./cron.ts";
 import { parseDuration } from "./duration.ts";
 import { type HealthCheck, type JobSpec, type JobType, type RestartPolicy, SCHEDULER_ALGORITHMS, type TaskSpec, type UpdateStrategy } from "./job.ts";
+import { isComposeFile } from "./compose/compose-schema.ts";
+import { dependencyIssues } from "./job-dependencies.ts";
 import { type JobFileFormat, jobFileFormat } from "./job-file-format.ts";
 import { type FieldIssue, JobValidationError } from "./job-validation-error.ts";
 import { SECRET_NAME, SECRET_NAME_RULE, secretFileDefault } from "./secret.ts";
@@ -61,6 +63,7 @@ const restart = z.strictObject({
   interval: duration.optional(),
   delay: duration.optional(),
   mode: z.enum(["fail", "delay"]).optional(),
+  condition: z.enum(["any", "on-failure"]).optional(),
 });
 
 const RESTART_DEFAULTS: Record<JobType, RestartPolicy> = {
@@ -78,6 +81,7 @@ const health = z
     interval: duration.default(10_000),
     timeout: duration.default(2_000),
     failures: z.number().int().min(1).max(100).default(3),
+    grace: duration.optional(),
   })
   .superRefine((h, ctx) => {
     const kinds = [h.http, h.tcp, h.exec].filter((k) => k !== undefined).length;
@@ -114,6 +118,8 @@ const absolutePath = z
   // So an allowed prefix (--allow=bind-mounts:/srv) cannot be left with /srv/../etc.
   .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain '.' or '..' segments");
 const mount = z.strictObject({ source: absolutePath, target: absolutePath, readonly: z.boolean().default(false) });
+const volume = z.strictObject({ name: name("volume name"), target: absolutePath, readonly: z.boolean().default(false) });
+const dependency = z.strictObject({ task: z.string().min(1), condition: z.enum(["started", "healthy", "completed"]).default("started") });
 
 const constraint = z.strictObject({
   attribute: z.string().min(1).max(256),
@@ -155,6 +161,8 @@ const task = z.strictObject({
   network_mode: z.enum(["bridge", "host", "none"]).optional(),
   cap_add: z.array(z.string().regex(CAPABILITY, "capabilities are names like NET_ADMIN").transform((c) => c.toUpperCase().replace(/^CAP_/, ""))).max(64).optional(),
   mounts: z.array(mount).max(64).optional(),
+  volumes: z.array(volume).max(64).optional(),
+  depends_on: z.array(dependency).max(64).optional(),
   disconnect: z.strictObject({ stop_after: duration }).optional(),
   services: z.array(service).max(32).optional(),
   ingress: z.array(ingressRule).max(32).optional(),
@@ -220,9 +228,11 @@ function crossFieldIssues(spec: z.output<typeof job>): FieldIssue[] {
     }
     issues.push(...repeatedSpreads(t.spread, `tasks[${i}].spread`));
     issues.push(...servingIssues(t, i, portNames, routes));
+    issues.push(...volumeIssues(t, i));
     issues.push(...secretIssues(t, `tasks[${i}]`));
   });
   issues.push(...repeatedSpreads(spec.spread, "spread"));
+  issues.push(...dependencyIssues(spec.tasks.map((t) => ({ ...t, checked: t.health !== undefined, completes: spec.type === "batch" || t.restart?.condition === "on-failure" }))));
   issues.push(...scheduleIssues(spec));
   return issues;
 }
@@ -233,11 +243,12 @@ function servingIssues(t: z.output<typeof task>, i: number, portNames: ReadonlyS
   const undeclared = (port: string, path: string) => {
     if (!portNames.has(port)) issues.push({ path, message: `port "${port}" is not declared in tasks[${i}].ports` });
   };
-  const names = new Set<string>();
+  // One name may be published on several ports (a Compose service's ports), each port once.
+  const published = new Set<string>();
   t.services?.forEach((s, j) => {
     undeclared(s.port, `tasks[${i}].services[${j}].port`);
-    if (names.has(s.name)) issues.push({ path: `tasks[${i}].services[${j}].name`, message: `service "${s.name}" is published twice by this task` });
-    names.add(s.name);
+    if (published.has(`${s.name}/${s.port}`)) issues.push({ path: `tasks[${i}].services[${j}].name`, message: `service "${s.name}" is published twice on port ${s.port} by this task` });
+    published.add(`${s.name}/${s.port}`);
   });
   t.ingress?.forEach((r, j) => {
     undeclared(r.port, `tasks[${i}].ingress[${j}].port`);
@@ -248,11 +259,25 @@ function servingIssues(t: z.output<typeof task>, i: number, portNames: ReadonlyS
   return issues;
 }
 
-/** A task's secrets: each named once, each file its own (not a mount's target), each env name not set otherwise. */
+/** A task mounts a volume once, and one thing at each path. */
+function volumeIssues(t: z.output<typeof task>, i: number): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const names = new Set<string>();
+  const targets = new Set(t.mounts?.map((m) => m.target));
+  t.volumes?.forEach((v, j) => {
+    if (names.has(v.name)) issues.push({ path: `tasks[${i}].volumes[${j}].name`, message: `volume "${v.name}" is mounted twice` });
+    if (targets.has(v.target)) issues.push({ path: `tasks[${i}].volumes[${j}].target`, message: `${v.target} is mounted twice` });
+    names.add(v.name);
+    targets.add(v.target);
+  });
+  return issues;
+}
+
+/** A task's secrets: each named once, each file its own (not a mount's or volume's target), each env name not set otherwise. */
 function secretIssues(t: z.output<typeof task>, path: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const names = new Set<string>();
-  const files = new Set((t.mounts ?? []).map((m) => m.target));
+  const files = new Set([...(t.mounts ?? []), ...(t.volumes ?? [])].map((m) => m.target));
   const envs = new Set(Object.keys(t.env));
   t.secrets?.forEach((s, j) => {
     const file = s.file ?? secretFileDefault(s.name);
@@ -288,7 +313,7 @@ function serving(t: z.output<typeof task>): Pick<TaskSpec, "services" | "ingress
 }
 
 function toHealthCheck(h: z.output<typeof health>): HealthCheck {
-  const timing = { intervalMs: h.interval, timeoutMs: h.timeout, failures: h.failures };
+  const timing = { intervalMs: h.interval, timeoutMs: h.timeout, failures: h.failures, ...(h.grace !== undefined ? { graceMs: h.grace } : {}) };
   if (h.http !== undefined) return { kind: "http", path: h.http, port: h.port ?? "", ...timing };
   if (h.tcp !== undefined) return { kind: "tcp", port: h.tcp, ...timing };
   return { kind: "exec", command: h.exec ?? [], ...timing };
@@ -339,6 +364,7 @@ export function validateJob(input: unknown): JobSpec {
           intervalMs: t.restart?.interval ?? defaults.intervalMs,
           delayMs: t.restart?.delay ?? defaults.delayMs,
           mode: t.restart?.mode ?? defaults.mode,
+          ...(t.restart?.condition === "on-failure" ? { condition: "on-failure" as const } : {}),
         },
         ...(health ? { health } : {}),
         constraints: t.constraints,
@@ -348,6 +374,8 @@ export function validateJob(input: unknown): JobSpec {
         ...(t.network_mode !== undefined ? { networkMode: t.network_mode } : {}),
         ...(t.cap_add !== undefined ? { capAdd: t.cap_add } : {}),
         ...(t.mounts !== undefined ? { mounts: t.mounts } : {}),
+        ...(t.volumes?.length ? { volumes: t.volumes } : {}),
+        ...(t.depends_on?.length ? { dependsOn: t.depends_on } : {}),
         ...(t.disconnect !== undefined ? { disconnect: { stopAfterMs: t.disconnect.stop_after } } : {}),
         ...serving(t),
         ...(t.secrets?.length ? { secrets: t.secrets.map((s) => ({ name: s.name, file: s.file ?? secretFileDefault(s.name), ...(s.env !== undefined ? { env: s.env } : {}) })) } : {}),
@@ -357,7 +385,7 @@ export function validateJob(input: unknown): JobSpec {
 }
 
 /** Decodes a job file's text (YAML is a superset of JSON, but JSON gets JSON's clearer errors). */
-function decodeJobFile(text: string, format: JobFileFormat): unknown {
+export function decodeJobFile(text: string, format: JobFileFormat): unknown {
   try {
     return format === "json" ? JSON.parse(text) : Bun.YAML.parse(text);
   } catch (err) {
@@ -371,5 +399,10 @@ function decodeJobFile(text: string, format: JobFileFormat): unknown {
  * @example parseJobFile(body, jobFileFormat(body, { contentType: "application/yaml" })).name
  */
 export function parseJobFile(text: string, format: JobFileFormat = jobFileFormat(text)): JobSpec {
-  return validateJob(decodeJobFile(text, format));
+  const doc = decodeJobFile(text, format);
+  if (isComposeFile(doc)) {
+    // Its variables, env files and default name are the caller's machine's: the CLI converts it.
+    throw new JobValidationError([{ path: "services", message: "this is a compose file: cube run FILE and cube plan FILE turn it into a job (the API takes the job)" }]);
+  }
+  return validateJob(doc);
 }

@@ -5,7 +5,11 @@ export interface FieldIssue {
 }
 
 export class JobValidationError extends Error {
-  constructor(readonly issues: FieldIssue[]) {
-    super(`invalid job: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+  /** `what`: the kind of file the paths are in ("compose file"; default "job"). */
+  constructor(
+    readonly issues: FieldIssue[],
+    what = "job",
+  ) {
+    super(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
   }
 }

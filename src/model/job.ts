@@ -21,12 +21,26 @@ export interface RestartPolicy {
   intervalMs: number;
   delayMs: number;
   mode: RestartMode;
+  /**
+   * `on-failure`: an exit with code 0 ends the task as completed, and its slot stays done (a one-off
+   * step in a service job: a migration others depend on). Absent: every exit counts (batch tasks
+   * complete on 0 anyway).
+   */
+  condition?: "on-failure";
+}
+
+/** `graceMs`: failed probes this soon after the start do not count (a database still opening); absent means none. */
+interface CheckTiming {
+  intervalMs: number;
+  timeoutMs: number;
+  failures: number;
+  graceMs?: number;
 }
 
 export type HealthCheck =
-  | { kind: "http"; path: string; port: string; intervalMs: number; timeoutMs: number; failures: number }
-  | { kind: "tcp"; port: string; intervalMs: number; timeoutMs: number; failures: number }
-  | { kind: "exec"; command: string[]; intervalMs: number; timeoutMs: number; failures: number };
+  | ({ kind: "http"; path: string; port: string } & CheckTiming)
+  | ({ kind: "tcp"; port: string } & CheckTiming)
+  | ({ kind: "exec"; command: string[] } & CheckTiming);
 
 export type ConstraintOperator = "=" | "!=" | "regexp" | "version" | "distinct_hosts";
 
@@ -86,6 +100,26 @@ export interface IngressRule {
   port: string;
 }
 
+/** What a task group waits for before its first tasks start: another group of the job started, healthy, or completed successfully. */
+export type DependencyCondition = "started" | "healthy" | "completed";
+
+export interface Dependency {
+  /** Another task group of the same job. */
+  task: string;
+  condition: DependencyCondition;
+}
+
+/**
+ * A named volume on the node (a Docker volume labelled with the job), kept across the task's
+ * restarts and updates; the task sticks to the node that holds it.
+ */
+export interface VolumeMount {
+  /** Unique to the job: tasks of the job naming the same volume share it. */
+  name: string;
+  target: string;
+  readonly: boolean;
+}
+
 /** A host directory inside the container (a bind mount). */
 export interface BindMount {
   source: string;
@@ -143,6 +177,9 @@ export interface TaskSpec extends HostAccess {
   disconnect?: DisconnectPolicy;
   services?: ServiceSpec[];
   ingress?: IngressRule[];
+  /** Groups that must reach a condition before this one's first tasks are placed (Compose's depends_on); later updates do not wait. */
+  dependsOn?: Dependency[];
+  volumes?: VolumeMount[];
   /**
    * How long a task asked to stop keeps running after it left the service catalog, so proxies stop
    * sending it new requests before it goes (Nomad's shutdown_delay). Default 5 s for tasks with

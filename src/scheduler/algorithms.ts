@@ -7,6 +7,7 @@ import { nodeStatus } from "./filters/node-status.ts";
 import { portsFree } from "./filters/ports-free.ts";
 import { resourcesFit } from "./filters/resources-fit.ts";
 import { targetNodes } from "./filters/target-nodes.ts";
+import { volumeHome } from "./filters/volume-home.ts";
 import type { Filter, ScorePlugin } from "./plugin.ts";
 import { epvm } from "./scores/epvm.ts";
 import { jobAntiAffinity } from "./scores/job-anti-affinity.ts";
@@ -17,7 +18,7 @@ import type { Algorithm } from "./types.ts";
 export const ALGORITHMS: readonly Algorithm[] = SCHEDULER_ALGORITHMS;
 
 /** Cheapest first, so most nodes are turned away before the costlier checks run. */
-export const FILTERS: readonly Filter[] = [targetNodes, nodeStatus, datacenter, imagePresent, resourcesFit, portsFree, constraints];
+export const FILTERS: readonly Filter[] = [targetNodes, nodeStatus, datacenter, imagePresent, volumeHome, resourcesFit, portsFree, constraints];
 
 export const SCORERS: Record<Algorithm, readonly ScorePlugin[]> = {
   binpack: [binpack, jobAntiAffinity],

@@ -76,8 +76,11 @@ export function placeTasks(request: PlacementRequest, cluster: ClusterSnapshot |
   const exhaustive = request.exhaustive === true;
   const searched = SEARCHED[request.algorithm];
   const ties = searched ? seededRandom(`${request.seed}/ties`) : null;
+  // The replicas of a group with named volumes follow the first one's node (see volume-home.ts), a
+  // change within the call that the search's memo of feasible classes does not follow: they are scanned.
+  const volumeBound = request.group.volumes !== undefined && request.group.volumes.length > 0 && request.job.type !== "system";
   const picker =
-    searched && !exhaustive && !ctx.targets
+    searched && !exhaustive && !ctx.targets && !volumeBound
       ? searchPicker(new BestFit(index, usages, ctx, plugins, searched.key, searched.fullestFirst), ctx.spreads.length > 0 ? new SpreadNarrowing(index, usages, ctx) : null)
       : scanPicker(scan, usages, ctx, plugins, exhaustive ? Number.POSITIVE_INFINITY : candidateLimit(index.size));
   const result: PlacementResult = { placements: [], failures: [] };
@@ -100,6 +103,7 @@ export function placeTasks(request: PlacementRequest, cluster: ClusterSnapshot |
         continue;
       }
       picker.place(picked.usage);
+      if (volumeBound) ctx.volumeNode ??= picked.usage.node.id;
       const { scores, best } = picked;
       result.placements.push({ index: slot, nodeId: picked.usage.node.id, reservedPorts: { ...ctx.reservedPorts }, score: scores[best] as (typeof scores)[number], candidates: scores, ...(rejected ? { rejected } : {}) });
     }

@@ -39,6 +39,8 @@ export interface PlacementContext {
   hostPorts: readonly number[];
   /** The job's and the group's spreads, with replicas counted per attribute value. */
   spreads: readonly SpreadTally[];
+  /** A group with named volumes: the node its first replica of this call went to, where the others follow. */
+  volumeNode: string | null;
 }
 
 /**

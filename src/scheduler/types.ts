@@ -28,6 +28,8 @@ export interface PlacementRequest {
   onlyNodes?: string[];
   /** The group's image is one no registry supplies: only these nodes have it; `reason` says why the others are turned away. */
   imageOn?: { nodes: ReadonlySet<string>; reason: string };
+  /** The group's named volumes live on a node: only there, and why the others are turned away. */
+  volumeOn?: { nodes: ReadonlySet<string>; reason: string };
   /**
    * Filter and score every node and record why each rejected one was turned away (for `plan`).
    * Otherwise binpack and E-PVM search for the node this would pick (the same node and score, see

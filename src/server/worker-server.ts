@@ -46,7 +46,7 @@ export interface WorkerServer {
 export async function startWorkerServer(options: WorkerServerOptions): Promise<WorkerServer> {
   const driver = new DockerDriver({ host: options.dockerHost });
   let agent: WorkerAgent | undefined;
-  const app = createWorkerApp({ driver, images: driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
+  const app = createWorkerApp({ driver, images: driver, volumes: driver, log: options.log.child("api"), version: VERSION, agent: () => agent });
   const http = startHttpServer(app, { port: options.port, hostname: options.bind, tls: options.tls });
   const address = `${options.tls ? "https" : "http"}://${options.advertise ?? guessAdvertiseHost(options.bind)}:${http.port}`;
   agent = new WorkerAgent({

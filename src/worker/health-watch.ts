@@ -52,7 +52,7 @@ function tcpProbe(port: number, timeoutMs: number): Promise<string | null> {
 /**
  * Probes a task's container every interval. It calls onHealthy after the first pass, and resolves
  * `unhealthy` after `failures` consecutive failures (then stops probing): one failed probe is not
- * enough to restart anything.
+ * enough to restart anything, and none counts within the check's grace after the start.
  */
 export class HealthWatch {
   readonly unhealthy: Promise<string>;
@@ -60,6 +60,8 @@ export class HealthWatch {
   private stopped = false;
   private failures = 0;
   private healthy = false;
+  /** Failed probes before this time do not count (the check's grace: the task is still starting). */
+  private readonly graceUntil: number;
   private resolveUnhealthy!: (reason: string) => void;
 
   constructor(
@@ -69,6 +71,7 @@ export class HealthWatch {
     private readonly onHealthy: () => void,
   ) {
     this.unhealthy = new Promise((resolve) => (this.resolveUnhealthy = resolve));
+    this.graceUntil = Date.now() + (check.graceMs ?? 0);
     // The first probe comes soon, so a healthy task is known healthy quickly.
     this.schedule(Math.min(check.intervalMs, 1_000));
   }
@@ -92,7 +95,7 @@ export class HealthWatch {
         this.healthy = true;
         this.onHealthy();
       }
-    } else if (++this.failures >= this.check.failures) {
+    } else if (Date.now() >= this.graceUntil && ++this.failures >= this.check.failures) {
       this.stop();
       this.resolveUnhealthy(`health check failed ${this.failures} times: ${reason}`);
       return;

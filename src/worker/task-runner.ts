@@ -215,7 +215,9 @@ export class TaskRunner {
   private async afterExit(exit: ExitResult): Promise<string | null> {
     this.phase = "waiting";
     const { restart } = this.assignment.spec;
-    if (this.assignment.jobType === "batch" && exit.exitCode === 0 && !this.userRestart) {
+    // A batch task, or one restarted on failure only, is done when it exits 0.
+    const completes = this.assignment.jobType === "batch" || restart.condition === "on-failure";
+    if (completes && exit.exitCode === 0 && !this.userRestart) {
       this.finish({ state: "completed", message: exit.description, exitCode: 0 });
       return null;
     }

@@ -18,10 +18,10 @@ function file(name: string, text: string): string {
 
 describe("readJobFileArg", () => {
   test("reads a file whole, in the format its name says, else its text", async () => {
-    expect(await readJobFileArg(file("web.yml", json))).toEqual({ text: json, format: "yaml" });
-    expect(await readJobFileArg(file("web.json", yaml))).toEqual({ text: yaml, format: "json" });
-    expect(await readJobFileArg(file("web-json", ` ${json}`))).toEqual({ text: ` ${json}`, format: "json" });
-    expect(await readJobFileArg(file("web-yaml", yaml))).toEqual({ text: yaml, format: "yaml" });
+    expect(await readJobFileArg(file("web.yml", json))).toEqual({ text: json, format: "yaml", warnings: [] });
+    expect(await readJobFileArg(file("web.json", yaml))).toEqual({ text: yaml, format: "json", warnings: [] });
+    expect(await readJobFileArg(file("web-json", ` ${json}`))).toEqual({ text: ` ${json}`, format: "json", warnings: [] });
+    expect(await readJobFileArg(file("web-yaml", yaml))).toEqual({ text: yaml, format: "yaml", warnings: [] });
   });
 
   test("reads - from standard input, in the format its text says", async () => {
@@ -30,7 +30,7 @@ describe("readJobFileArg", () => {
       const child = Bun.spawn([process.execPath, "-e", script], { stdin: new Blob([text]), stdout: "pipe", stderr: "pipe" });
       const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
       expect({ code, err }).toEqual({ code: 0, err: "" });
-      expect(JSON.parse(out)).toEqual({ text, format });
+      expect(JSON.parse(out)).toEqual({ text, format, warnings: [] });
     }
   });
 

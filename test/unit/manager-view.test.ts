@@ -20,7 +20,8 @@ import { makeJobSpec } from "./fixtures.ts";
  * (right, stale and foreign), node joins, deaths, drains and eligibility changes, secrets put and
  * removed, and garbage collection against a manager on a SQLite file; after every step the in-memory state equals one
  * loaded from the file from scratch; once evaluations settled, evaluating every job again changes
- * nothing (no change went unevaluated) and every running job runs its secrets' current values; and a manager restarted on the file sees the same tasks.
+ * nothing (no change went unevaluated) and every running job runs its secrets' current values (or, auto-reverted, kept
+ * older ones); and a manager restarted on the file sees the same tasks.
  * The seed is printed; CUBE_VIEW_SEED=<seed> replays a run.
  */
 const SEED = process.env.CUBE_VIEW_SEED ?? String(Date.now());
@@ -141,12 +142,19 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     if (!Bun.deepEquals(live, fresh)) {
       expect({ step, name, state: live }).toEqual({ step, name, state: fresh });
     }
-    // A running job runs the current value of every secret it names (a new value rolled it onto it).
+    // A running job runs the current value of every secret it names (a new value rolled it onto it), unless
+    // its version is an automatic revert of a failed rollout, which goes back to the values that worked;
+    // either way the value it names is kept.
     if (settled) {
       for (const name of manager.state.jobNames()) {
-        const { job } = manager.state.job(name) as NonNullable<ReturnType<typeof manager.state.job>>;
+        const { job, versions } = manager.state.job(name) as NonNullable<ReturnType<typeof manager.state.job>>;
         if (job.status !== "running") continue;
-        for (const ref of job.spec.tasks.flatMap((g) => g.secrets ?? [])) expect({ job: name, ref: ref.name, version: ref.version }).toEqual({ job: name, ref: ref.name, version: store.getSecret(ref.name)?.version });
+        const reverted = versions.get(job.version)?.autoRevert === true;
+        for (const ref of job.spec.tasks.flatMap((g) => g.secrets ?? [])) {
+          const secret = store.getSecret(ref.name);
+          const seen = { step, after: done.slice(-6), job: name, ref: ref.name, version: ref.version, kept: secret?.versions.some((v) => v.version === ref.version) };
+          expect(seen).toEqual({ ...seen, version: reverted ? ref.version : secret?.version, kept: true });
+        }
       }
     }
     // Settled, the state is a fixed point: evaluating every job again changes nothing, so no change was left

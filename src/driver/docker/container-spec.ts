@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from "dockerode";
-import { LABELS, type TaskConfig } from "../driver.ts";
+import { jobSearchDomain } from "../../model/service-names.ts";
+import { engineVolumeName, LABELS, type TaskConfig } from "../driver.ts";
 import { PORTS_LABEL, portNames } from "./container-ports.ts";
 
 const MIB = 1024 * 1024;
@@ -9,10 +10,20 @@ export function containerName(config: TaskConfig): string {
   return `cube-${config.job}-${config.group}-${config.index}-${config.taskId.slice(0, 8)}`;
 }
 
-/** The task's host directories, then its secrets' files (read-only, from the worker's tmpfs). */
-function mounts({ spec, secrets }: TaskConfig) {
+/** The task's host directories, its named volumes, then its secrets' files (read-only, from the worker's tmpfs). */
+function mounts(config: TaskConfig, extraLabels: Record<string, string>) {
+  const { spec, secrets } = config;
+  // The engine creates a named volume the first time a container mounts it, with these labels (cube volume list reads them).
+  const volumeLabels = { ...extraLabels, [LABELS.job]: config.job, [LABELS.nodeId]: config.nodeId };
   return [
     ...(spec.mounts ?? []).map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })),
+    ...(spec.volumes ?? []).map((v) => ({
+      Type: "volume" as const,
+      Source: engineVolumeName(config.job, v.name, config.nodeId),
+      Target: v.target,
+      ReadOnly: v.readonly,
+      VolumeOptions: { NoCopy: false, Labels: { ...volumeLabels, [LABELS.volume]: v.name }, DriverConfig: { Name: "local", Options: {} } },
+    })),
     ...(secrets?.files ?? []).map((f) => ({ Type: "bind" as const, Source: f.source, Target: f.target, ReadOnly: true })),
   ];
 }
@@ -33,6 +44,7 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
   }
   // A task on the host's network (or none) keeps the host's resolvers; any other asks the node's DNS server, which knows NAME.service.cube.
   const dns = config.dns && (spec.networkMode === undefined || spec.networkMode === "bridge") ? config.dns : undefined;
+  const mounted = mounts(config, extraLabels);
   return {
     name: containerName(config),
     Image: spec.image,
@@ -60,9 +72,10 @@ export function containerSpec(config: TaskConfig, extraLabels: Record<string, st
       PortBindings: bindings,
       Privileged: spec.privileged ?? false,
       ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
-      ...(dns ? { Dns: dns } : {}),
+      // The job's own services answer to their bare names (see dns-answers.ts).
+      ...(dns ? { Dns: dns, DnsSearch: [jobSearchDomain(config.job)] } : {}),
       ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
-      ...(spec.mounts?.length || secrets?.files.length ? { Mounts: mounts(config) } : {}),
+      ...(mounted.length > 0 ? { Mounts: mounted } : {}),
     },
   };
 }

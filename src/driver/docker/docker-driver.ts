@@ -1,6 +1,21 @@
 import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { DriverError, LABELS, type ContainerStats, type ContainerSummary, type Driver, type ExecResult, type ExitResult, type ImageEngine, type LogOptions, type RecoveredTask, type TaskConfig, type TaskHandle } from "../driver.ts";
+import {
+  DriverError,
+  LABELS,
+  type ContainerStats,
+  type ContainerSummary,
+  type Driver,
+  type ExecResult,
+  type ExitResult,
+  type ImageEngine,
+  type LogOptions,
+  type NodeVolume,
+  type RecoveredTask,
+  type TaskConfig,
+  type TaskHandle,
+  type VolumeEngine,
+} from "../driver.ts";
 import { boundPorts, portNames, portNamesFromLabels } from "./container-ports.ts";
 import { engineAddress } from "./engine-address.ts";
 import { containerSpec } from "./container-spec.ts";
@@ -28,7 +43,7 @@ function engineTime(iso: string): number {
 const short = (containerId: string) => (/^[0-9a-f]{64}$/.test(containerId) ? containerId.slice(0, 12) : containerId);
 
 /** The Docker Engine driver, on dockerode. Cube alone restarts tasks: containers get Docker's policy "no". */
-export class DockerDriver implements Driver, ImageEngine {
+export class DockerDriver implements Driver, ImageEngine, VolumeEngine {
   private readonly docker: Docker;
   private readonly socketPath: string;
   private readonly extraLabels: Record<string, string>;
@@ -115,6 +130,32 @@ export class DockerDriver implements Driver, ImageEngine {
   async saveImage(ref: string): Promise<ReadableStream<Uint8Array>> {
     const archive = await this.engine(`cannot save image "${ref}"`, () => this.docker.getImage(ref).get());
     return Readable.toWeb(archive as Readable) as unknown as ReadableStream<Uint8Array>;
+  }
+
+  async volumes(nodeId: string): Promise<NodeVolume[]> {
+    const list = await this.engine(`cannot list the volumes of node ${nodeId}`, () => this.docker.listVolumes({ filters: { label: [`${LABELS.nodeId}=${nodeId}`, LABELS.volume] } }));
+    const volumes = list.Volumes ?? [];
+    if (volumes.length === 0) return [];
+    // Only the engine's disk usage report measures volumes; without it, sizes are unknown but the list stands.
+    const usage = await this.docker.df().then(
+      (df: { Volumes?: { Name: string; UsageData?: { Size: number } | null }[] }) => new Map((df.Volumes ?? []).map((v) => [v.Name, v.UsageData?.Size ?? -1])),
+      () => new Map<string, number>(),
+    );
+    return volumes.map((v) => {
+      const size = usage.get(v.Name) ?? -1;
+      const created = (v as { CreatedAt?: string }).CreatedAt;
+      return { name: v.Labels?.[LABELS.volume] ?? "", job: v.Labels?.[LABELS.job] ?? "", engineName: v.Name, sizeBytes: size >= 0 ? size : null, createdAt: created ? engineTime(created) : 0 };
+    });
+  }
+
+  async removeVolume(engineName: string): Promise<void> {
+    try {
+      await this.docker.getVolume(engineName).remove();
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      if (engineStatus(err) === 409) throw new DriverError(`volume ${engineName} is in use by a container: ${engineMessage(err)}`, "volume_in_use");
+      throw toDriverError(err, `cannot remove volume ${engineName}`, this.socketPath);
+    }
   }
 
   /** The engine reports most pull failures as the call's status, some only as an error line in the progress stream. */

@@ -1,9 +1,10 @@
 import dns2 from "dns2";
+import { jobServiceName, SERVICE_ZONE } from "../../model/service-names.ts";
 
 const { Packet } = dns2;
 
 /** The zone this node's DNS server answers itself; every other name goes to the host's resolvers. */
-export const SERVICE_ZONE = "service.cube";
+export { SERVICE_ZONE };
 /** Short: an address changes when a worker restarts, and endpoints move behind it anyway. */
 const TTL_S = 5;
 
@@ -20,20 +21,25 @@ export type DnsAnswer = { forward: false; rcode: number; answers: DnsRecord[]; a
 
 export const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
 
+/** Finds a service by name; with `job`, only one that job publishes. */
+export type ServiceLookup = (service: string, job?: string) => ServiceAddress | undefined;
+
 /**
  * Answers a question about `NAME.service.cube` (A: the service's address here; SRV, also as
- * `_NAME._tcp.service.cube`: its container ports) from `lookup`; a name in the zone that no service
- * has is NXDOMAIN, another record type of a known name is an empty answer. Names outside the zone are
- * forwarded.
+ * `_NAME._tcp.service.cube`: its container ports) from `lookup`; `NAME.JOB.service.cube` is the
+ * service `JOB-NAME` of job JOB (what a job's containers find by the bare NAME: see jobSearchDomain).
+ * A name in the zone that no service has is NXDOMAIN, another record type of a known name is an
+ * empty answer. Names outside the zone are forwarded.
  * @example answerQuestion({ name: "web.service.cube", type: 1 }, lookup) // { forward: false, rcode: 0, answers: [A 172.20.3.7] }
  */
-export function answerQuestion(question: { name: string; type: number }, lookup: (service: string) => ServiceAddress | undefined): DnsAnswer {
+export function answerQuestion(question: { name: string; type: number }, lookup: ServiceLookup): DnsAnswer {
   const name = question.name.toLowerCase().replace(/\.$/, "");
   if (name !== SERVICE_ZONE && !name.endsWith(`.${SERVICE_ZONE}`)) return { forward: true };
   const labels = name.slice(0, -SERVICE_ZONE.length - 1).split(".");
   const srvForm = labels.length === 2 && labels[0]?.startsWith("_") && labels[1] === "_tcp";
-  const service = srvForm ? labels[0]?.slice(1) : labels.length === 1 ? labels[0] : undefined;
-  const found = service ? lookup(service) : undefined;
+  const ofJob = !srvForm && labels.length === 2 ? { name: jobServiceName(labels[1] as string, labels[0] as string), job: labels[1] as string } : undefined;
+  const service = srvForm ? labels[0]?.slice(1) : labels.length === 1 ? labels[0] : ofJob?.name;
+  const found = service ? lookup(service, ofJob?.job) : undefined;
   if (!service || !found) return { forward: false, rcode: RCODE.NXDOMAIN, answers: [], additionals: [] };
   const host = `${service}.${SERVICE_ZONE}`;
   const a: DnsRecord = { name: host, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: TTL_S, address: found.address };

@@ -47,7 +47,7 @@ export class NodeServices {
     const services = new NodeServices(block, addresses, options);
     const upstreams = hostResolvers();
     try {
-      services.dns = await ServiceDns.start({ address: block.dns, port: DNS_PORT, lookup: (name) => services.lookup(name), upstreams, log: options.log });
+      services.dns = await ServiceDns.start({ address: block.dns, port: DNS_PORT, lookup: (name, job) => services.lookup(name, job), upstreams, log: options.log });
     } catch (err) {
       await addresses.remove(block.dns);
       throw err;
@@ -85,10 +85,10 @@ export class NodeServices {
     if (release) await releaseLeftovers(this.block.block, this.addresses).catch((err: Error) => this.options.log.warn("could not remove the node's addresses", { error: err.message }));
   }
 
-  private lookup(name: string): ServiceAddress | undefined {
+  private lookup(name: string, job?: string): ServiceAddress | undefined {
     const service = this.services.get(name);
     const address = this.assigned.get(name);
-    if (!service || address === undefined) return undefined;
+    if (!service || address === undefined || (job !== undefined && service.job !== job)) return undefined;
     return { address, ports: [...new Set(service.endpoints.map((e) => e.containerPort))].sort((a, b) => a - b) };
   }
 

@@ -1,7 +1,7 @@
 import dns2 from "dns2";
 import { readFileSync } from "node:fs";
 import type { Logger } from "../../lib/logger.ts";
-import { answerQuestion, RCODE, type ServiceAddress, typeName } from "./dns-answers.ts";
+import { answerQuestion, RCODE, type ServiceLookup, typeName } from "./dns-answers.ts";
 
 const { Packet } = dns2;
 
@@ -28,7 +28,7 @@ export function hostResolvers(path = "/etc/resolv.conf"): string[] {
 export interface ServiceDnsOptions {
   address: string;
   port: number;
-  lookup: (service: string) => ServiceAddress | undefined;
+  lookup: ServiceLookup;
   /** Where names outside service.cube go; none means they fail at once (SERVFAIL). */
   upstreams: string[];
   /** The port the upstreams answer on (53). */
