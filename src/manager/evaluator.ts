@@ -11,6 +11,7 @@ import type { JobTimers } from "./job-timers.ts";
 import type { ManagerMetrics } from "./manager-metrics.ts";
 import { launchPeriodic } from "./periodic-launcher.ts";
 import { type ReconcileDecision, reconcile } from "./reconcile.ts";
+import { unkeptSecrets } from "./secret-refs.ts";
 import { ledger } from "./task-ledger.ts";
 import { type VolumePlacement, volumeHomes, volumePlacement, volumesOf } from "./volume-homes.ts";
 
@@ -25,6 +26,8 @@ export interface EvaluatorOptions {
   algorithm: Algorithm;
   log: Logger;
   now: () => number;
+  /** Whether the store still keeps a secret's version (an automatic revert goes only to a version whose values are kept). */
+  secretKept: (name: string, version: number) => boolean;
   /** Called with each job evaluated (tests count them). */
   onEvaluate?: (job: string) => void;
 }
@@ -237,11 +240,14 @@ export class Evaluator {
     const current = versions.get(job.version);
     if (!current || current.rolloutFailure !== null) return;
     const name = job.spec.name;
-    const target = failure.revertTo !== null && !current.autoRevert ? versions.get(failure.revertTo) : undefined;
+    const candidate = failure.revertTo !== null && !current.autoRevert ? versions.get(failure.revertTo) : undefined;
+    const unkept = candidate ? unkeptSecrets(candidate.spec, this.options.secretKept) : [];
+    const target = unkept.length === 0 ? candidate : undefined;
+    const outcome = target ? `; reverting to version ${target.version}` : candidate ? `; not reverted to version ${candidate.version}: the secret values it ran with are no longer kept (${unkept.join(", ")})` : "";
     this.options.log.warn("rollout failed", { job: name, version: job.version, reason: failure.reason, revertTo: target?.version ?? null });
     const changes = new ChangeSet(now);
     changes.rolloutFailed(name, job.version, failure.reason);
-    changes.publish({ at: now, type: "job", job: name, message: `rollout of job ${name} version ${job.version} failed: ${failure.reason}${target ? `; reverting to version ${target.version}` : ""}` });
+    changes.publish({ at: now, type: "job", job: name, message: `rollout of job ${name} version ${job.version} failed: ${failure.reason}${outcome}` });
     if (target) changes.putJob(target.spec, (r) => `job ${name} reverted to version ${target.version}'s spec as version ${r.job.version}`, true);
     this.options.commit(changes, { evaluating: name });
   }

@@ -56,3 +56,9 @@ export function versionsInUse(state: ClusterState, name: string): Set<number> {
   }
   return versions;
 }
+
+/** The secrets a spec pins at a version the store no longer keeps (removed since, or that version dropped), by name. */
+export function unkeptSecrets(spec: JobSpec, kept: (name: string, version: number) => boolean): string[] {
+  const refs = spec.tasks.flatMap((task) => task.secrets ?? []);
+  return [...new Set(refs.filter((ref) => ref.version !== undefined && !kept(ref.name, ref.version)).map((ref) => ref.name))];
+}

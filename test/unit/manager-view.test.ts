@@ -18,7 +18,7 @@ import { makeJobSpec } from "./fixtures.ts";
 /**
  * The incremental view against the store, etcd-tester style: random commands, worker reports
  * (right, stale and foreign), node joins, deaths, drains and eligibility changes, secrets put and
- * removed, and garbage collection against a manager on a SQLite file; after every step the in-memory state equals one
+ * removed, groups that depend on others or hold a named volume, and garbage collection against a manager on a SQLite file; after every step the in-memory state equals one
  * loaded from the file from scratch; once evaluations settled, evaluating every job again changes
  * nothing (no change went unevaluated) and every running job runs its secrets' current values (or, auto-reverted, kept
  * older ones); and a manager restarted on the file sees the same tasks.
@@ -67,7 +67,12 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     // Now and then a group of hundreds of tiny tasks, placed over several evaluation steps.
     const big = (g: string): Partial<TaskSpec> => ({ ...group(g), count: 200 + Math.floor(random() * 250), resources: { cpu: 0.001, memory: 1, disk: 0 } });
     if (type !== "system" && chance(0.05)) return makeJobSpec(name, [big("a")], { type });
-    return makeJobSpec(name, chance(0.3) ? [group("a"), group("b")] : [group("a")], { type });
+    if (!chance(0.3)) return makeJobSpec(name, [group("a")], { type });
+    // Two groups: b may wait for a (compose's depends_on), and keep data in a named volume that holds it to its node.
+    const b = group("b");
+    if (chance(0.4)) b.dependsOn = [{ task: "a", condition: pick(["started", "healthy", "completed"] as const) }];
+    if (type !== "system" && chance(0.4)) b.volumes = [{ name: "data", target: "/data", readonly: false }];
+    return makeJobSpec(name, [group("a"), b], { type });
   };
 
   const register = (name: string, id?: string) => {

@@ -141,6 +141,27 @@ describe("secrets", () => {
     expect(decode((await (await fetchSecrets(node, waiting?.id as string)).json()).secrets)).toEqual({ db_password: PASSWORD });
   });
 
+  test("a failed rollout is not reverted to a version whose secret was removed since: the job stays, and its events say why", async () => {
+    const node = await h.register("n1");
+    await put("db_password", PASSWORD);
+    const revertable = (secrets: unknown[], image: string) => ({ ...webJob(secrets, 2), tasks: [{ ...webJob(secrets, 2).tasks[0], image, update: { max_parallel: 1, min_healthy_time: "1s", auto_revert: true } }] });
+    await h.call("POST", "/v1/jobs", revertable([{ name: "db_password" }], "img"));
+    h.manager.reconcileNow();
+    for (const task of (await h.jobDetail("web")).tasks) await h.manager.reportTasks(node, [{ taskId: task.id, state: "running", message: "started" }]);
+    // Version 2 no longer names the secret, so it may be removed; then version 2's first task fails.
+    await h.call("POST", "/v1/jobs", revertable([], "img:2"));
+    expect((await h.call("DELETE", "/v1/secrets/db_password")).status).toBe(200);
+    h.manager.reconcileNow();
+    const fresh = (await h.jobDetail("web")).tasks.find((t) => t.jobVersion === 2) as NonNullable<Awaited<ReturnType<typeof h.jobDetail>>["tasks"][0]>;
+    await h.manager.reportTasks(node, [{ taskId: fresh.id, state: "failed", message: "exit code 1", exitCode: 1 }]);
+    h.manager.reconcileNow();
+    const kept = await versions("web");
+    expect(kept.map((v) => v.version)).toEqual([2, 1]);
+    expect(kept[0]?.rolloutFailure).toContain("failed");
+    const events = (await (await h.call("GET", "/v1/events/history?job=web")).json()) as { events: ClusterEvent[] };
+    expect(events.events.map((e) => e.message)).toContainEqual(expect.stringContaining("not reverted to version 1: the secret values it ran with are no longer kept (db_password)"));
+  });
+
   test("a worker gets the secrets of tasks assigned to its own node only", async () => {
     const a = await h.register("a");
     const b = await h.register("b");
