@@ -16,6 +16,7 @@ import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { imageRoutes } from "./image-routes.ts";
+import { openApiDocument } from "./openapi.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { secretRoutes } from "./secret-routes.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
@@ -84,9 +85,11 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   app.get("/metrics", async (c) => c.text(await manager.renderMetrics(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
+  const apiDocument = openApiDocument(version);
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
+  app.get("/v1/openapi.json", (c) => c.json(apiDocument));
   app.get("/", (c) => c.redirect("/ui"));
-  app.route("/ui", createUiApp({ manager, log: log.child("ui") }));
+  app.route("/ui", createUiApp({ manager, log: log.child("ui"), apiDocument }));
 
   app.post("/v1/jobs", async (c) => {
     const spec = await jobFileBody(c);
