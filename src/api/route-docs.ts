@@ -112,6 +112,8 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     description: "A changed job file makes a new version; an unchanged one changes nothing. Names must be unique, ports declared once, checks must point at declared ports (checked beyond the schema).",
     body: { schema: "JobFile", types: JOB_FILE_TYPES, example: EXAMPLE_JOB, description: "a job file, as JSON or YAML (by Content-Type, else by its text)" },
     ok: { description: "`{job, created, changed}`: 201 for a new job, 200 for an update", status: [201, 200] },
+    // A service name another job already publishes.
+    errors: [409],
   },
   {
     method: "POST",
@@ -256,7 +258,6 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     summary: "Join (or re-join) the cluster",
     body: { schema: "Registration" },
     ok: { description: "`{node, credential}`: the credential when the join token admitted the node" },
-    errors: [409],
   },
   { method: "POST", path: "/v1/nodes/:id/heartbeat", group: "Worker protocol", summary: "Heartbeat with node stats", params: NODE, body: { schema: "Heartbeat" }, ok: { description: "`{status, images}`: the digest of the node's images the manager holds" } },
   {

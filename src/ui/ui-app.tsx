@@ -19,7 +19,7 @@ export interface UiAppOptions {
   manager: ControlPlane;
   log: Logger;
   /** The API's OpenAPI document, shown as the API reference page. */
-  apiDocument: OpenApiDocument;
+  apiDocument: () => OpenApiDocument;
 }
 
 /**
@@ -42,8 +42,7 @@ export function createUiApp({ manager, log, apiDocument }: UiAppOptions): Hono {
   app.get("/jobs", (c) => render(c, (view) => jobsPage(manager, view)));
   app.get("/jobs/:name", (c) => render(c, (view) => jobPage(manager, view, c.req.param("name"))));
   app.get("/tasks/:id", (c) => render(c, (view) => taskPage(manager, view, c.req.param("id"))));
-  const reference = apiPage(apiDocument);
-  app.get("/api", (c) => respond(c, reference));
+  app.get("/api", (c) => respond(c, apiPage(apiDocument())));
   app.get("/assets/:name", (c) => {
     const asset = assetsByName.get(c.req.param("name"));
     if (!asset) return c.notFound();
