@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ForbiddenError, UnauthorizedError } from "../lib/errors.ts";
 import type { Principal } from "../manager/control-plane.ts";
-import type { UserRole } from "../model/token.ts";
+import { type TokenRole, USER_ROLES, type UserRole } from "../model/token.ts";
 import { type Requirement, requirementOf } from "./route-roles.ts";
 
 declare module "hono" {
@@ -22,30 +22,34 @@ export type VerifyToken = (secret: string) => Principal | null;
 /** A browser's EventSource cannot send headers, so these two streams also take `?token=`. */
 const QUERY_TOKEN_ROUTES = /^\/v1\/(events|tasks\/[^/]+\/logs)$/;
 
+/** Whether a request may carry its token as `?token=` (the API document says so for these routes). */
+export function acceptsQueryToken(method: string, path: string): boolean {
+  return method === "GET" && QUERY_TOKEN_ROUTES.test(path);
+}
+
 function credentialOf(c: Context): string | undefined {
   const header = c.req.header("authorization");
   // A header that is there but malformed counts as a wrong token, not as no token.
   if (header !== undefined) return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? "";
-  const query = c.req.method === "GET" && QUERY_TOKEN_ROUTES.test(c.req.path) ? c.req.query("token") : undefined;
+  const query = acceptsQueryToken(c.req.method, c.req.path) ? c.req.query("token") : undefined;
   return query ?? getCookie(c, TOKEN_COOKIE);
 }
 
+/** The token roles that meet a requirement (a `node` route also needs the credential of that very node); none for a public route. */
+export function rolesMeeting(requires: Requirement): TokenRole[] {
+  if (requires === "public") return [];
+  if (requires === "node") return ["worker"];
+  if (requires === "join") return ["join", "worker"];
+  return USER_ROLES.filter((role) => RANK[role] >= RANK[requires]);
+}
+
 function authorize(principal: Principal, requires: Exclude<Requirement, "public">, nodeId: string | undefined): void {
-  if (requires === "node") {
-    if (principal.role !== "worker") throw new ForbiddenError("only a worker's own credential may call this route");
-    if (principal.nodeId !== nodeId) throw new ForbiddenError(`this credential belongs to node ${principal.nodeId}, not to node ${nodeId}`);
-    return;
+  if (!rolesMeeting(requires).includes(principal.role)) {
+    if (requires === "node") throw new ForbiddenError("only a worker's own credential may call this route");
+    if (requires === "join") throw new ForbiddenError("registering a worker needs the join token (cube serve --role=worker --join-token=...)");
+    throw new ForbiddenError(`this needs a token with role ${requires}${requires === "admin" ? "" : " or above"}; this token's role is ${principal.role}`);
   }
-  if (requires === "join") {
-    if (principal.role !== "join" && principal.role !== "worker") {
-      throw new ForbiddenError("registering a worker needs the join token (cube serve --role=worker --join-token=...)");
-    }
-    return;
-  }
-  const role = principal.role;
-  if (role === "join" || role === "worker" || RANK[role] < RANK[requires]) {
-    throw new ForbiddenError(`this needs a token with role ${requires}${requires === "admin" ? "" : " or above"}; this token's role is ${role}`);
-  }
+  if (requires === "node" && principal.role === "worker" && principal.nodeId !== nodeId) throw new ForbiddenError(`this credential belongs to node ${principal.nodeId}, not to node ${nodeId}`);
 }
 
 /**

@@ -1,10 +1,22 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, UpstreamError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
 import { JobValidationError } from "../model/job-validation-error.ts";
 import { InvalidTransitionError } from "../model/task-state.ts";
+
+/** Every error answer of the API, as the API document shows it. */
+export const API_ERROR_SCHEMA = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe("invalid_job, bad_request, unauthorized, forbidden, not_found, conflict, worker_unreachable, too_large, unavailable or internal"),
+      message: z.string().describe("what went wrong and what to do about it"),
+      details: z.unknown().optional().describe("for invalid_job and bad_request: the problems, each with the field's path"),
+    }),
+  })
+  .meta({ description: "The error: 4xx for the caller's fault or the cluster's state, 5xx for the manager's." }) satisfies z.ZodType<ApiErrorBody>;
 
 function body(code: string, message: string, details?: unknown): ApiErrorBody {
   return { error: { code, message, ...(details !== undefined ? { details } : {}) } };

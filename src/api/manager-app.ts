@@ -8,6 +8,7 @@ import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
 import { matchesEvent } from "../manager/event-bus.ts";
 import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
+import type { OpenApiDocument } from "../model/openapi.ts";
 import { parseTaskName } from "../model/task.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
@@ -16,6 +17,7 @@ import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
 import { imageRoutes } from "./image-routes.ts";
+import { openApiDocument } from "./openapi.ts";
 import { boolParam, durationParam, pageParams, readJson } from "./request.ts";
 import { secretRoutes } from "./secret-routes.ts";
 import { parseEligibility, parseExec, parseHeartbeat, parseRegister, parseRevert, parseScale, parseTaskReports } from "./wire-schemas.ts";
@@ -85,9 +87,13 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   });
   app.get("/metrics", async (c) => c.text(await manager.renderMetrics(), 200, { "content-type": METRICS_CONTENT_TYPE }));
 
+  // Made on first use: a manager that nobody asks for it starts without the cost (about 10 ms).
+  let madeDocument: OpenApiDocument | undefined;
+  const apiDocument = () => (madeDocument ??= openApiDocument(version));
   app.get("/v1/health", (c) => c.json({ status: "ok", role: "manager", version }));
+  app.get("/v1/openapi.json", (c) => c.json(apiDocument()));
   app.get("/", (c) => c.redirect("/ui"));
-  app.route("/ui", createUiApp({ manager, log: log.child("ui") }));
+  app.route("/ui", createUiApp({ manager, log: log.child("ui"), apiDocument }));
 
   app.post("/v1/jobs", async (c) => {
     const spec = await jobFileBody(c);

@@ -1,14 +1,12 @@
-import type { UserRole } from "../model/token.ts";
+import type { Requirement } from "../model/token.ts";
 
-/**
- * What a caller needs for each route: nothing (`public`), a user role (`read` ⊂ `submit` ⊂ `admin`),
- * a join token (`join`), or the credential of the node named by the path's `:id` (`node`).
- */
-export type Requirement = "public" | UserRole | "join" | "node";
+export type { Requirement };
 
 /** The one table of who may call what; README.md's Security section shows the same. */
 export const ROUTE_ROLES: readonly (readonly [method: string, pattern: string, requires: Requirement])[] = [
   ["GET", "/v1/health", "public"],
+  // The API's shape only, no cluster state, and the same as the source shows: tools fetch it without a token.
+  ["GET", "/v1/openapi.json", "public"],
   ["GET", "/", "public"],
   ["GET", "/ui/assets/:name", "public"],
   ["GET", "/ui", "read"],

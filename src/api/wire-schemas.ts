@@ -58,6 +58,18 @@ const newToken = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,62}$/, "token names are 1-63 letters, digits, spaces or . _ @ -"),
 });
 
+/** The request bodies above by the name the API document (openapi.ts) gives them: its schemas are made from these. */
+export const WIRE_SCHEMAS = {
+  Registration: register,
+  Heartbeat: heartbeat,
+  TaskReports: reports,
+  ScaleRequest: scale,
+  EligibilityRequest: eligibility,
+  ExecRequest: exec,
+  RevertRequest: revert,
+  TokenRequest: newToken,
+} satisfies Record<string, z.ZodType>;
+
 function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;

@@ -184,6 +184,9 @@ const job = z.strictObject({
   tasks: z.array(task).min(1, "a job needs at least one task").max(64),
 });
 
+/** A job file's fields as a schema, before defaults and the checks that need the whole job (crossFieldIssues); the API document shows it. */
+export const JOB_FILE_SCHEMA: z.ZodType = job;
+
 /** Runs of a periodic job are named NAME-<unix seconds>: 11 more characters, still a valid name. */
 export const MAX_PERIODIC_NAME = 52;
 

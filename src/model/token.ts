@@ -6,6 +6,12 @@ export const USER_ROLES = ["read", "submit", "admin"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 export type TokenRole = UserRole | "join" | "worker";
 
+/**
+ * What a caller needs for a route: nothing (`public`), a user role, a join token (`join`), or the
+ * credential of the node named by the path's `:id` (`node`).
+ */
+export type Requirement = "public" | UserRole | "join" | "node";
+
 /** A stored token without its secret (the manager keeps only a hash of that). */
 export interface Token {
   id: string;

@@ -3,7 +3,7 @@ import type { Child } from "hono/jsx";
 import { browserScript, stylesheet } from "./assets.ts";
 import { paths } from "./view.ts";
 
-export type Section = "overview" | "nodes" | "jobs";
+export type Section = "overview" | "nodes" | "jobs" | "api";
 
 /**
  * How the browser script keeps the `#live` region current: re-fetch it on cluster events that match
@@ -31,6 +31,7 @@ const SECTIONS: { id: Section; label: string; href: string }[] = [
   { id: "overview", label: "Overview", href: paths.overview },
   { id: "nodes", label: "Nodes", href: paths.nodes },
   { id: "jobs", label: "Jobs", href: paths.jobs },
+  { id: "api", label: "API", href: paths.api },
 ];
 
 export function Layout({ title, section, live, after, watch, poll }: LayoutProps) {

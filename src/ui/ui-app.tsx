@@ -3,8 +3,10 @@ import { trimTrailingSlash } from "hono/trailing-slash";
 import { BadRequestError, NotFoundError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ControlPlane } from "../manager/control-plane.ts";
+import type { OpenApiDocument } from "../model/openapi.ts";
 import { assetsByName } from "./assets.ts";
 import { Layout, type Page } from "./layout.tsx";
+import { apiPage } from "./pages/api.tsx";
 import { jobPage } from "./pages/job.tsx";
 import { jobsPage } from "./pages/jobs.tsx";
 import { nodePage } from "./pages/node.tsx";
@@ -16,6 +18,8 @@ import { paths, type View } from "./view.ts";
 export interface UiAppOptions {
   manager: ControlPlane;
   log: Logger;
+  /** The API's OpenAPI document, shown as the API reference page. */
+  apiDocument: () => OpenApiDocument;
 }
 
 /**
@@ -24,7 +28,7 @@ export interface UiAppOptions {
  * turns buttons into `/v1` calls. No build step, no CDN: everything is in the binary.
  */
 /** The dashboard's Hono app, to mount under `/ui`. */
-export function createUiApp({ manager, log }: UiAppOptions): Hono {
+export function createUiApp({ manager, log, apiDocument }: UiAppOptions): Hono {
   const usage = (nodeId: string) => manager.nodeUsage(nodeId);
   const app = new Hono();
   // `/ui/` and `/ui/jobs/` are what people type; send them to the page they meant.
@@ -38,6 +42,7 @@ export function createUiApp({ manager, log }: UiAppOptions): Hono {
   app.get("/jobs", (c) => render(c, (view) => jobsPage(manager, view)));
   app.get("/jobs/:name", (c) => render(c, (view) => jobPage(manager, view, c.req.param("name"))));
   app.get("/tasks/:id", (c) => render(c, (view) => taskPage(manager, view, c.req.param("id"))));
+  app.get("/api", (c) => respond(c, apiPage(apiDocument())));
   app.get("/assets/:name", (c) => {
     const asset = assetsByName.get(c.req.param("name"));
     if (!asset) return c.notFound();

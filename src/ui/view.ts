@@ -19,6 +19,7 @@ export const paths = {
   overview: "/ui",
   nodes: "/ui/nodes",
   jobs: "/ui/jobs",
+  api: "/ui/api",
   node: (id: string) => `/ui/nodes/${encodeURIComponent(id)}`,
   job: (name: string) => `/ui/jobs/${encodeURIComponent(name)}`,
   task: (id: string) => `/ui/tasks/${encodeURIComponent(id)}`,

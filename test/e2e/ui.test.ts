@@ -170,6 +170,21 @@ describe("the web dashboard", () => {
     }
   });
 
+  test("the API reference, reached from the navigation, shows an operation's roles and body fields", async () => {
+    const reference = await openPage("/ui");
+    await reference.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API", exact: true }).click();
+    await reference.getByRole("heading", { name: "API reference" }).waitFor();
+    const submit = reference.locator("#op-postJobs");
+    await submit.locator("> summary").click();
+    await submit.getByRole("row", { name: /tasks\[\]\.resources\.cpu/ }).waitFor();
+    expect(await submit.locator(".role").allTextContents()).toEqual(["submit", "admin"]);
+    await screenshot(reference, "api-desktop.png");
+    await reference.close();
+    const phone = await openPage("/ui/api", PHONE);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await phone.close();
+  });
+
   test("a node page charts its usage, lists its tasks and changes its eligibility", async () => {
     const task = (await apiJob()).tasks[0];
     if (!task?.nodeId) throw new Error("the job has no placed task");

@@ -85,6 +85,7 @@ type Needs = "public" | "read" | "submit" | "admin" | "join" | "node a";
  */
 const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown][] = [
   ["GET", () => "/v1/health", "public"],
+  ["GET", () => "/v1/openapi.json", "public"],
   ["GET", () => "/ui/assets/app.css", "public"],
   ["GET", () => "/v1/jobs", "read"],
   ["GET", () => "/v1/jobs/web", "read"],
@@ -99,6 +100,7 @@ const ROUTES: [method: string, path: () => string, needs: Needs, body?: unknown]
   ["GET", () => "/metrics", "read"],
   ["GET", () => "/ui", "read"],
   ["GET", () => `/ui/nodes/${nodeA}`, "read"],
+  ["GET", () => "/ui/api", "read"],
   ["GET", () => "/v1/secrets", "read"],
   ["GET", () => "/v1/secrets/no-such-secret", "read"],
   ["POST", () => "/v1/jobs", "submit", { name: "NOT VALID" }],
