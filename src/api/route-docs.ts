@@ -19,6 +19,7 @@ export const GROUPS = {
   Events: "Every state change in the cluster, live or from the recent history.",
   Images: "Images on nodes, and image archives pushed into a node's engine without a registry.",
   Secrets: "Secrets by name (no answer carries a value).",
+  Volumes: "Named volumes on the nodes' engines, with the tasks using each.",
   Tokens: "API tokens.",
   Administration: "The keyring and snapshots of the whole state.",
   "Worker protocol": "How workers join, heartbeat, watch their assignments and report their tasks.",
@@ -222,6 +223,29 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     errors: [409],
   },
 
+  {
+    method: "GET",
+    path: "/v1/volumes",
+    group: "Volumes",
+    summary: "List named volumes",
+    description: "Each node's worker is asked for the volumes its engine holds for Cube's jobs, with their sizes; a node that cannot be asked is an entry of `errors`.",
+    query: [
+      { name: "node", description: "only these nodes (repeatable; a name or an id)", schema: { type: "string" } },
+      { name: "job", description: "only this job's volumes", schema: { type: "string" } },
+    ],
+    ok: { description: "`{volumes, errors}`: job, name, node, size, the live tasks using each" },
+  },
+  {
+    method: "DELETE",
+    path: "/v1/volumes/:job/:name",
+    group: "Volumes",
+    summary: "Remove a job's named volume and its data",
+    description: "From every node that holds it, or the `?node=` named; refused while a live task uses it.",
+    params: { job: "the job's name", name: "the volume's name in the job" },
+    query: [{ name: "node", description: "only on these nodes (repeatable)", schema: { type: "string" } }],
+    ok: { description: "`{removed}`: the nodes it was removed from" },
+    errors: [409],
+  },
   { method: "GET", path: "/v1/secrets", group: "Secrets", summary: "List secrets", description: "Names, versions, when changed and which jobs use each; never a value.", query: PAGE, ok: { description: "`{secrets, next}`" } },
   { method: "GET", path: "/v1/secrets/:name", group: "Secrets", summary: "One secret (without its value)", params: { name: "the secret's name" }, ok: { description: "the secret" } },
   {
