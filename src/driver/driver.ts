@@ -149,6 +149,12 @@ export interface VolumeEngine {
   removeVolume(engineName: string): Promise<void>;
 }
 
+/** The engine's networks, as far as the node's services need them. */
+export interface NetworkEngine {
+  /** The host device of the engine's default bridge network (`docker0`), null when the engine has none. */
+  defaultBridge(): Promise<string | null>;
+}
+
 /** The images an engine holds, for pushing images to nodes without a registry (`cube image push`). */
 export interface ImageEngine {
   /** The id (`sha256:…`) and size in bytes of the image a reference names on this engine, null when it has none. */

@@ -22,8 +22,8 @@ export interface Effects {
  * store answered to each job write, in order) and derives what it means, from each task's value
  * before and after: a worker is woken for a task placed on it, a changed `desired`, a task lost or
  * forgotten while it still runs there — never for the worker's own reports; a job is evaluated when
- * one of its tasks went away, was asked to stop or was forgotten, or changed while a rollout or a
- * dependency waits on its health.
+ * one of its tasks went away, was asked to stop or was forgotten, or changed while a rollout, a
+ * dependency or a drain waits on its health.
  * Task changes of the job being evaluated (`evaluating`) do not mark it again: the evaluation that
  * made them already took them into account.
  */
@@ -92,8 +92,8 @@ export function taskEffects(state: ClusterState, before: ReadonlyMap<string, Tas
   for (const job of rollouts) {
     const entry = state.job(job);
     if (!entry) continue;
-    // A rollout waits on its tasks' health; so does a group waiting for its dependencies (depends_on).
-    if (state.tasks.hasOutdated(job, entry.job.version) || entry.job.spec.tasks.some((t) => t.dependsOn?.length)) effects.jobs.add(job);
+    // A rollout waits on its tasks' health; so do a group waiting for its dependencies (depends_on) and a drain's migration.
+    if (state.tasks.hasOutdated(job, entry.job.version) || entry.job.spec.tasks.some((t) => t.dependsOn?.length) || state.migrating(job)) effects.jobs.add(job);
   }
 }
 

@@ -120,6 +120,12 @@ export class ClusterState {
     return this.drainingNodes;
   }
 
+  /** Whether a task of the job that is to run is on a draining node (its move waits on its replacements' health). */
+  migrating(job: string): boolean {
+    if (this.drainingNodes.size === 0) return false;
+    return this.taskTable.ofJob(job).some((t) => t.nodeId !== null && this.drainingNodes.has(t.nodeId) && t.desired === "running" && !isGone(t.state));
+  }
+
   /** Every node, by name (the same array until a node's durable fields change). */
   nodeList(): readonly Node[] {
     if (!this.nodeArray) this.nodeArray = [...this.nodeOrder.from()].map((name) => this.nodeByName(name) as Node);

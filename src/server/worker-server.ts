@@ -53,6 +53,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<W
     managerAddress: options.managerAddress,
     driver,
     images: driver,
+    network: driver,
     dataDir: options.dataDir,
     name: options.name,
     datacenter: options.datacenter,

@@ -1,5 +1,5 @@
 import { ApiClient, ApiClientError } from "../client/api-client.ts";
-import type { ContainerSummary, Driver, ImageEngine, RecoveredTask } from "../driver/driver.ts";
+import type { ContainerSummary, Driver, ImageEngine, NetworkEngine, RecoveredTask } from "../driver/driver.ts";
 import { Backoff } from "../lib/backoff.ts";
 import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   driver: Driver;
   /** The engine's images, reported to the manager (where a task's image is) and loaded into by `cube image push`. */
   images?: ImageEngine;
+  /** The engine's default bridge, whose address the node's services pin. */
+  network?: NetworkEngine;
   dataDir: string;
   name: string;
   datacenter: string;
@@ -196,7 +198,8 @@ export class WorkerAgent {
     const { log, dataDir } = this.options;
     if (this.options.services === false) return null;
     try {
-      return await NodeServices.start({ nodeId: this.nodeId, dataDir, log: log.child("services") });
+      const bridge = (await this.options.network?.defaultBridge().catch((err: Error) => void log.warn("cannot find the engine's default bridge", { error: err.message }))) ?? null;
+      return await NodeServices.start({ nodeId: this.nodeId, dataDir, bridge, log: log.child("services") });
     } catch (err) {
       log.error("services are not available in this node's containers: NAME.service.cube will not resolve", { error: (err as Error).message });
       return null;

@@ -90,10 +90,15 @@ describe("services by name in containers", () => {
 
     await lc.client.drainNode("dev-2");
     // Requests all along the move, until B runs on dev-3 only (its old replicas gone).
-    const during: { ok: boolean; body: string }[] = [];
+    // Each answer with when it came and the endpoints the manager listed right after (to tell a failure's moment).
+    const during: { ok: boolean; body: string; atMs: number; tookMs: number; endpoints: string }[] = [];
+    const drainedAt = Date.now();
     await waitFor("B's replicas moved to dev-3", async () => {
-      during.push(await fetchInClient(url));
+      const sent = Date.now();
+      const answer = await fetchInClient(url);
       const now = await lc.client.getService(b);
+      const endpoints = now.endpoints.map((e) => `${e.name}@${e.node}${e.healthy ? "" : " unhealthy"}${e.stopping ? " stopping" : ""}`).join(", ");
+      during.push({ ...answer, atMs: sent - drainedAt, tookMs: Date.now() - sent, endpoints });
       return now.endpoints.length === 2 && now.endpoints.every((e) => e.node === "dev-3" && e.healthy && !e.stopping) ? true : undefined;
     }, 60_000, 0);
     expect(during.filter((r) => !r.ok)).toEqual([]);

@@ -32,6 +32,24 @@ export async function runningContainersOf(job: string): Promise<{ taskId: string
 }
 
 
+/** For a failing test: the job's live tasks as the API shows them (and finished ones the engine still runs), and what the engine runs. */
+export async function describeJob(client: ApiClient, job: string): Promise<string> {
+  const [tasks, nodes, running] = await Promise.all([client.listTasks({ job }), client.listNodes(), runningContainersOf(job)]);
+  const names = new Map(nodes.map((n) => [n.id, `${n.name}(${n.status})`]));
+  const nodeName = (id: string | null) => (id === null ? "-" : (names.get(id) ?? `${id}(unknown)`));
+  const runningIds = new Set(running.map((c) => c.taskId));
+  const taskLines = tasks
+    .filter((t) => !isTerminal(t.state) || runningIds.has(t.id))
+    .map((t) => `  ${t.id.slice(0, 8)} ${t.name} state=${t.state} desired=${t.desired} node=${nodeName(t.nodeId)} message=${JSON.stringify(t.message)}`);
+  const containerLines = running.map((c) => `  task ${c.taskId.slice(0, 8)} node=${nodeName(c.nodeId)} container=${c.containerId.slice(0, 12)}`);
+  return [
+    `API tasks not finished, or finished but still running on the engine (${taskLines.length} of ${tasks.length}):`,
+    ...taskLines,
+    `running containers of ${job} on the engine (${containerLines.length}):`,
+    ...containerLines,
+  ].join("\n");
+}
+
 /**
  * Real processes of the compiled binary: a manager (heartbeat TTL 3 s, free port, temp data dir)
  * and workers that each keep their own data dir, so a worker killed and started again is the same
@@ -113,22 +131,9 @@ export class ProcessCluster {
     return (name === "manager" ? this.manager : this.workers.get(name))?.output ?? "";
   }
 
-  /** For a failing test: the job's live tasks as the API shows them (and finished ones the engine still runs), and what the engine runs. */
-  async describeJob(job: string): Promise<string> {
-    const [tasks, nodes, running] = await Promise.all([this.client.listTasks({ job }), this.client.listNodes(), runningContainersOf(job)]);
-    const names = new Map(nodes.map((n) => [n.id, `${n.name}(${n.status})`]));
-    const nodeName = (id: string | null) => (id === null ? "-" : (names.get(id) ?? `${id}(unknown)`));
-    const runningIds = new Set(running.map((c) => c.taskId));
-    const taskLines = tasks
-      .filter((t) => !isTerminal(t.state) || runningIds.has(t.id))
-      .map((t) => `  ${t.id.slice(0, 8)} ${t.name} state=${t.state} desired=${t.desired} node=${nodeName(t.nodeId)} message=${JSON.stringify(t.message)}`);
-    const containerLines = running.map((c) => `  task ${c.taskId.slice(0, 8)} node=${nodeName(c.nodeId)} container=${c.containerId.slice(0, 12)}`);
-    return [
-      `API tasks not finished, or finished but still running on the engine (${taskLines.length} of ${tasks.length}):`,
-      ...taskLines,
-      `running containers of ${job} on the engine (${containerLines.length}):`,
-      ...containerLines,
-    ].join("\n");
+  /** For a failing test: the job's live tasks as the API shows them, and what the engine runs. */
+  describeJob(job: string): Promise<string> {
+    return describeJob(this.client, job);
   }
 
   waitForReadyNodes(count: number, timeoutMs = 20_000): Promise<void> {

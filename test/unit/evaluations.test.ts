@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { STEP_WRITES } from "../../src/manager/evaluator.ts";
 import type { Task } from "../../src/model/task.ts";
 import { openStore } from "../../src/store/index.ts";
+import { makeJobSpec, makeTaskSpec } from "./fixtures.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
 describe("work proportional to the change", () => {
@@ -132,6 +133,28 @@ test(`a drained node's tasks are stopped, and a silent node's lost, at most ${ST
   expect(f.manager.state.nodeByName("b")?.status).toBe("down");
   expect(f.tasks("web").concat(f.tasks("api")).filter((t) => t.state === "lost")).toHaveLength(onB);
   expect(Math.max(...taskWrites)).toBeLessThanOrEqual(STEP_WRITES);
+});
+
+test("a drain moves a service with an update strategy one task at a time: a replacement that starts is what moves the next", async () => {
+  const f = new ManagerFixture();
+  f.join("a");
+  const update = { maxParallel: 1, minHealthyTimeMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
+  f.manager.submitJob(makeJobSpec("web", [makeTaskSpec({ count: 2, update })]));
+  f.manager.reconcileNow();
+  for (const task of f.live("web")) await f.report(task, { state: "running", message: "started" });
+  const b = f.join("b");
+  f.manager.drainNode("a");
+  f.manager.reconcileNow();
+  const leaving = () => f.live("web").filter((t) => t.nodeId !== b && t.desired === "running");
+  expect(leaving()).toHaveLength(1);
+  const [first] = f.live("web").filter((t) => t.nodeId === b);
+  expect(first?.state).toBe("scheduled");
+
+  f.takeEvaluated();
+  await f.report(first as Task, { state: "running", message: "started" });
+  f.manager.reconcileNow();
+  expect(f.takeEvaluated()).toContain("web");
+  expect(leaving()).toEqual([]);
 });
 
 test("a change between the steps of a big placement is honored at once: the next step reconciles again", () => {

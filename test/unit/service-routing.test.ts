@@ -4,6 +4,7 @@ import { listenArg } from "../../src/cli/server-args.ts";
 import { formatCidr, parseCidr, parseIpv4 } from "../../src/lib/ipv4.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { IngressView, ServiceEndpoint } from "../../src/model/api-types.ts";
+import { pinnedAddress } from "../../src/worker/services/bridge-address.ts";
 import { answerQuestion, RCODE } from "../../src/worker/services/dns-answers.ts";
 import { endpointOrder } from "../../src/worker/services/endpoint-order.ts";
 import { IngressProxy } from "../../src/worker/services/ingress-proxy.ts";
@@ -20,6 +21,14 @@ function endpoint(name: string, port: number, fields: Partial<ServiceEndpoint> =
 }
 
 describe("a node's addresses", () => {
+  test("the engine's bridge is pinned to the address it has, or to a random locally administered unicast one when it has none", () => {
+    expect(pinnedAddress("1e:23:99:71:f2:46")).toBe("1e:23:99:71:f2:46");
+    expect(pinnedAddress("00:00:00:00:00:00", () => new Uint8Array([0xff, 1, 2, 3, 4, 5]))).toBe("fe:01:02:03:04:05");
+    const drawn = pinnedAddress("00:00:00:00:00:00");
+    expect(drawn).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    expect(Number.parseInt(drawn.slice(0, 2), 16) & 0x03).toBe(0x02);
+  });
+
   test("each name gets an address of the range; names kept keep theirs; names beyond its room get none", () => {
     const range = { first: parseIpv4("198.18.3.2"), count: 253 };
     const first = assignAddresses(["web", "db"], range, new Map());

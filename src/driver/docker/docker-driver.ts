@@ -10,6 +10,7 @@ import {
   type ExitResult,
   type ImageEngine,
   type LogOptions,
+  type NetworkEngine,
   type NodeVolume,
   type RecoveredTask,
   type TaskConfig,
@@ -43,7 +44,7 @@ function engineTime(iso: string): number {
 const short = (containerId: string) => (/^[0-9a-f]{64}$/.test(containerId) ? containerId.slice(0, 12) : containerId);
 
 /** The Docker Engine driver, on dockerode. Cube alone restarts tasks: containers get Docker's policy "no". */
-export class DockerDriver implements Driver, ImageEngine, VolumeEngine {
+export class DockerDriver implements Driver, ImageEngine, NetworkEngine, VolumeEngine {
   private readonly docker: Docker;
   private readonly socketPath: string;
   private readonly extraLabels: Record<string, string>;
@@ -146,6 +147,16 @@ export class DockerDriver implements Driver, ImageEngine, VolumeEngine {
       const created = (v as { CreatedAt?: string }).CreatedAt;
       return { name: v.Labels?.[LABELS.volume] ?? "", job: v.Labels?.[LABELS.job] ?? "", engineName: v.Name, sizeBytes: size >= 0 ? size : null, createdAt: created ? engineTime(created) : 0 };
     });
+  }
+
+  async defaultBridge(): Promise<string | null> {
+    try {
+      const network = (await this.docker.getNetwork("bridge").inspect()) as { Driver?: string; Options?: Record<string, string> };
+      return network.Driver === "bridge" ? (network.Options?.["com.docker.network.bridge.name"] ?? "docker0") : null;
+    } catch (err) {
+      if (engineStatus(err) === 404) return null;
+      throw toDriverError(err, "cannot inspect the engine's default bridge network", this.socketPath);
+    }
   }
 
   async removeVolume(engineName: string): Promise<void> {

@@ -36,7 +36,8 @@ export class HostAddresses {
   }
 }
 
-async function ip(args: string[]): Promise<string> {
+/** Runs iproute2's `ip` with the arguments; its output, or an error with what it printed. */
+export async function ip(args: string[]): Promise<string> {
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
     proc = Bun.spawn(["ip", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });

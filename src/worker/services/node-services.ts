@@ -3,6 +3,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { ServiceEndpoint, ServiceRoutes, ServiceView } from "../../model/api-types.ts";
 import type { ServiceAddress } from "./dns-answers.ts";
 import { HostAddresses } from "./host-addresses.ts";
+import { pinBridgeAddress } from "./bridge-address.ts";
 import { assignAddresses } from "./service-addresses.ts";
 import { claimServiceBlock, releaseLeftovers, type ServiceBlock } from "./service-block.ts";
 import { hostResolvers, ServiceDns } from "./service-dns.ts";
@@ -10,6 +11,8 @@ import { ServiceProxy } from "./service-proxy.ts";
 
 export interface NodeServicesOptions {
   nodeId: string;
+  /** The host device of the engine's default bridge, whose address is pinned (see bridge-address.ts); null for none. */
+  bridge: string | null;
   /** Where the node keeps its block of addresses (see claimServiceBlock). */
   dataDir: string;
   log: Logger;
@@ -53,6 +56,13 @@ export class NodeServices {
       throw err;
     }
     options.log.info("containers resolve NAME.service.cube here", { dns: block.dns, block: formatCidr(block.block), upstreams: upstreams.join(",") || "none" });
+    if (options.bridge) {
+      const bridge = options.bridge;
+      await pinBridgeAddress(bridge).then(
+        (done) => options.log.debug("the engine's bridge address", { bridge, done }),
+        (err: Error) => options.log.warn("could not pin the engine's bridge address: containers may lose their way to the node's services for seconds whenever a container comes or goes", { bridge, error: err.message }),
+      );
+    }
     return services;
   }
 
