@@ -10,8 +10,8 @@ import { requireBinary } from "../support/processes.ts";
 /**
  * The churn test on highly available managers: three managers on a real 3-member etcd, three workers
  * joined to all of them, random operations on one job each sent to a manager of its own, while
- * managers are killed (SIGKILL, restarted a moment later) and paused (SIGSTOP, resumed) — the leader
- * or another, as the seed draws. Every answer is a success or a 4xx (a paused manager may leave a
+ * managers are killed (SIGKILL, restarted a moment later) and paused (SIGSTOP, resumed), one after
+ * the other — the leader or another, as the seed draws. Every answer is a success or a 4xx (a paused manager may leave a
  * call unanswered); once it settles, the engine runs exactly the tasks the API says run, and every
  * manager says the same. CUBE_CHURN_SEED=N replays a seed's operations and faults.
  */
@@ -86,6 +86,8 @@ describe("randomized operations on one job, on three managers with faults", () =
       try {
         await run.steps(plan.steps, async (i) => {
           for (const fault of plan.faults.filter((f) => f.afterStep === i)) {
+            // One fault at a time: the one before is over (its manager back) before the next comes.
+            await Promise.all(over);
             const { victim, back } = await inject(fault);
             console.log(`[ha-churn] seed=${seed}: ${fault.kind} ${cluster.managers[victim]?.name} after step ${i}`);
             over.push(back.catch((err: Error) => void failures.push(`bringing ${cluster.managers[victim]?.name} back failed: ${err.message}`)));

@@ -14,9 +14,10 @@ import { TestTokens } from "../support/test-tokens.ts";
  * from SEED. Nothing may answer 5xx, and what was stored before is exactly what is stored after.
  *
  * Most routes are aimed at a job, task, node or token that does not exist, so their bodies are
- * validated (400) and a valid one is refused (404) without changing anything. Three routes create
- * by design — POST /v1/jobs, /v1/tokens and /v1/nodes/register — and a mutated body may be valid:
- * what they created (named in their 2xx answers) is set aside, and everything else must be unchanged.
+ * validated (400) and a valid one is refused (404) without changing anything. Four routes create
+ * by design — POST /v1/jobs, /v1/tokens and /v1/nodes/register, and PUT /v1/secrets/fuzzed (any
+ * bytes are a secret's value) — and a mutated body may be valid: what they created (named in their
+ * 2xx answers; the secret is no job's) is set aside, and everything else must be unchanged.
  */
 const SEED = process.env.CUBE_FUZZ_SEED ?? "cube-fuzz-1";
 const BODIES_PER_ROUTE = 700;
@@ -82,6 +83,7 @@ interface Target {
 const TARGETS: Target[] = [
   { method: "POST", path: () => "/v1/jobs", seed: validJob },
   { method: "POST", path: () => "/v1/jobs", seed: validJob, yaml: true },
+  { method: "POST", path: () => "/v1/plan", seed: validJob },
   { method: "POST", path: () => "/v1/jobs/no-such-job/scale", seed: { group: "main", count: 3 } },
   { method: "POST", path: () => "/v1/jobs/no-such-job/revert", seed: { version: 1 } },
   { method: "DELETE", path: () => "/v1/jobs/no-such-job?purge=true", seed: {} },
@@ -92,6 +94,9 @@ const TARGETS: Target[] = [
   { method: "POST", path: () => "/v1/nodes/no-such-node/eligibility", seed: { eligible: false } },
   { method: "POST", path: () => "/v1/tokens", seed: { role: "read", name: "fuzz" } },
   { method: "DELETE", path: () => "/v1/tokens/000000000000", seed: {} },
+  { method: "PUT", path: () => "/v1/secrets/fuzzed", seed: { any: "bytes are a value" } },
+  { method: "DELETE", path: () => "/v1/secrets/no-such-secret", seed: {} },
+  { method: "DELETE", path: () => "/v1/volumes/no-such-job/data", seed: {} },
   { method: "POST", path: () => "/v1/nodes/register", seed: registration("fuzz-node", "http://127.0.0.1:1") },
   { method: "POST", path: () => "/v1/nodes/ghost/heartbeat", seed: { stats: { cpuPercent: 1, memoryUsedMb: 1, diskUsedMb: 1, at: 1 } } },
   { method: "POST", path: () => `/v1/nodes/${nodeA}/tasks`, seed: { reports: [{ taskId: "no-such-task", state: "running", message: "ok", containerId: "c", hostPorts: { http: 1 }, exitCode: null, restarts: 0, health: null }] } },
