@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, UpstreamError } from "../lib/errors.ts";
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, StoreReloadingError, UnauthorizedError, UnavailableError, UpstreamError, WriteConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
 import { JobValidationError } from "../model/job-validation-error.ts";
@@ -11,7 +11,7 @@ import { InvalidTransitionError } from "../model/task-state.ts";
 export const API_ERROR_SCHEMA = z
   .strictObject({
     error: z.strictObject({
-      code: z.string().describe("invalid_job, bad_request, unauthorized, forbidden, not_found, conflict, worker_unreachable, too_large, unavailable or internal"),
+      code: z.string().describe("invalid_job, bad_request, unauthorized, forbidden, not_found, conflict, write_conflict, worker_unreachable, too_large, unavailable, reloading or internal (write_conflict and reloading: nothing was stored, send the same request again)"),
       message: z.string().describe("what went wrong and what to do about it"),
       details: z.unknown().optional().describe("for invalid_job and bad_request: the problems, each with the field's path"),
     }),
@@ -34,10 +34,15 @@ export function errorHandler(log: Logger, role: "manager" | "worker" = "manager"
     }
     if (err instanceof ForbiddenError) return reply(403, "forbidden");
     if (err instanceof NotFoundError) return reply(404, "not_found");
+    if (err instanceof WriteConflictError) return reply(409, "write_conflict");
     if (err instanceof ConflictError || err instanceof InvalidTransitionError) return reply(409, "conflict");
     // A dead or unreachable worker is the state of the cluster, not a fault of the manager: a 409 that names it.
     if (err instanceof UpstreamError) return reply(409, "worker_unreachable");
     // Not the caller's fault, and nothing was stored: the same request may be sent again (to this manager or another).
+    if (err instanceof StoreReloadingError) {
+      c.header("Retry-After", "1");
+      return reply(503, "reloading");
+    }
     if (err instanceof UnavailableError) return reply(503, "unavailable");
     if ("status" in err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {
       return reply(err.status as ContentfulStatusCode, "bad_request");

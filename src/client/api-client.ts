@@ -38,6 +38,11 @@ export class ApiClientError extends Error {
   }
 }
 
+/** Answers that say nothing was stored because managers raced for the same records: sent again, at most this many times, after 0.1 s, 0.2 s, 0.4 s… */
+const WRITE_RACES = new Set(["write_conflict", "reloading"]);
+const WRITE_RACE_RETRIES = 5;
+const WRITE_RACE_BACKOFF_MS = 100;
+
 /** Items per request when a list method pages through a whole list. */
 export const LIST_PAGE_SIZE = 500;
 
@@ -347,14 +352,19 @@ export class ApiClient {
 
   private async send(method: string, path: string, init: SendOptions): Promise<Response> {
     const retryable = idempotent(method, path.split("?")[0] as string);
-    for (let tried = 1; ; tried++) {
+    let raced = 0;
+    let tried = 1;
+    for (;;) {
       try {
         const response = await this.sendOnce(method, path, init);
-        if (response.status !== 503 || !retryable || tried >= this.bases.length) {
-          if (!response.ok) throw await toError(response, method, path);
-          return response;
+        if (response.ok) return response;
+        const error = await toError(response, method, path);
+        // Refused before anything was stored (another manager wrote the same records first, or this one is reading the store again): the same request, in a moment.
+        if (WRITE_RACES.has(error.code) && raced < WRITE_RACE_RETRIES && !(init.body instanceof ReadableStream)) {
+          await Bun.sleep(WRITE_RACE_BACKOFF_MS * 2 ** raced++);
+          continue;
         }
-        await response.body?.cancel();
+        if (response.status !== 503 || !retryable || tried >= this.bases.length) throw error;
       } catch (err) {
         const failure = err instanceof ApiClientError ? err : null;
         if (!failure || failure.status !== 0 || tried >= this.bases.length || failure.code === "tls") throw err;
@@ -363,6 +373,7 @@ export class ApiClient {
           throw new ApiClientError(`${failure.message}; the request may or may not have been applied: check before sending it again`, 0, "unknown_outcome");
         }
       }
+      tried++;
       this.moveOn();
     }
   }

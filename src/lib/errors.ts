@@ -4,7 +4,15 @@ export class NotFoundError extends Error {
 }
 
 export class ConflictError extends Error {
-  readonly code = "conflict";
+  readonly code: string = "conflict";
+}
+
+/**
+ * A write refused before anything was stored because another manager wrote the same records first
+ * (optimistic concurrency on a shared store): 409 `write_conflict`; the same request may be sent again.
+ */
+export class WriteConflictError extends ConflictError {
+  override readonly code = "write_conflict";
 }
 
 export class BadRequestError extends Error {
@@ -34,5 +42,10 @@ export class ForbiddenError extends Error {
 
 /** The store cannot take writes now (etcd without quorum, unreachable, or this manager lost its leadership): 503, retry later. */
 export class UnavailableError extends Error {
-  readonly code = "unavailable";
+  readonly code: string = "unavailable";
+}
+
+/** This manager is reading the shared store again after a refused write, and takes no writes meanwhile (a moment): 503 `reloading`; nothing was stored. */
+export class StoreReloadingError extends UnavailableError {
+  override readonly code = "reloading";
 }

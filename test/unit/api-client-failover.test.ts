@@ -57,6 +57,22 @@ test("a scale whose fate is unknown is not sent again: the error says it may hav
   expect(good.hits).toEqual(["GET /v1/managers"]);
 });
 
+test("a write refused because managers raced (nothing stored) is sent again in a moment; any other conflict is not", async () => {
+  const answers = [
+    Response.json({ error: { code: "write_conflict", message: "another manager changed the same records first" } }, { status: 409 }),
+    Response.json({ error: { code: "reloading", message: "this manager takes no writes until it has read etcd again" } }, { status: 503 }),
+    Response.json({ job: { name: "web" } }),
+    Response.json({ error: { code: "conflict", message: "job web is stopped: submit it again to scale it" } }, { status: 409 }),
+  ];
+  const racing = serve(async () => answers.shift() as Response);
+  const client = new ApiClient(racing.url);
+  await client.scaleJob("web", "main", 3);
+  expect(racing.hits).toEqual(["POST /v1/jobs/web/scale", "POST /v1/jobs/web/scale", "POST /v1/jobs/web/scale"]);
+  const err = await client.scaleJob("web", "main", 3).catch((e: unknown) => e);
+  expect((err as ApiClientError).code).toBe("conflict");
+  expect(racing.hits).toHaveLength(4);
+});
+
 test("GET /v1/managers with SQLite: one manager, the leader", async () => {
   const h = new ApiHarness();
   const res = await h.call("GET", "/v1/managers");

@@ -1,4 +1,4 @@
-import { ConflictError, UnavailableError } from "../../lib/errors.ts";
+import { ConflictError, StoreReloadingError, UnavailableError, WriteConflictError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { SharedEvent } from "../shared-store.ts";
 import { type Compare, EtcdError, type EtcdGateway, type Op } from "./etcd-gateway.ts";
@@ -71,7 +71,7 @@ export class EtcdWrites {
   constructor(private readonly deps: EtcdWritesDeps) {}
 
   transaction<T>(fn: () => T): T {
-    if (this.broken) throw new UnavailableError(`this manager takes no writes until it has read etcd again (${this.broken.message}); try again in a moment`);
+    if (this.broken) throw new StoreReloadingError(`this manager takes no writes until it has read etcd again (${this.broken.message}); try again in a moment`);
     const outer = this.current === null;
     if (outer) this.current = { ops: new Map(), ranges: [], bases: new Map(), events: [], revision: 0, done: false, waiters: [], bytes: 0 };
     const frame: Undo[] = [];
@@ -267,7 +267,7 @@ export class EtcdWrites {
         this.deps.fenceRefused("a fenced write was refused: its leadership had ended");
         throw new UnavailableError("this manager was the leader no more: its write was refused, nothing was stored");
       }
-      throw new ConflictError("another manager changed the same records first, nothing was stored; try again");
+      throw new WriteConflictError("another manager changed the same records first, nothing was stored; try again");
     }
     for (const tx of batch) {
       tx.done = true;
