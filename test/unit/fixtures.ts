@@ -1,6 +1,7 @@
 import type { Job, JobSpec, TaskSpec } from "../../src/model/job.ts";
 import type { Node } from "../../src/model/node.ts";
 import type { Task } from "../../src/model/task.ts";
+import { JobValidationError, validateJob } from "../../src/model/job-schema.ts";
 
 export function makeNode(name: string, overrides: Partial<Node> = {}): Node {
   return {
@@ -70,4 +71,15 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     nextAttemptAt: null,
     ...overrides,
   };
+}
+
+/** The problems validateJob finds in a job file's content, each with its field's path; none for a valid one. */
+export function issuesOf(input: unknown): { path: string; message: string }[] {
+  try {
+    validateJob(input);
+  } catch (err) {
+    if (err instanceof JobValidationError) return err.issues;
+    throw err;
+  }
+  return [];
 }

@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { formatDuration, parseDuration } from "../../src/model/duration.ts";
-import { JobValidationError, parseJobFile, validateJob } from "../../src/model/job-schema.ts";
-
-function issuesOf(input: unknown): { path: string; message: string }[] {
-  try {
-    validateJob(input);
-  } catch (err) {
-    if (err instanceof JobValidationError) return err.issues;
-    throw err;
-  }
-  throw new Error("expected a validation error");
-}
+import { parseJobFile, validateJob } from "../../src/model/job-schema.ts";
+import { issuesOf } from "./fixtures.ts";
 
 const minimal = { name: "web", tasks: [{ name: "http", image: "cube-test/busybox:latest" }] };
 

@@ -1,18 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { toJobFile } from "../../src/cli/job.ts";
 import { secretEnvWarnings } from "../../src/cli/secret-env-warnings.ts";
-import { JobValidationError, parseJobFile, validateJob } from "../../src/model/job-schema.ts";
+import { parseJobFile, validateJob } from "../../src/model/job-schema.ts";
 import { pinSecretVersions } from "../../src/manager/secret-refs.ts";
-
-function issuesOf(input: unknown): { path: string; message: string }[] {
-  try {
-    validateJob(input);
-  } catch (err) {
-    if (err instanceof JobValidationError) return err.issues;
-    throw err;
-  }
-  throw new Error("expected a validation error");
-}
+import { issuesOf } from "./fixtures.ts";
 
 const withSecrets = (secrets: unknown[], extra: Record<string, unknown> = {}) => ({ name: "web", tasks: [{ name: "http", image: "img", secrets, ...extra }] });
 

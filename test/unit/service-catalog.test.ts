@@ -4,8 +4,8 @@ import { ConflictError, NotFoundError } from "../../src/lib/errors.ts";
 import { jobServing } from "../../src/manager/service-catalog.ts";
 import type { ClusterEvent } from "../../src/model/api-types.ts";
 import type { TaskSpec } from "../../src/model/job.ts";
-import { JobValidationError, parseJobFile, validateJob } from "../../src/model/job-schema.ts";
-import { makeJob, makeJobSpec, makeNode, makeTask } from "./fixtures.ts";
+import { parseJobFile, validateJob } from "../../src/model/job-schema.ts";
+import { issuesOf, makeJob, makeJobSpec, makeNode, makeTask } from "./fixtures.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
 const web: Partial<TaskSpec> = {
@@ -13,15 +13,6 @@ const web: Partial<TaskSpec> = {
   services: [{ name: "web", port: "http", tags: ["v1"] }],
   ingress: [{ host: "shop.example.com", path: "/", port: "http" }],
 };
-
-function issuesOf(input: unknown): { path: string; message: string }[] {
-  try {
-    validateJob(input);
-  } catch (err) {
-    return (err as JobValidationError).issues;
-  }
-  return [];
-}
 
 describe("job file: services and ingress", () => {
   const task = { name: "http", image: "x", ports: [{ name: "http", container: 8080 }] };
