@@ -213,7 +213,7 @@ function humanLine(): string {
     `fleet: ${nodes} hollow nodes (registered in ${r.registerMs ?? "-"} ms, ${r.reportRoute ?? "?"} report route), ${tasks} tasks in ${sizes.length} jobs`,
     `all assigned after ${r.allAssignedMs ?? "-"} ms, running after ${r.allRunningMs ?? "-"} ms (target ≤ 30000 for 100k on 5k nodes), ${r.reportsPerSec ?? "-"} reports/s`,
     `${r.submitsPerSec ?? "-"} small-job submits/s with the tasks stored (target ≥ 1000; p99 ${r.submitP99Ms ?? "-"} ms)`,
-    `list p99 ${r.listP99Ms ?? "-"} ms (tasks ${r.tasksListP99Ms ?? "-"} ms over ${r.tasksListSamples ?? 0} samples of ${r.tasksPageKb ?? "-"} KB, nodes ${r.nodesListP99Ms ?? "-"} ms over ${r.nodesListSamples ?? 0} samples of ${r.nodesPageKb ?? "-"} KB; target ≤ 20)`,
+    `list p99 ${r.listP99Ms ?? "-"} ms (p50 ${r.listP50Ms ?? "-"}, p90 ${r.listP90Ms ?? "-"}, max ${r.listMaxMs ?? "-"}; tasks ${r.tasksListP99Ms ?? "-"} ms over ${r.tasksListSamples ?? 0} samples of ${r.tasksPageKb ?? "-"} KB, nodes ${r.nodesListP99Ms ?? "-"} ms over ${r.nodesListSamples ?? 0} samples of ${r.nodesPageKb ?? "-"} KB; target ≤ 20)`,
     `manager peak RSS ${r.managerRssMb ?? "-"} MB (target ≤ 1024), CPU ${r.managerCpuS ?? "-"} s; fleet CPU ${r.fleetCpuS ?? "-"} s, bench driver CPU ${r.driverCpuS} s`,
     `reports refused ${r.reportsRefused ?? "-"}, failed ${r.reportFailures ?? "-"}; heartbeats ${r.heartbeats ?? "-"} (failed ${r.heartbeatFailures ?? "-"}); watch failures ${r.watchFailures ?? "-"}; tasks seen lost ${r.lostSeen ?? "-"}${r.lastFleetError ? `; last failure: ${r.lastFleetError}` : ""}`,
   ];
@@ -284,9 +284,14 @@ try {
   if (samplers) {
     await Promise.all([samplers.tasks.stop(), samplers.nodes.stop()]);
     const { tasks: t, nodes: n } = samplers;
-    const p99 = (values: number[]) => (percentile(values, 0.99) === null ? null : round(percentile(values, 0.99) as number));
+    const at = (values: number[], p: number) => (percentile(values, p) === null ? null : round(percentile(values, p) as number));
+    const p99 = (values: number[]) => at(values, 0.99);
+    const both = [...t.timesMs, ...n.timesMs];
     Object.assign(result, {
-      listP99Ms: p99([...t.timesMs, ...n.timesMs]),
+      listP99Ms: p99(both),
+      listP50Ms: at(both, 0.5),
+      listP90Ms: at(both, 0.9),
+      listMaxMs: at(both, 1),
       tasksListP99Ms: p99(t.timesMs),
       nodesListP99Ms: p99(n.timesMs),
       tasksListSamples: t.timesMs.length,

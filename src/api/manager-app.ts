@@ -12,7 +12,7 @@ import type { OpenApiDocument } from "../model/openapi.ts";
 import { parseTaskName } from "../model/task.ts";
 import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
-import { assignmentsJson } from "./assignments-json.ts";
+import { assignmentsJson, pageJson } from "./json-text.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
@@ -36,6 +36,8 @@ export interface ManagerAppOptions {
 }
 
 const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024;
+/** For a body made of kept JSON text (json-text.ts) rather than by `c.json`. */
+const JSON_TYPE = { "content-type": "application/json" };
 
 /** A task named JOB.GROUP.INDEX is the slot's task of now; an id or id prefix is matched as it is. */
 function eventFilter(c: Context, manager: ControlPlane): EventFilter {
@@ -60,6 +62,18 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/ui", browserLogin(verify));
   app.use("/ui/*", browserLogin(verify));
   app.use("*", authenticate(verify));
+  // The workers' long-polls, before the middleware below, which has nothing to do for them: thousands
+  // wait at any moment, each holding every layer it passed through, and they wait on purpose (up to 30 s),
+  // so their time is not the API's latency.
+  app.get("/v1/nodes/:id/assignments", async (c) => {
+    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
+    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
+    return c.body(assignmentsJson(answer), 200, JSON_TYPE);
+  });
+  app.get("/v1/nodes/:id/services", async (c) => {
+    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
+    return c.json(await manager.serviceRoutes(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
+  });
   const limitTo = (maxSize: number) =>
     bodyLimit({ maxSize, onError: (c) => c.json({ error: { code: "too_large", message: `request body is larger than ${maxSize} bytes` } }, 413) });
   const requestLimit = limitTo(maxBodyBytes);
@@ -75,8 +89,6 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.use("/v1/*", async (c, next) => {
     const started = performance.now();
     await next();
-    // The assignments and services long-polls wait on purpose (up to 30 s); their time is not the API's latency.
-    if (c.req.routePath === "/v1/nodes/:id/assignments" || c.req.routePath === "/v1/nodes/:id/services") return;
     const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
     manager.observeRequest(labels, (performance.now() - started) / 1000);
   });
@@ -120,7 +132,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     const node = c.req.query("node");
     const nodeId = node === undefined ? undefined : manager.getNode(node).id;
     const { items, next } = manager.listTasks({ job, nodeId, state: state as TaskState | undefined }, pageParams(c));
-    return c.json({ tasks: items, next });
+    return c.body(pageJson("tasks", items, next), 200, JSON_TYPE);
   });
   app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
   app.get("/v1/tasks/:id/logs", (c) => {
@@ -157,7 +169,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
 
   app.get("/v1/nodes", (c) => {
     const { items, next } = manager.listNodes(pageParams(c));
-    return c.json({ nodes: items, next });
+    return c.body(pageJson("nodes", items, next), 200, JSON_TYPE);
   });
   app.get("/v1/nodes/:id", (c) => c.json(manager.getNode(c.req.param("id"))));
   app.post("/v1/nodes/:id/drain", (c) => c.json(manager.drainNode(c.req.param("id"))));
@@ -218,15 +230,6 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.post("/v1/nodes/:id/heartbeat", async (c) => {
     const { stats, events, images } = parseHeartbeat(await readJson(c));
     return c.json(manager.heartbeat(c.req.param("id"), stats, events, images));
-  });
-  app.get("/v1/nodes/:id/assignments", async (c) => {
-    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
-    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
-    return c.body(assignmentsJson(answer), 200, { "content-type": "application/json" });
-  });
-  app.get("/v1/nodes/:id/services", async (c) => {
-    const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
-    return c.json(await manager.serviceRoutes(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal));
   });
   // Many reports per request, applied in order in one transaction; each answered on its own.
   app.post("/v1/nodes/:id/tasks", async (c) => c.json({ results: await manager.reportTasks(c.req.param("id"), parseTaskReports(await readJson(c))) }));

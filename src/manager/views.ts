@@ -5,9 +5,22 @@ import { type Task, taskName } from "../model/task.ts";
 import { isGone, type TaskState } from "../model/task-state.ts";
 import type { NodeUsage } from "../scheduler/plugin.ts";
 
+/**
+ * Views made from an entity are kept with it while they stay the same (a task or node is never
+ * changed once made: a change makes a new object), so a list asked for again and again builds, and
+ * the API serializes (json-text.ts), only what changed since. Frozen: they are shared.
+ */
+const taskViews = new WeakMap<Task, TaskView>();
+const nodeViews = new WeakMap<Node, NodeView>();
+
 /** What the API shows of a task: the task with its name and its node's name. */
 export function taskView(task: Task, nodeName: (id: string) => string | undefined): TaskView {
-  return { ...task, name: taskName(task), nodeName: task.nodeId ? (nodeName(task.nodeId) ?? null) : null };
+  const node = task.nodeId ? (nodeName(task.nodeId) ?? null) : null;
+  const kept = taskViews.get(task);
+  if (kept?.nodeName === node) return kept;
+  const view: TaskView = Object.freeze({ ...task, name: taskName(task), nodeName: node });
+  taskViews.set(task, view);
+  return view;
 }
 
 /**
@@ -28,7 +41,13 @@ export function jobView(job: Job, tasks: readonly Task[], rolloutFailure: string
 
 /** A node with what its live tasks hold, as the scheduler counts it. */
 export function nodeView(node: Node, usage: NodeUsage | undefined): NodeView {
-  const allocated = usage ? { ...usage.allocated } : { cpu: 0, memory: 0, disk: 0 };
-  allocated.cpu = Math.round(allocated.cpu * 1000) / 1000;
-  return { ...node, allocated, taskCount: usage?.taskCount ?? 0 };
+  const cpu = Math.round((usage?.allocated.cpu ?? 0) * 1000) / 1000;
+  const memory = usage?.allocated.memory ?? 0;
+  const disk = usage?.allocated.disk ?? 0;
+  const taskCount = usage?.taskCount ?? 0;
+  const kept = nodeViews.get(node);
+  if (kept && kept.taskCount === taskCount && kept.allocated.cpu === cpu && kept.allocated.memory === memory && kept.allocated.disk === disk) return kept;
+  const view: NodeView = Object.freeze({ ...node, allocated: Object.freeze({ cpu, memory, disk }), taskCount });
+  nodeViews.set(node, view);
+  return view;
 }

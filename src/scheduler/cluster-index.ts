@@ -3,7 +3,7 @@ import type { OrderKey } from "./capacity-class.ts";
 import { CapacityOrder } from "./capacity-order.ts";
 import { type AttributeReader, attributeReader } from "./filters/node-attribute.ts";
 import { schedulable } from "./filters/node-status.ts";
-import { emptyUsage, groupKey } from "./node-usage.ts";
+import { emptyUsage, groupKey, type IndexedUsage } from "./node-usage.ts";
 import type { NodeUsage } from "./plugin.ts";
 import type { ClusterSnapshot, LiveTask } from "./types.ts";
 
@@ -41,7 +41,7 @@ interface Totals {
  * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask); cluster.remove(stoppedTask.id)
  */
 export class ClusterIndex {
-  private readonly byId = new Map<string, NodeUsage>();
+  private readonly byId = new Map<string, IndexedUsage>();
   private readonly totals = new Map<string, Totals>();
   private readonly held = new Map<string, Held>();
   /** Node id → ids of the tasks counted (or waiting to be counted) there. */
@@ -49,7 +49,7 @@ export class ClusterIndex {
   /** Group key → node id → live tasks of the group there. */
   private readonly groupNodes = new Map<string, Map<string, number>>();
   /** Sorted by node id; rebuilt on the next read after a node joins or leaves. */
-  private sorted: NodeUsage[] | null = [];
+  private sorted: IndexedUsage[] | null = [];
   private readonly positions = new Map<string, number>();
   /** Attribute → each node's value, by position; dropped whenever a node is set or removed. */
   private readonly attributeValues = new Map<string, (string | undefined)[]>();
@@ -67,7 +67,7 @@ export class ClusterIndex {
   }
 
   /** One per node, by node id. */
-  get usages(): readonly NodeUsage[] {
+  get usages(): readonly IndexedUsage[] {
     return this.order();
   }
 
@@ -82,7 +82,7 @@ export class ClusterIndex {
   }
 
   /** A node with what is allocated on it, or undefined when the index does not know it. */
-  usageOf(nodeId: string): NodeUsage | undefined {
+  usageOf(nodeId: string): IndexedUsage | undefined {
     return this.byId.get(nodeId);
   }
 
@@ -195,7 +195,7 @@ export class ClusterIndex {
   }
 
   private count(held: Held, sign: 1 | -1): void {
-    const usage = this.byId.get(held.nodeId) as NodeUsage;
+    const usage = this.byId.get(held.nodeId) as IndexedUsage;
     const totals = this.totals.get(held.nodeId) as Totals;
     totals.cpu += sign * held.cpu;
     totals.memory += sign * held.memory;
@@ -227,7 +227,7 @@ export class ClusterIndex {
     this.attributePositions.clear();
   }
 
-  private order(): NodeUsage[] {
+  private order(): IndexedUsage[] {
     if (this.sorted) return this.sorted;
     const sorted = [...this.byId.values()].sort(byNodeId);
     this.positions.clear();

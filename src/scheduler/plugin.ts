@@ -6,13 +6,20 @@ import type { SpreadTally } from "./spread-tally.ts";
 import type { PlacementRequest } from "./types.ts";
 
 /** A node with what is already allocated on it: the scheduler's working copy, updated as it places. */
+/** What the scheduler reads and adds of a node's task counts per group: a Map, or a call's overlay on one (see `copyUsage`). */
+export interface GroupCounts {
+  get(key: string): number | undefined;
+  has(key: string): boolean;
+  set(key: string, count: number): void;
+}
+
 export interface NodeUsage {
   node: Node;
   allocated: Resources;
   /** Static host ports already reserved on the node. */
   ports: Set<number>;
   /** Live tasks per job and group (see `groupKey`). */
-  groups: Map<string, number>;
+  groups: GroupCounts;
   taskCount: number;
 }
 

@@ -77,7 +77,7 @@ describe("ClusterIndex kept current", () => {
       const order = index.byCapacity(key);
       expect({ seed, errors: treapErrors(order) }).toEqual({ seed, errors: [] });
       // Its members are the index's own usages, which the scheduler reads.
-      for (const found of order.classes()) for (const { usage } of found.members) expect(index.usageOf(usage.node.id)).toBe(usage);
+      for (const found of order.classes()) for (const { usage } of found.members) expect<unknown>(index.usageOf(usage.node.id)).toBe(usage);
       expect(order.size).toBe([...nodes.values()].filter((n) => n.status === "ready" && n.eligible).length);
     }
   });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { OrderKey } from "../../src/scheduler/capacity-class.ts";
 import { CapacityOrder } from "../../src/scheduler/capacity-order.ts";
-import { emptyUsage } from "../../src/scheduler/node-usage.ts";
+import { emptyUsage, type IndexedUsage } from "../../src/scheduler/node-usage.ts";
 import type { NodeUsage } from "../../src/scheduler/plugin.ts";
 import { seededRandom } from "../../src/scheduler/seeded-random.ts";
 import { ringHash } from "../../src/scheduler/tie-ring.ts";
@@ -59,7 +59,7 @@ describe("CapacityOrder", () => {
       const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
       const order = new CapacityOrder(key, holdsOf);
-      const present = new Map<string, NodeUsage>();
+      const present = new Map<string, IndexedUsage>();
       for (let step = 0; step < 4_000; step++) {
         const roll = random();
         const id = `n${Math.floor(random() * 60)}`;
