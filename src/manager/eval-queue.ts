@@ -1,16 +1,19 @@
+import { Turns } from "./turns.ts";
+
 /** How long one pass may run before it lets the event loop serve requests, and goes on after. */
 const PASS_BUDGET_MS = 1;
 
 /**
  * The jobs waiting for evaluation (Nomad's evaluations, Kubernetes' work queue of keys): a job marked
  * several times before its turn is evaluated once, in the order it was first marked. One loop runs
- * the evaluations, one at a time, soon after a mark (setImmediate, so the marks of a burst of requests
- * coalesce); marks made during a pass are taken by the same pass, within its time budget.
+ * the evaluations, one at a time, soon after a mark (in a turn of the event loop of its own, see Turns,
+ * so the marks of a burst of requests coalesce); marks made during a pass are taken by the same pass,
+ * within its time budget.
  */
 export class EvalQueue {
   private readonly dirty = new Set<string>();
   private readonly idleWaiters = new Set<() => void>();
-  private scheduled: ReturnType<typeof setImmediate> | null = null;
+  private readonly nextPass = () => this.drain(PASS_BUDGET_MS);
   private running = false;
   private stopped = false;
   /** A manager that follows another evaluates nothing: marks are dropped (the leader resyncs every job when it starts to lead). */
@@ -21,6 +24,8 @@ export class EvalQueue {
     private readonly failed: (job: string, err: Error) => void,
     /** Runs a pass: the manager makes its commits one store transaction. */
     private readonly pass: (run: () => void) => void = (run) => run(),
+    /** Shared with the manager's other work between requests. */
+    private readonly turns: Turns = new Turns(),
   ) {}
 
   get size(): number {
@@ -91,16 +96,12 @@ export class EvalQueue {
 
   stop(): void {
     this.stopped = true;
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = null;
+    this.turns.cancel(this.nextPass);
     this.wakeIdle();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped || this.running) return;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = null;
-      this.drain(PASS_BUDGET_MS);
-    });
+    if (this.stopped || this.running) return;
+    this.turns.request(this.nextPass);
   }
 }

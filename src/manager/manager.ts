@@ -18,6 +18,7 @@ import { actOn, type CommitDeps, committer, reloadAll } from "./commit.ts";
 import type { ManagerContext } from "./context.ts";
 import type { ControlPlane, EventFilter, PageRequest, Principal, TaskQuery } from "./control-plane.ts";
 import { EvalQueue } from "./eval-queue.ts";
+import { Turns } from "./turns.ts";
 import { Evaluator } from "./evaluator.ts";
 import { EventBus } from "./event-bus.ts";
 import { GarbageCollector } from "./garbage-collector.ts";
@@ -77,6 +78,8 @@ export class Manager implements ControlPlane {
   readonly tokens: Tokens;
   private readonly ctx: ManagerContext;
   private readonly usage = new UsageHistory();
+  /** Evaluation passes and report group commits take turns between requests. */
+  private readonly turns = new Turns();
   private readonly queue: EvalQueue;
   private readonly timers: JobTimers;
   private readonly queries: Queries;
@@ -113,6 +116,7 @@ export class Manager implements ControlPlane {
         this.timers.set(job, now() + RETRY_MS);
       },
       (run) => commit.together(run),
+      this.turns,
     );
     this.commitDeps = { store: options.store, state, bus, watch, queue: this.queue };
     const commit = committer(this.commitDeps);
@@ -127,7 +131,7 @@ export class Manager implements ControlPlane {
     this.jobs = new JobCommands(this.ctx, limits, this.queries, (spec) => this.services.refuseTaken(spec));
     this.nodes = new NodeCommands(this.ctx, this.queries);
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
-    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3);
+    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3, this.turns);
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, heartbeatTtlMs);
     this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
     const keyring = new Keyring(options.keyEncryptionKey ?? fileKey(crypto.getRandomValues(new Uint8Array(32))));
@@ -189,6 +193,7 @@ export class Manager implements ControlPlane {
     this.follow();
     this.timers.stop();
     this.queue.stop();
+    this.turns.stop();
   }
 
   /** Resolves once the writes made so far are stored; rejects with a 503 or 409 when the store refused one. */

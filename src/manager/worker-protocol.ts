@@ -8,6 +8,7 @@ import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import { finishDrainIfEmpty } from "./node-commands.ts";
 import { applyTaskReports } from "./task-reports.ts";
+import type { Turns } from "./turns.ts";
 import type { UsageHistory } from "./usage-history.ts";
 
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
@@ -26,7 +27,7 @@ const REPORTS_PER_COMMIT = 100;
  */
 export class WorkerProtocol {
   private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
-  private flush: ReturnType<typeof setImmediate> | null = null;
+  private readonly nextCommit = () => this.commitReports();
   /** When each node's heartbeat was last shared with the other managers (a shared store). */
   private readonly sharedAt = new Map<string, number>();
 
@@ -37,6 +38,8 @@ export class WorkerProtocol {
     private readonly settled: (maxMs: number) => Promise<void>,
     /** A node's heartbeat is shared at most this often: a third of the TTL keeps a new leader's view within it. */
     private readonly shareHeartbeatEveryMs: number,
+    /** Where report group commits take their turn with the manager's other work between requests. */
+    private readonly turns: Turns,
   ) {}
 
   register(request: RegisterRequest): Node {
@@ -140,25 +143,23 @@ export class WorkerProtocol {
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]> {
     return new Promise((resolve, reject) => {
       this.queued.push({ nodeId, reports, resolve, reject });
-      this.flush ??= setImmediate(() => this.commitReports());
+      this.turns.request(this.nextCommit);
     });
   }
 
   /** Commits every report still queued: the manager stops, nothing waits for the next turn. */
   stop(): void {
     while (this.queued.length > 0) this.commitReports();
-    if (this.flush) clearImmediate(this.flush);
-    this.flush = null;
+    this.turns.cancel(this.nextCommit);
   }
 
   private commitReports(): void {
-    if (this.flush) clearImmediate(this.flush);
-    this.flush = null;
+    this.turns.cancel(this.nextCommit);
     // Whole requests, up to about GROUP_COMMIT_REPORTS reports: a bigger transaction would hold the event loop (and every other request) too long.
     let count = 0;
     const taken = this.queued.findIndex((b) => (count += b.reports.length) > GROUP_COMMIT_REPORTS);
     const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
-    if (this.queued.length > 0) this.flush = setImmediate(() => this.commitReports());
+    if (this.queued.length > 0) this.turns.request(this.nextCommit);
     if (batches.length === 0) return;
     const now = this.ctx.now();
     let results: TaskReportResult[][];

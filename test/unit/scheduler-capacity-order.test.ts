@@ -66,7 +66,7 @@ describe("CapacityOrder", () => {
         const current = present.get(id);
         if (roll < 0.1 || !current) {
           // Joins, or comes back with another capacity: a new usage object for the same node.
-          const usage = emptyUsage(makeNode(id, { capacity: { cpu: pick([2, 4, 16, 0]), memory: pick([2048, 2100, 4096]), disk: pick([0, 100]) } }));
+          const usage = emptyUsage(makeNode(id, { id, capacity: { cpu: pick([2, 4, 16, 0]), memory: pick([2048, 2100, 4096]), disk: pick([0, 100]) } }));
           present.set(usage.node.id, usage);
           order.set(usage);
         } else if (roll < 0.15) {
