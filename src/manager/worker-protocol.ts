@@ -14,7 +14,7 @@ import type { UsageHistory } from "./usage-history.ts";
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
 const SETTLE_MS = 1_000;
 /** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
-const GROUP_COMMIT_REPORTS = 100;
+const GROUP_COMMIT_REPORTS = 50;
 /**
  * Task writes per commit: each report is a change of its own, so a request of 1,000 reports is
  * committed in parts that fit one etcd transaction (at most 128 operations).
