@@ -6,9 +6,10 @@ import { isGone, type TaskState } from "../model/task-state.ts";
 import type { NodeUsage } from "../scheduler/plugin.ts";
 
 /**
- * Views made from an entity are kept with it while they stay the same (a task or node is never
- * changed once made: a change makes a new object), so a list asked for again and again builds, and
- * the API serializes (json-text.ts), only what changed since. Frozen: they are shared.
+ * Views made from an entity are kept with it while they stay the same, so a list asked for again and
+ * again builds, and the API serializes (json-text.ts), only what changed since. A task is never
+ * changed once made (a change makes a new object); a node is, in place, by each heartbeat (its stats
+ * and time), which the kept view is checked against. Frozen: they are shared.
  */
 const taskViews = new WeakMap<Task, TaskView>();
 const nodeViews = new WeakMap<Node, NodeView>();
@@ -46,7 +47,17 @@ export function nodeView(node: Node, usage: NodeUsage | undefined): NodeView {
   const disk = usage?.allocated.disk ?? 0;
   const taskCount = usage?.taskCount ?? 0;
   const kept = nodeViews.get(node);
-  if (kept && kept.taskCount === taskCount && kept.allocated.cpu === cpu && kept.allocated.memory === memory && kept.allocated.disk === disk) return kept;
+  if (
+    kept &&
+    kept.stats === node.stats &&
+    kept.lastHeartbeat === node.lastHeartbeat &&
+    kept.taskCount === taskCount &&
+    kept.allocated.cpu === cpu &&
+    kept.allocated.memory === memory &&
+    kept.allocated.disk === disk
+  ) {
+    return kept;
+  }
   const view: NodeView = Object.freeze({ ...node, allocated: Object.freeze({ cpu, memory, disk }), taskCount });
   nodeViews.set(node, view);
   return view;

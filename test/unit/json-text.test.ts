@@ -41,5 +41,14 @@ test("a page's JSON is JSON.stringify's, with views kept per task and node only 
   expect(busier).not.toBe(view);
   expect(busier.taskCount).toBe(3);
   expect(nodeView(node, undefined)).toMatchObject({ allocated: { cpu: 0, memory: 0, disk: 0 }, taskCount: 0 });
+  // A heartbeat changes the node in place: its stats and time show at once.
+  const beforeBeat = nodeView(node, usage);
+  node.stats = { cpuPercent: 12, memoryUsedMb: 300, diskUsedMb: 10, at: 5 };
+  node.lastHeartbeat = 5;
+  const afterBeat = nodeView(node, usage);
+  expect(afterBeat).not.toBe(beforeBeat);
+  expect(afterBeat).toMatchObject({ stats: { cpuPercent: 12 }, lastHeartbeat: 5, taskCount: 2 });
+  node.lastHeartbeat = 8;
+  expect(nodeView(node, usage).lastHeartbeat).toBe(8);
   expect(pageJson("nodes", [busier], null)).toBe(JSON.stringify({ nodes: [busier], next: null }));
 });
