@@ -18,7 +18,6 @@ import { actOn, type CommitDeps, committer, reloadAll } from "./commit.ts";
 import type { ManagerContext } from "./context.ts";
 import type { ControlPlane, EventFilter, PageRequest, Principal, TaskQuery } from "./control-plane.ts";
 import { EvalQueue } from "./eval-queue.ts";
-import { Turns } from "./turns.ts";
 import { Evaluator } from "./evaluator.ts";
 import { EventBus } from "./event-bus.ts";
 import { GarbageCollector } from "./garbage-collector.ts";
@@ -36,6 +35,7 @@ import { applyRemote } from "./remote-changes.ts";
 import { SecretCommands } from "./secret-commands.ts";
 import { ServiceDirectory } from "./service-directory.ts";
 import { Tokens } from "./tokens.ts";
+import { Turns } from "./turns.ts";
 import { UsageHistory } from "./usage-history.ts";
 import { WorkerProtocol } from "./worker-protocol.ts";
 
