@@ -46,3 +46,36 @@ export class Turns {
     });
   }
 }
+
+/**
+ * Lets at most `perTurn` waiters go on per turn of the event loop (a unit of Turns): a burst of
+ * woken long-polls, all due at the same moment, is answered over a few turns instead of all in one.
+ * @example await gate.pass(); // then build the answer
+ */
+export class TurnGate {
+  private readonly waiting: (() => void)[] = [];
+  private opened = false;
+  private readonly release = () => {
+    for (const go of this.waiting.splice(0, this.perTurn)) go();
+    if (this.waiting.length > 0) this.turns.request(this.release);
+  };
+
+  constructor(
+    private readonly turns: Turns,
+    private readonly perTurn: number,
+  ) {}
+
+  pass(): Promise<void> {
+    if (this.opened) return Promise.resolve();
+    return new Promise((go) => {
+      this.waiting.push(go);
+      this.turns.request(this.release);
+    });
+  }
+
+  /** Lets every waiter go now, and every later one at once (the manager stops: no turns come). */
+  open(): void {
+    this.opened = true;
+    for (const go of this.waiting.splice(0)) go();
+  }
+}

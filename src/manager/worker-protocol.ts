@@ -8,7 +8,7 @@ import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import { finishDrainIfEmpty } from "./node-commands.ts";
 import { applyTaskReports } from "./task-reports.ts";
-import type { Turns } from "./turns.ts";
+import { TurnGate, type Turns } from "./turns.ts";
 import type { UsageHistory } from "./usage-history.ts";
 
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
@@ -20,6 +20,8 @@ const GROUP_COMMIT_REPORTS = 50;
  * committed in parts that fit one etcd transaction (at most 128 operations).
  */
 const REPORTS_PER_COMMIT = 100;
+/** Changed assignment lists answered per turn of the event loop (see TurnGate). */
+const ANSWERS_PER_TURN = 50;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
@@ -28,6 +30,7 @@ const REPORTS_PER_COMMIT = 100;
 export class WorkerProtocol {
   private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
   private readonly nextCommit = () => this.commitReports();
+  private readonly answers: TurnGate;
   /** When each node's heartbeat was last shared with the other managers (a shared store). */
   private readonly sharedAt = new Map<string, number>();
 
@@ -38,9 +41,11 @@ export class WorkerProtocol {
     private readonly settled: (maxMs: number) => Promise<void>,
     /** A node's heartbeat is shared at most this often: a third of the TTL keeps a new leader's view within it. */
     private readonly shareHeartbeatEveryMs: number,
-    /** Where report group commits take their turn with the manager's other work between requests. */
+    /** Where report group commits and answers take their turn with the manager's other work between requests. */
     private readonly turns: Turns,
-  ) {}
+  ) {
+    this.answers = new TurnGate(turns, ANSWERS_PER_TURN);
+  }
 
   register(request: RegisterRequest): Node {
     const { state, log } = this.ctx;
@@ -121,7 +126,10 @@ export class WorkerProtocol {
     const { state, watch } = this.ctx;
     if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     await watch.wait(nodeId, index, waitMs, signal);
-    if (watch.current(nodeId) !== index) await this.settled(SETTLE_MS);
+    if (watch.current(nodeId) !== index) {
+      await this.settled(SETTLE_MS);
+      await this.answers.pass();
+    }
     // A worker acts on what is stored: a shared store sends writes after the code that made them (or reloads, should it refuse one).
     const { store } = this.ctx;
     if (isShared(store)) await Promise.race([store.settled(), Bun.sleep(SETTLE_MS)]);
@@ -151,6 +159,7 @@ export class WorkerProtocol {
   stop(): void {
     while (this.queued.length > 0) this.commitReports();
     this.turns.cancel(this.nextCommit);
+    this.answers.open();
   }
 
   private commitReports(): void {

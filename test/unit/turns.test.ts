@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { Turns } from "../../src/manager/turns.ts";
+import { TurnGate, Turns } from "../../src/manager/turns.ts";
 
 test("units take turns, one per turn of the event loop, with timers and I/O served between them", async () => {
   const turns = new Turns();
@@ -51,4 +51,24 @@ test("a cancelled unit does not run, and nothing runs once stopped", async () =>
   turns.request(a);
   await Bun.sleep(5);
   expect(seen).toEqual(["b"]);
+});
+
+test("a gate lets a few waiters go per turn, and all at once when opened", async () => {
+  const turns = new Turns();
+  const gate = new TurnGate(turns, 2);
+  const passed: number[] = [];
+  const waits = Array.from({ length: 5 }, (_, i) => gate.pass().then(() => passed.push(i)));
+  // Another unit, asked for after the gate's: it runs in the turn after the gate's first.
+  let seenByOther: number[] = [];
+  turns.request(() => (seenByOther = [...passed]));
+  await Promise.all(waits);
+  expect(seenByOther).toEqual([0, 1]);
+  expect(passed).toEqual([0, 1, 2, 3, 4]);
+
+  const late = new TurnGate(turns, 1);
+  const pending = [late.pass(), late.pass(), late.pass()];
+  turns.stop();
+  late.open();
+  await Promise.all(pending);
+  await late.pass();
 });
