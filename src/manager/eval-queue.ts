@@ -2,6 +2,8 @@ import { Turns } from "./turns.ts";
 
 /** How long one pass may run before it lets the event loop serve requests, and goes on after. */
 const PASS_BUDGET_MS = 1;
+/** Steps in a row a job that carries on (see `carryOn`) takes before the other marked jobs have their turn. */
+const CARRY_ON_STEPS = 20;
 
 /**
  * The jobs waiting for evaluation (Nomad's evaluations, Kubernetes' work queue of keys): a job marked
@@ -12,6 +14,11 @@ const PASS_BUDGET_MS = 1;
  */
 export class EvalQueue {
   private readonly dirty = new Set<string>();
+  /** A job whose evaluation stopped at its step's limit, evaluated before the marked ones (see `carryOn`). */
+  private carrying: string | null = null;
+  /** The job that carried on last, and its steps in a row. */
+  private streakOf: string | null = null;
+  private streak = 0;
   private readonly idleWaiters = new Set<() => void>();
   private readonly nextPass = () => this.drain(PASS_BUDGET_MS);
   private running = false;
@@ -29,7 +36,7 @@ export class EvalQueue {
   ) {}
 
   get size(): number {
-    return this.dirty.size;
+    return this.dirty.size + (this.carrying !== null && !this.dirty.has(this.carrying) ? 1 : 0);
   }
 
   mark(job: string): void {
@@ -38,21 +45,47 @@ export class EvalQueue {
     this.schedule();
   }
 
+  /**
+   * The job's evaluation stopped at its step's limit with more to place: its next step comes first, up
+   * to CARRY_ON_STEPS in a row, so the steps of one job's placement follow one another and each finds
+   * the nodes its group holds still parked (ClusterIndex.park), not moved back and forth per step.
+   */
+  carryOn(job: string): void {
+    if (this.following) return;
+    this.streak = this.streakOf === job ? this.streak + 1 : 1;
+    this.streakOf = job;
+    if (this.streak > CARRY_ON_STEPS) {
+      this.streakOf = null;
+      return this.mark(job);
+    }
+    this.carrying = job;
+    this.schedule();
+  }
+
   /** The job is gone: nothing to evaluate. */
   forget(job: string): void {
     this.dirty.delete(job);
+    if (this.carrying === job) this.carrying = null;
+  }
+
+  /** The job that carries on, else the first marked; taken off the queue. */
+  private take(): string | undefined {
+    const job = this.carrying ?? this.dirty.values().next().value;
+    if (job === undefined) return undefined;
+    if (job === this.carrying) this.carrying = null;
+    this.dirty.delete(job);
+    return job;
   }
 
   /** Evaluates marked jobs, those marked meanwhile included, until none is left or `budgetMs` has passed. */
   drain(budgetMs = Number.POSITIVE_INFINITY): void {
     if (this.running) return;
-    if (this.dirty.size === 0) return this.wakeIdle();
+    if (this.size === 0) return this.wakeIdle();
     this.running = true;
     const until = performance.now() + budgetMs;
     try {
       this.pass(() => {
-        for (const job of this.dirty) {
-          this.dirty.delete(job);
+        for (let job = this.take(); job !== undefined; job = this.take()) {
           try {
             this.evaluate(job);
           } catch (err) {
@@ -64,7 +97,7 @@ export class EvalQueue {
     } finally {
       this.running = false;
     }
-    if (this.dirty.size > 0) this.schedule();
+    if (this.size > 0) this.schedule();
     else this.wakeIdle();
   }
 
@@ -74,7 +107,7 @@ export class EvalQueue {
 
   /** Resolves once no job waits for evaluation, or after `maxMs` (so a burst of placements is answered once, at its end). */
   idle(maxMs: number): Promise<void> {
-    if (this.dirty.size === 0 && !this.running) return Promise.resolve();
+    if (this.size === 0 && !this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -91,6 +124,7 @@ export class EvalQueue {
     this.following = following;
     if (!following) return;
     this.dirty.clear();
+    this.carrying = null;
     this.wakeIdle();
   }
 

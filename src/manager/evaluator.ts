@@ -19,8 +19,10 @@ export interface EvaluatorOptions {
   state: ClusterState;
   commit: Commit;
   timers: JobTimers;
-  /** Marks a job for another evaluation (one that stopped at STEP_WRITES goes on there). */
+  /** Marks a job for another evaluation. */
   mark: (job: string) => void;
+  /** Marks a job whose step stopped at STEP_WRITES with more to place: its next step comes before other jobs' (EvalQueue.carryOn). */
+  carryOn: (job: string) => void;
   metrics: ManagerMetrics;
   images: ImageCatalog;
   algorithm: Algorithm;
@@ -133,7 +135,7 @@ export class Evaluator {
     if (current && job.spec.type !== "system" && decision.held.size === 0 && !state.tasks.hasOutdated(name, current.job.version)) {
       this.unfinished.set(name, { job: current.job, generation: state.tasks.generation(name), creates, wakeAt: decision.wakeAt });
     }
-    this.options.mark(name);
+    this.options.carryOn(name);
   }
 
   /** The rest of the job's last evaluation, if neither the job nor its tasks changed since and no slot came due. */

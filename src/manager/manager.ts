@@ -123,7 +123,7 @@ export class Manager implements ControlPlane {
     this.name = options.name ?? "manager";
     this.startedAt = now();
     this.ctx = { store: options.store, state, commit, bus, watch, metrics, images, log, now };
-    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate, secretKept: (name, version) => options.store.getSecret(name)?.versions.some((v) => v.version === version) ?? false });
+    const evaluator = new Evaluator({ state, commit, timers: this.timers, mark: (job) => this.queue.mark(job), carryOn: (job) => this.queue.carryOn(job), metrics, images, algorithm, log: log.child("evaluator"), now, onEvaluate: options.onEvaluate, secretKept: (name, version) => options.store.getSecret(name)?.versions.some((v) => v.version === version) ?? false });
     this.tokens = new Tokens(options.store, now);
     this.queries = new Queries(this.ctx);
     this.services = new ServiceDirectory(this.ctx);

@@ -1,7 +1,7 @@
 import type { CallUsages } from "./call-usages.ts";
 import { type CapacityClass, type ClassRange, type Member, type OrderKey, room } from "./capacity-class.ts";
 import { CapacityOrder } from "./capacity-order.ts";
-import type { ClusterIndex } from "./cluster-index.ts";
+import type { ClusterIndex, ParkedGroup } from "./cluster-index.ts";
 import { EPSILON } from "./filters/resources-fit.ts";
 import { ClassMemo } from "./class-memo.ts";
 import { failedFilter } from "./node-scan.ts";
@@ -50,16 +50,22 @@ interface Extreme {
  *
  * The call's placements are kept apart: nodes holding replicas of the group (their job anti-affinity
  * is lower, and distinct_hosts rules them out) move from the cluster's order into the call's own
- * `holders` order as the search meets them or places there, and go back when the call ends (`restore`).
+ * `holders` order as the search meets them or places there. When the call ends they stay out, parked
+ * in the index for the next call for the same group (the next step of the same evaluation), which
+ * takes them up as they are; any other use of the order puts them back (ClusterIndex.resume, park).
  * A normalized plugin (E-PVM) needs the range of its raw scores over every feasible node, as the scan
  * normalizes over every candidate: searches find its highest and lowest, or keep them from the replica
  * before when the placement in between cannot have moved them (see `end`); alone, it needs one search
  * (see `pickAlone`).
  */
 export class BestFit {
+  /** The cluster's order, without the nodes out of it for the group (see `out`). */
+  private readonly order: CapacityOrder;
   private readonly holders: CapacityOrder;
-  /** The cluster's usages taken out of its order for this call. */
-  private readonly taken: NodeUsage[] = [];
+  /** Nodes out of the cluster's order for the group: in `holders`, or in neither (see `place`). */
+  private readonly out: Set<string>;
+  /** Where this call placed. */
+  private readonly placedOn: string[] = [];
   private readonly transfers: NodeUsage[] = [];
   private readonly weights: number;
   private readonly onePerNode: boolean;
@@ -92,7 +98,10 @@ export class BestFit {
     private readonly key: OrderKey,
     private readonly fullestFirst: boolean,
   ) {
-    this.holders = new CapacityOrder(key, (usage) => usage.groups.get(ctx.groupKey) ?? 0);
+    const { order, parked } = cluster.resume(key, ctx.groupKey);
+    this.order = order;
+    this.holders = parked?.holders ?? new CapacityOrder(key, (usage) => usage.groups.get(ctx.groupKey) ?? 0);
+    this.out = parked?.out ?? new Set();
     this.memo = new ClassMemo(ctx);
     this.weights = totalWeight(plugins);
     this.onePerNode = ctx.constraints.some((c) => c.onePerNode);
@@ -178,19 +187,27 @@ export class BestFit {
     if (this.ctx.hostPorts.length > 0) this.holders.delete(own.node.id);
     else this.holders.set(own);
     this.placed = own;
+    this.placedOn.push(own.node.id);
   }
 
-  /** Puts back into the cluster's order what the call took out: it is as the caller gave it again. */
-  restore(): void {
-    const order = this.cluster.byCapacity(this.key);
-    for (const usage of this.taken) order.set(usage);
-    this.taken.length = 0;
+  /**
+   * Parks what the call took out of the cluster's order, for the next call for the same group. The
+   * call's own copies give way to the cluster's usages, which the index keeps current as the caller
+   * counts the placed tasks; a placement it does not keep goes back on the next resume.
+   */
+  finish(): void {
+    for (const nodeId of this.placedOn) {
+      const usage = this.cluster.usageOf(nodeId);
+      if (usage && this.holders.has(nodeId)) this.holders.set(usage);
+    }
+    const parked: ParkedGroup = { key: this.key, groupKey: this.ctx.groupKey, holders: this.holders, out: this.out, placed: this.placedOn };
+    this.cluster.park(parked);
   }
 
   /** Searches the cluster's order, then (unless distinct_hosts rules them out) the nodes holding the group. */
   private search(fullestFirst: boolean, skip: Skip, visit: Visit): void {
     this.inCluster = true;
-    this.walk(this.cluster.byCapacity(this.key).root, fullestFirst, skip, visit);
+    this.walk(this.order.root, fullestFirst, skip, visit);
     for (const usage of this.transfers) {
       this.take(usage.node.id);
       this.holders.set(usage);
@@ -263,12 +280,11 @@ export class BestFit {
     return null;
   }
 
-  /** Takes a node out of the cluster's order for the rest of the call (see `restore`). */
+  /** Takes a node out of the cluster's order (see `finish`). */
   private take(nodeId: string): void {
-    const order = this.cluster.byCapacity(this.key);
-    if (!order.has(nodeId)) return;
-    order.delete(nodeId);
-    this.taken.push(this.cluster.usageOf(nodeId) as NodeUsage);
+    if (!this.order.has(nodeId)) return;
+    this.order.delete(nodeId);
+    this.out.add(nodeId);
   }
 
   /**

@@ -32,11 +32,29 @@ interface Totals {
 }
 
 /**
+ * What a placement call took out of an order for one group, kept for the next call for the same
+ * group (see BestFit): the nodes holding the group, in the call's own order of them, and every node
+ * out of the cluster's order. The steps of a big job's evaluation then each move the nodes they place
+ * on, not every node holding the group (late in a job of thousands, nearly all of them). Any other use
+ * of the order puts them back first (see `byCapacity`).
+ */
+export interface ParkedGroup {
+  key: OrderKey;
+  groupKey: string;
+  holders: CapacityOrder;
+  /** Every node out of the cluster's order: in `holders`, or in neither (it holds the group's static host port). */
+  out: Set<string>;
+  /** Where the call placed: each holds the group once the caller counts the task, else it goes back on `resume`. */
+  placed: string[];
+}
+
+/**
  * The cluster as the scheduler reads it: every node with what its live tasks hold, sorted by node id
  * so that the seeded order, not the caller's, decides ties. It lives as long as the manager: tasks
  * are added and removed as they start and stop holding resources, and nodes are set (joined or
  * changed) and removed, each in time proportional to what changed; so are its capacity orders (see
- * `byCapacity`), in O(log classes). `placeTasks` leaves it as it found it.
+ * `byCapacity`), in O(log classes). `placeTasks` leaves it as it found it to any reader (a call may park
+ * nodes for the next call for the same group, see ParkedGroup).
  * A task on a node the index does not know holds nothing until that node is set.
  * @example const cluster = ClusterIndex.of({ nodes, tasks }); placeTasks(request, cluster); cluster.add(placedTask); cluster.remove(stoppedTask.id)
  */
@@ -57,6 +75,8 @@ export class ClusterIndex {
   private readonly attributePositions = new Map<string, Map<string, number[]>>();
   /** The ready, eligible nodes by capacity class, per key; each made on first use, then kept current by every change. */
   private readonly capacity = new Map<OrderKey, CapacityOrder>();
+  /** Out of one of those orders for a group, between two placement calls for it (see ParkedGroup). */
+  private parked: ParkedGroup | null = null;
 
   static of(snapshot: ClusterSnapshot): ClusterIndex {
     const index = new ClusterIndex();
@@ -123,8 +143,55 @@ export class ClusterIndex {
     return positions;
   }
 
-  /** The nodes that take new tasks, in capacity classes ordered by the key (see CapacityOrder). */
+  /** The nodes that take new tasks, in capacity classes ordered by the key (see CapacityOrder): every one of them. */
   byCapacity(key: OrderKey): CapacityOrder {
+    this.unpark();
+    return this.orderOf(key);
+  }
+
+  /**
+   * For a placement call (BestFit): the order for the key, and what the last call for the same group
+   * parked, if nothing else used the order since. A node that call placed on but that holds no task of
+   * the group now (its caller kept none there) goes back into the order.
+   */
+  resume(key: OrderKey, group: string): { order: CapacityOrder; parked: ParkedGroup | null } {
+    const parked = this.parked;
+    if (!parked || parked.key !== key || parked.groupKey !== group) {
+      this.unpark();
+      return { order: this.orderOf(key), parked: null };
+    }
+    this.parked = null;
+    const order = this.orderOf(key);
+    for (const nodeId of parked.placed) {
+      const usage = this.byId.get(nodeId);
+      if (!parked.out.has(nodeId) || (usage && (usage.groups.get(group) ?? 0) > 0)) continue;
+      parked.holders.delete(nodeId);
+      parked.out.delete(nodeId);
+      if (usage && schedulable(usage.node)) order.set(usage);
+    }
+    parked.placed = [];
+    return { order, parked };
+  }
+
+  /** Keeps what a placement call took out of the order for the next call for the same group. */
+  park(parked: ParkedGroup): void {
+    this.unpark();
+    this.parked = parked;
+  }
+
+  /** Puts a parked group's nodes back into the cluster's order. */
+  private unpark(): void {
+    const parked = this.parked;
+    if (!parked) return;
+    this.parked = null;
+    const order = this.orderOf(parked.key);
+    for (const nodeId of parked.out) {
+      const usage = this.byId.get(nodeId);
+      if (usage && schedulable(usage.node)) order.set(usage);
+    }
+  }
+
+  private orderOf(key: OrderKey): CapacityOrder {
     let order = this.capacity.get(key);
     if (order) return order;
     order = new CapacityOrder(key);
@@ -135,6 +202,7 @@ export class ClusterIndex {
 
   /** A node joins, or changes (status, eligibility, capacity, labels); what its tasks hold stays counted. */
   setNode(node: Node): void {
+    this.unpark();
     this.forgetAttributes();
     let usage = this.byId.get(node.id);
     if (usage) usage.node = node;
@@ -154,6 +222,7 @@ export class ClusterIndex {
   /** A node leaves: it is no longer a candidate; its tasks are remembered, and count again if it is set again. */
   removeNode(nodeId: string): void {
     if (!this.byId.has(nodeId)) return;
+    this.unpark();
     for (const order of this.capacity.values()) order.delete(nodeId);
     for (const id of this.tasksOn.get(nodeId) ?? []) this.count(this.held.get(id) as Held, -1);
     this.byId.delete(nodeId);
@@ -216,6 +285,17 @@ export class ClusterIndex {
     }
     bump(usage.groups, held.key, sign);
     for (const order of this.capacity.values()) if (order.has(held.nodeId)) order.set(usage);
+    const parked = this.parked;
+    if (parked?.out.has(held.nodeId)) {
+      if ((usage.groups.get(parked.groupKey) ?? 0) > 0) {
+        if (parked.holders.has(held.nodeId)) parked.holders.set(usage);
+      } else {
+        // It no longer holds the group: a candidate like any other again.
+        parked.holders.delete(held.nodeId);
+        parked.out.delete(held.nodeId);
+        if (schedulable(usage.node)) this.orderOf(parked.key).set(usage);
+      }
+    }
     let nodes = this.groupNodes.get(held.key);
     if (!nodes) this.groupNodes.set(held.key, (nodes = new Map()));
     bump(nodes, held.nodeId, sign);

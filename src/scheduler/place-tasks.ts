@@ -51,7 +51,7 @@ function searchPicker(search: BestFit, narrowing: SpreadNarrowing | null): Picke
       return search.pick(point as number);
     },
     place: (usage) => search.place(usage),
-    finish: () => search.restore(),
+    finish: () => search.finish(),
   };
 }
 

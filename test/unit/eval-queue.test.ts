@@ -65,4 +65,28 @@ describe("EvalQueue", () => {
     await nextTurn();
     expect(seen).toEqual(["good"]);
   });
+
+  test("a job that carries on goes before the marked ones, for 20 steps in a row, then takes its turn after them", () => {
+    const seen: string[] = [];
+    let bigSteps = 0;
+    const queue: EvalQueue = new EvalQueue((job) => {
+      seen.push(job);
+      if (job === "big" && ++bigSteps < 30) queue.carryOn("big");
+    }, (job, err) => { throw err; });
+    queue.mark("big");
+    queue.mark("small");
+    queue.mark("other");
+    expect(queue.size).toBe(3);
+    queue.drain();
+    // 1 step from its mark and 20 carried on in a row, then the others, then the rest of it.
+    expect(seen.slice(0, 21)).toEqual(Array(21).fill("big"));
+    expect(seen.slice(21, 23)).toEqual(["small", "other"]);
+    expect(seen.slice(23)).toEqual(Array(9).fill("big"));
+    expect(queue.size).toBe(0);
+    queue.carryOn("gone");
+    expect(queue.size).toBe(1);
+    queue.forget("gone");
+    expect(queue.size).toBe(0);
+    queue.stop();
+  });
 });
