@@ -21,7 +21,7 @@ const GROUP_COMMIT_REPORTS = 50;
  */
 const REPORTS_PER_COMMIT = 100;
 /** Changed assignment lists answered per turn of the event loop (see TurnGate). */
-const ANSWERS_PER_TURN = 50;
+const ANSWERS_PER_TURN = 20;
 
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
