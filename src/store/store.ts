@@ -60,7 +60,7 @@ export interface Store {
   findTaskByPrefix(prefix: string): Task | null;
   /** Ordered by job, group, index, creation. */
   listTasks(filter?: TaskFilter): Task[];
-  /** Writes every field by id; throws if the id does not exist. */
+  /** Writes every field a task may change (not its id, job, group, index or creation time), by id; throws if the id does not exist. */
   updateTask(task: Task): void;
   addTaskEvent(taskId: string, at: number, state: TaskState, message: string): TaskEvent;
   /** Oldest first. */

@@ -97,6 +97,12 @@ const COLUMNS: readonly (keyof TaskRow)[] = [
   "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health", "next_attempt_at",
 ];
 
+/**
+ * What a task keeps for life: an update leaves these columns alone, so it neither checks the job's
+ * foreign key nor rewrites the job index (an update writes only the row's page, not an index page too).
+ */
+const KEPT: ReadonlySet<keyof TaskRow> = new Set(["id", "job", "grp", "idx", "created_at"]);
+
 export interface TaskFilter {
   job?: string;
   nodeId?: string;
@@ -133,7 +139,7 @@ export class TasksRepo {
     this.deleteStmt = db.prepare("DELETE FROM tasks WHERE id = ?");
     this.insertStmt = db.prepare<null, [TaskRow]>(`INSERT INTO tasks (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `$${c}`).join(", ")})`);
     this.updateStmt = db.prepare<null, [TaskRow]>(
-      `UPDATE tasks SET ${COLUMNS.filter((c) => c !== "id").map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
+      `UPDATE tasks SET ${COLUMNS.filter((c) => !KEPT.has(c)).map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
     );
     this.getStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?");
     // GLOB, unlike LIKE, is case-sensitive and still uses the primary-key index for a literal prefix.
