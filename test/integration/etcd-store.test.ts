@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ConflictError, UnavailableError } from "../../src/lib/errors.ts";
+import { ConflictError, StoreReloadingError, UnavailableError } from "../../src/lib/errors.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { JobSpec } from "../../src/model/job.ts";
 import type { Task } from "../../src/model/task.ts";
@@ -156,7 +156,8 @@ describe("the etcd store shared by managers", () => {
     await gateway.revokeLease(holder?.lease ?? "0");
     a.putJob(spec, 1000);
     const refused = await a.durable().then(() => null, (err: Error) => err);
-    expect(refused).toBeInstanceOf(UnavailableError);
+    // Nothing was stored: a client sends the same request again (503 `reloading`).
+    expect(refused).toBeInstanceOf(StoreReloadingError);
     expect(roles).toContain("a follows: a fenced write was refused: its leadership had ended");
     await waitFor("b to lead", () => (b.leading ? true : undefined), 5_000, 10);
     expect(a.leading).toBe(false);

@@ -265,7 +265,8 @@ export class EtcdWrites {
     if (!result.succeeded) {
       if (fence && !(await this.holds(fence))) {
         this.deps.fenceRefused("a fenced write was refused: its leadership had ended");
-        throw new UnavailableError("this manager was the leader no more: its write was refused, nothing was stored");
+        // Nothing was stored and this manager reads etcd again as a follower: the same request may come again (503 `reloading`).
+        throw new StoreReloadingError("this manager was the leader no more: its write was refused, nothing was stored; try again in a moment");
       }
       throw new WriteConflictError("another manager changed the same records first, nothing was stored; try again");
     }
