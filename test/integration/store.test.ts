@@ -16,54 +16,37 @@ import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { snapshotLines } from "../../src/store/snapshot.ts";
 import { type EtcdCluster, requireEtcd, startEtcdCluster } from "../support/etcd-cluster.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { makeJobSpec, makeTask, makeTaskSpec } from "../unit/fixtures.ts";
 
 function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    name: "http",
-    image: "cube-test/busybox:latest",
+  return makeTaskSpec({
     command: ["httpd", "-f", "-p", "8080"],
     count: 2,
     env: { GREETING: "hello" },
-    labels: {},
     resources: { cpu: 0.1, memory: 64, disk: 10 },
     ports: [{ name: "http", container: 8080 }],
     restart: { attempts: 3, intervalMs: 300_000, delayMs: 1000, mode: "fail" },
-    constraints: [],
     ...overrides,
-  };
+  });
 }
 
 function jobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
-  return { name: "web", type: "service", datacenters: ["dc1"], constraints: [], tasks: [taskSpec()], ...overrides };
+  return makeJobSpec("web", [taskSpec()], { datacenters: ["dc1"], ...overrides });
 }
 
 let taskSeq = 0;
+/** Ids that sort in creation order and share prefixes, for the prefix lookups. */
 function task(overrides: Partial<Task> = {}): Task {
   taskSeq += 1;
-  return {
+  return makeTask({
     id: `t${String(taskSeq).padStart(4, "0")}-0000-0000`,
-    job: "web",
-    jobVersion: 1,
-    group: "http",
-    index: 0,
     nodeId: null,
-    desired: "running",
     state: "pending",
     resources: { cpu: 0.1, memory: 64, disk: 10 },
-    reservedPorts: {},
-    hostPorts: {},
-    containerId: null,
-    exitCode: null,
-    message: "",
-    restarts: 0,
     createdAt: 1000,
     updatedAt: 1000,
-    startedAt: null,
-    finishedAt: null,
-    health: null,
-    nextAttemptAt: null,
     ...overrides,
-  };
+  });
 }
 
 function secret(name: string, versions: number[]): StoredSecret {
