@@ -149,6 +149,32 @@ describe("DockerDriver against the real engine", () => {
     await driver.stop(handle.containerId, 1_000);
   }, 15_000);
 
+  test("stop sends the container's own stop signal, as docker stop does, and waits for the exit it causes", async () => {
+    // Cube's specs set no stop signal; an image's STOPSIGNAL lands in the container's config the same way.
+    const container = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ["sh", "-c", "trap 'exit 7' USR1; while true; do sleep 0.1; done"],
+      StopSignal: "SIGUSR1",
+      Labels: { "cube.test": runId },
+    });
+    await container.start();
+    await driver.stop(container.id, 10_000);
+    const { State } = await container.inspect();
+    expect(State.Running).toBe(false);
+    expect(State.ExitCode).toBe(7);
+  }, 15_000);
+
+  test("containers stopped all at once all exit, on their stop signal or at the end of their grace period", async () => {
+    const obeying = await Promise.all(Array.from({ length: 12 }, () => driver.start(sh("trap 'exit 0' TERM; while true; do sleep 0.1; done"))));
+    const ignoring = await Promise.all(Array.from({ length: 4 }, () => driver.start(task({ command: ["sleep", "1000"] }))));
+    const began = Date.now();
+    await Promise.all([...obeying, ...ignoring].map((h) => driver.stop(h.containerId, 1_500)));
+    // 12 quick exits take turns of 8 without waiting out anyone's grace; the 4 that ignore SIGTERM get theirs.
+    expect(Date.now() - began).toBeLessThan(1_500 + 4_000);
+    for (const h of obeying) expect((await driver.wait(h.containerId)).exitCode).toBe(0);
+    for (const h of ignoring) expect((await driver.wait(h.containerId)).exitCode).toBe(137);
+  }, 30_000);
+
   test("destroy removes the container; destroying again is fine; waiting on it is not_found", async () => {
     const handle = await driver.start(task({ command: ["sleep", "1000"] }));
     await driver.destroy(handle.containerId);
