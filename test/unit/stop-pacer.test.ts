@@ -105,3 +105,18 @@ test("a signal the engine refuses fails the stop and frees its turn", async () =
   await pacer.stop(next, "SIGTERM", 1_000);
   expect(next.names).toEqual(["SIGTERM"]);
 });
+
+test("a killed container whose exit is slow to come holds its turn no longer than the others do", async () => {
+  const engine = new Engine();
+  const pacer = new StopPacer(1, 20);
+  const stuck = new FakeContainer(engine, false, 400);
+  const stopping = pacer.stop(stuck, "SIGTERM", 0);
+  await Bun.sleep(5);
+  const next = new FakeContainer(engine, true, 5);
+  const began = performance.now();
+  await pacer.stop(next, "SIGTERM", 1_000);
+  // Its turn ends 20 ms after the SIGKILL, long before the exit at 400 ms.
+  expect(performance.now() - began).toBeLessThan(250);
+  await stopping;
+  expect(stuck.names).toEqual(["SIGTERM", "SIGKILL"]);
+});
