@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, StoreReloadingError, UnauthorizedError, UnavailableError, UpstreamError, WriteConflictError } from "../lib/errors.ts";
+import { BadRequestError, BusyError, ConflictError, ForbiddenError, NotFoundError, StoreReloadingError, UnauthorizedError, UnavailableError, UpstreamError, WriteConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ApiErrorBody } from "../model/api-types.ts";
 import { JobValidationError } from "../model/job-validation-error.ts";
@@ -39,9 +39,9 @@ export function errorHandler(log: Logger, role: "manager" | "worker" = "manager"
     // A dead or unreachable worker is the state of the cluster, not a fault of the manager: a 409 that names it.
     if (err instanceof UpstreamError) return reply(409, "worker_unreachable");
     // Not the caller's fault, and nothing was stored: the same request may be sent again (to this manager or another).
-    if (err instanceof StoreReloadingError) {
+    if (err instanceof StoreReloadingError || err instanceof BusyError) {
       c.header("Retry-After", "1");
-      return reply(503, "reloading");
+      return reply(503, err.code);
     }
     if (err instanceof UnavailableError) return reply(503, "unavailable");
     if ("status" in err && typeof err.status === "number" && err.status >= 400 && err.status < 500) {

@@ -45,6 +45,11 @@ export class UnavailableError extends Error {
   readonly code: string = "unavailable";
 }
 
+/** The manager has more work waiting than it can take now; nothing was stored: 503 `busy`, the same request again after Retry-After. */
+export class BusyError extends UnavailableError {
+  override readonly code = "busy";
+}
+
 /** This manager is reading the shared store again after a refused write, and takes no writes meanwhile (a moment): 503 `reloading`; nothing was stored. */
 export class StoreReloadingError extends UnavailableError {
   override readonly code = "reloading";

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import { BusyError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import type { Assignment, AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
@@ -20,6 +20,14 @@ const GROUP_COMMIT_REPORTS = 50;
  * committed in parts that fit one etcd transaction (at most 128 operations).
  */
 const REPORTS_PER_COMMIT = 100;
+/**
+ * Longest the oldest queued report may have waited before new ones are turned away with a 503 `busy`.
+ * A queue that waits longer is growing faster than it is committed; soon the workers' requests would
+ * time out while queued (the client gives up after 15 s), be sent again and fill the queue further,
+ * until no report is answered in time at all. Under the clients' timeout with room for the commit;
+ * workers send refused reports again after a backoff.
+ */
+const REPORT_BACKLOG_MAX_WAIT_MS = 8_000;
 /** Changed assignment lists answered per turn of the event loop (see TurnGate). */
 const ANSWERS_PER_TURN = 20;
 
@@ -28,7 +36,7 @@ const ANSWERS_PER_TURN = 20;
  * on them (served from memory) and report what happened, many tasks per request.
  */
 export class WorkerProtocol {
-  private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
+  private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; since: number; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
   private readonly nextCommit = () => this.commitReports();
   private readonly answers: TurnGate;
   /** When each node's heartbeat was last shared with the other managers (a shared store). */
@@ -149,8 +157,14 @@ export class WorkerProtocol {
    * more than the reports. Applied at that commit, so each batch sees the state as it is then.
    */
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]> {
+    const now = this.ctx.now();
+    const oldest = this.queued[0];
+    if (oldest && now - oldest.since > REPORT_BACKLOG_MAX_WAIT_MS) {
+      const waiting = this.queued.reduce((n, b) => n + b.reports.length, 0);
+      return Promise.reject(new BusyError(`the manager has ${waiting} task reports waiting to be stored, the oldest for ${now - oldest.since} ms; send these again in a moment`));
+    }
     return new Promise((resolve, reject) => {
-      this.queued.push({ nodeId, reports, resolve, reject });
+      this.queued.push({ nodeId, reports, since: now, resolve, reject });
       this.turns.request(this.nextCommit);
     });
   }

@@ -95,6 +95,29 @@ describe("task reports", () => {
     expect(describeState(f.manager.state)).toEqual(before);
     expect((await f.manager.reportTasks(a, [{ taskId: task?.id as string, state: "running", message: "started" }]))[0]).toMatchObject({ ok: true, state: "running" });
   });
+
+  test("while the oldest queued report has waited over 8 s, new ones are turned away as busy, untouched; once the queue drains they are taken", async () => {
+    const f = new ManagerFixture(openStore(":memory:"));
+    const a = f.join("a");
+    f.submit("web", 2);
+    const [first, second] = f.live("web");
+    if (!first || !second) throw new Error("expected two tasks");
+    const started = { state: "running" as const, message: "started" };
+    const queued = f.report(first, started);
+    f.clock += 8_000;
+    const inTime = f.report(second, started);
+    f.clock += 1;
+    const refused = await f.report(second, { state: "failed", message: "exit code 1", exitCode: 1 }).then(
+      () => null,
+      (err: Error & { code?: string }) => err,
+    );
+    expect(refused?.code).toBe("busy");
+    expect(refused?.message).toContain("2 task reports waiting to be stored, the oldest for 8001 ms");
+    expect((await queued)[0]).toMatchObject({ ok: true, state: "running" });
+    expect((await inTime)[0]).toMatchObject({ ok: true, state: "running" });
+    expect(f.live("web").map((t) => t.state)).toEqual(["running", "running"]);
+    expect((await f.report(second, { state: "failed", message: "exit code 1", exitCode: 1 }))[0]).toMatchObject({ ok: true, state: "failed" });
+  });
 });
 
 describe("the assignment watch", () => {
