@@ -29,8 +29,9 @@ async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> 
  * (moby/moby#46661, fixed only in 20.10.27): a whole job stopped in one go did that, and afterwards no
  * container on the engine could start. So the signal is sent by at most `atOnce` stops at a time, each
  * keeping its turn until its container exits or `settleMs` pass; the rest of the grace period is waited
- * out without a turn, and a SIGKILL takes a turn again, on the same terms. A job of containers that exit on the signal thus
- * stops about as fast as before, and one whose containers ignore it still gets its full grace period.
+ * out without a turn, and a SIGKILL takes a turn again, on the same terms. A job of containers that
+ * exit on the signal thus stops about as fast as before, and one whose containers ignore it still gets
+ * its full grace period.
  */
 export class StopPacer {
   private readonly turns: LimitFunction;
