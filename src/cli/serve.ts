@@ -5,8 +5,9 @@ import { type BootstrapTokens, JOIN_TOKEN_FILE, MANAGEMENT_TOKEN_FILE } from "..
 import { onShutdown } from "../server/shutdown.ts";
 import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
+import { DEFAULT_HEAP_BUDGET_MB, restartWithHeapBudget } from "./heap-budget.ts";
 import { readPassphrase } from "./passphrase.ts";
-import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs } from "./server-args.ts";
+import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs, wholeArg } from "./server-args.ts";
 import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
 export default defineCommand({
@@ -27,6 +28,11 @@ export default defineCommand({
     "tls-ca": { type: "string", description: "CA certificate that the manager's (for a worker) or the workers' (for a manager) must verify against (env CUBE_TLS_CA)" },
     allow: { type: "string", description: `manager: host access tasks may ask for, comma-separated: ${ALLOW_LIST_HELP} (default: none)` },
     "max-tasks-per-job": { type: "string", description: "manager: tasks one job may ask for", default: String(DEFAULT_MAX_TASKS_PER_JOB) },
+    "heap-budget": {
+      type: "string",
+      description: "manager: MiB of RAM its JavaScript heap sizes itself for: it collects garbage sooner as it nears them (not a hard limit; 0: the machine's RAM)",
+      default: String(DEFAULT_HEAP_BUDGET_MB),
+    },
     unlock: { type: "boolean", description: "manager: seal secrets with a key derived from a passphrase (asked for at start, or read from standard input) instead of the keyring file in the data dir", default: false },
     ...tlsServerArgs,
     ...serverArgs,
@@ -34,6 +40,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const dataDir = resolve(args["data-dir"]);
     if (args.role === "manager") {
+      restartWithHeapBudget(wholeArg("heap-budget", args["heap-budget"]));
       const { startManagerServer } = await import("../server/manager-server.ts");
       const log = createLogger("manager");
       const passphrase = args.unlock ? await readPassphrase("passphrase of the cluster's keyring: ") : undefined;

@@ -49,6 +49,12 @@ export function countArg(flag: string, value: string): number {
   return n;
 }
 
+export function wholeArg(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number (0 or more), not "${value}"`);
+  return n;
+}
+
 /** Every `--label k=v` (or `--label=k=v`) in the raw arguments; citty keeps only the last of a repeated flag. */
 export function labelArgs(rawArgs: string[]): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -13,7 +13,10 @@ import type { UsageHistory } from "./usage-history.ts";
 
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
 const SETTLE_MS = 1_000;
-/** Reports committed in one transaction when many workers report at once (more wait for the next turn of the event loop). */
+/**
+ * Reports committed in one transaction when many workers report at once, or one reports many (more
+ * wait for the next turn of the event loop): about 3 ms of the event loop's time.
+ */
 const GROUP_COMMIT_REPORTS = 50;
 /**
  * Task writes per commit: each report is a change of its own, so a request of 1,000 reports is
@@ -31,12 +34,23 @@ const REPORT_BACKLOG_MAX_WAIT_MS = 8_000;
 /** Changed assignment lists answered per turn of the event loop (see TurnGate). */
 const ANSWERS_PER_TURN = 20;
 
+/** A worker's request of reports, committed in parts: answered once the last is. */
+interface QueuedReports {
+  nodeId: string;
+  reports: readonly TaskReportItem[];
+  /** The answers to the reports committed so far (the first `answers.length`). */
+  answers: TaskReportResult[];
+  since: number;
+  resolve: (results: TaskReportResult[]) => void;
+  reject: (err: Error) => void;
+}
+
 /**
  * The manager's side of the join protocol: workers register, heartbeat, long-poll what should run
  * on them (served from memory) and report what happened, many tasks per request.
  */
 export class WorkerProtocol {
-  private readonly queued: { nodeId: string; reports: readonly TaskReportItem[]; since: number; resolve: (results: TaskReportResult[]) => void; reject: (err: Error) => void }[] = [];
+  private readonly queued: QueuedReports[] = [];
   private readonly nextCommit = () => this.commitReports();
   private readonly answers: TurnGate;
   /** When each node's heartbeat was last shared with the other managers (a shared store). */
@@ -154,17 +168,18 @@ export class WorkerProtocol {
    * Applies a batch of reports, in order, each answered on its own (refused ones are skipped). The
    * batches that arrive in one turn of the event loop, from many workers, are committed together in
    * one transaction (a group commit): with thousands of nodes, a transaction per request would cost
-   * more than the reports. Applied at that commit, so each batch sees the state as it is then.
+   * more than the reports; a request of many reports is committed in parts, over several turns.
+   * Applied at that commit, so each report sees the state as it is then.
    */
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]): Promise<TaskReportResult[]> {
     const now = this.ctx.now();
     const oldest = this.queued[0];
     if (oldest && now - oldest.since > REPORT_BACKLOG_MAX_WAIT_MS) {
-      const waiting = this.queued.reduce((n, b) => n + b.reports.length, 0);
+      const waiting = this.queued.reduce((n, b) => n + b.reports.length - b.answers.length, 0);
       return Promise.reject(new BusyError(`the manager has ${waiting} task reports waiting to be stored, the oldest for ${now - oldest.since} ms; send these again in a moment`));
     }
     return new Promise((resolve, reject) => {
-      this.queued.push({ nodeId, reports, since: now, resolve, reject });
+      this.queued.push({ nodeId, reports, answers: [], since: now, resolve, reject });
       this.turns.request(this.nextCommit);
     });
   }
@@ -178,38 +193,46 @@ export class WorkerProtocol {
 
   private commitReports(): void {
     this.turns.cancel(this.nextCommit);
-    // Whole requests, up to about GROUP_COMMIT_REPORTS reports: a bigger transaction would hold the event loop (and every other request) too long.
-    let count = 0;
-    const taken = this.queued.findIndex((b) => (count += b.reports.length) > GROUP_COMMIT_REPORTS);
-    const batches = this.queued.splice(0, taken <= 0 ? (taken === 0 ? 1 : this.queued.length) : taken);
-    if (this.queued.length > 0) this.turns.request(this.nextCommit);
-    if (batches.length === 0) return;
+    // About GROUP_COMMIT_REPORTS reports, a request's first ones when it has more: a bigger transaction would hold the event loop (and every other request) too long.
+    const parts: { batch: QueuedReports; reports: readonly TaskReportItem[] }[] = [];
+    for (let room = GROUP_COMMIT_REPORTS, i = 0; room > 0 && i < this.queued.length; i++) {
+      const batch = this.queued[i] as QueuedReports;
+      const from = batch.answers.length;
+      const reports = batch.reports.slice(from, from + room);
+      parts.push({ batch, reports });
+      room -= reports.length;
+    }
+    if (parts.length === 0) return;
     const now = this.ctx.now();
-    let results: TaskReportResult[][];
     try {
-      results = this.ctx.commit.together(() => {
+      this.ctx.commit.together(() => {
         let changes = new ChangeSet(now);
-        const applied = batches.map((b) => {
-          const answers: TaskReportResult[] = [];
-          for (let i = 0; i < b.reports.length; i += REPORTS_PER_COMMIT) {
-            const part = b.reports.slice(i, i + REPORTS_PER_COMMIT);
+        const drained = new Set<string>();
+        for (const { batch, reports } of parts) {
+          for (let i = 0; i < reports.length; i += REPORTS_PER_COMMIT) {
+            const part = reports.slice(i, i + REPORTS_PER_COMMIT);
             if (changes.tasks.size + part.length > REPORTS_PER_COMMIT) {
               this.ctx.commit(changes);
               changes = new ChangeSet(now);
             }
-            answers.push(...applyTaskReports(changes, this.ctx.state, b.nodeId, part, this.ctx.metrics));
+            const answers = applyTaskReports(changes, this.ctx.state, batch.nodeId, part, this.ctx.metrics);
+            if (answers.some((r) => r.ok && isGone(r.state))) drained.add(batch.nodeId);
+            batch.answers.push(...answers);
           }
-          return answers;
-        });
+        }
         this.ctx.commit(changes);
-        const drained = new Set(batches.filter((_, i) => applied[i]?.some((r) => r.ok && isGone(r.state))).map((b) => b.nodeId));
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
-        return applied;
       });
     } catch (err) {
-      for (const b of batches) b.reject(err as Error);
+      // The request is answered with the error, its parts committed before included (the worker sends it again; those are refused then as stale).
+      for (const { batch } of parts) batch.reject(err as Error);
+      this.queued.splice(0, parts.length);
+      if (this.queued.length > 0) this.turns.request(this.nextCommit);
       return;
     }
-    batches.forEach((b, i) => b.resolve(results[i] as TaskReportResult[]));
+    let done = 0;
+    while (done < this.queued.length && (this.queued[done] as QueuedReports).answers.length === (this.queued[done] as QueuedReports).reports.length) done++;
+    for (const batch of this.queued.splice(0, done)) batch.resolve(batch.answers);
+    if (this.queued.length > 0) this.turns.request(this.nextCommit);
   }
 }

@@ -233,8 +233,7 @@ export class ClusterIndex {
 
   /** Counts a live task against its node (again with its new fields if it was counted); one on no node holds nothing. */
   add(task: LiveTask): void {
-    this.remove(task.id);
-    if (task.nodeId === null) return;
+    if (task.nodeId === null) return this.remove(task.id);
     const ports: number[] = [];
     for (const name in task.reservedPorts) ports.push(task.reservedPorts[name] as number);
     const held: Held = {
@@ -245,6 +244,10 @@ export class ClusterIndex {
       disk: units(task.resources.disk),
       ports: ports.length > 0 ? ports : NO_PORTS,
     };
+    // Most changes of a live task (pending to running, a restart) leave what it holds as it was: nothing to count again.
+    const was = this.held.get(task.id);
+    if (was && sameHolding(was, held)) return;
+    this.remove(task.id);
     this.held.set(task.id, held);
     let ids = this.tasksOn.get(held.nodeId);
     if (!ids) this.tasksOn.set(held.nodeId, (ids = new Set()));
@@ -315,6 +318,10 @@ export class ClusterIndex {
     this.sorted = sorted;
     return sorted;
   }
+}
+
+function sameHolding(a: Held, b: Held): boolean {
+  return a.nodeId === b.nodeId && a.key === b.key && a.cpu === b.cpu && a.memory === b.memory && a.disk === b.disk && a.ports.length === b.ports.length && a.ports.every((p, i) => p === b.ports[i]);
 }
 
 function bump<K>(counts: Map<K, number>, key: K, by: number): void {

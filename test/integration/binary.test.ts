@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LABELS } from "../../src/driver/driver.ts";
@@ -42,6 +42,26 @@ test("a client command names the address it cannot reach and exits 1", async () 
   const result = await cube(["nodes", "--addr", "http://127.0.0.1:1"]);
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain("cannot reach the Cube manager at http://127.0.0.1:1");
+});
+
+test("a manager starts itself again, same pid, with its heap budget (--heap-budget MiB, default 600, 0 for none)", async () => {
+  const cases: [string[], string | undefined][] = [
+    [[], String(600 * 1024 * 1024)],
+    [["--heap-budget=128"], String(128 * 1024 * 1024)],
+    [["--heap-budget=0"], undefined],
+  ];
+  for (const [i, [flags, budget]] of cases.entries()) {
+    const manager = new CubeProcess(["serve", "--role=manager", "--port=0", "--bind=127.0.0.1", `--data-dir=${join(dataDir, `heap-${i}`)}`, ...flags]);
+    processes.push(manager);
+    const url = (await manager.waitForOutput(/manager listening url=(\S+)/))[1] as string;
+    expect((await fetch(`${url}/v1/health`)).status).toBe(200);
+    const environ = readFileSync(`/proc/${manager.proc.pid}/environ`, "utf8").split("\0");
+    expect(environ.find((e) => e.startsWith("BUN_JSC_forceRAMSize="))?.slice("BUN_JSC_forceRAMSize=".length)).toBe(budget);
+    expect(await manager.stop()).toBe(0);
+  }
+  const bad = await cube(["serve", "--role=manager", "--heap-budget=lots", `--data-dir=${join(dataDir, "heap-bad")}`]);
+  expect(bad.exitCode).not.toBe(0);
+  expect(bad.stderr).toContain('--heap-budget must be a whole number (0 or more), not "lots"');
 });
 
 test("a manager and two workers as separate processes form a cluster that runs a job", async () => {

@@ -83,6 +83,30 @@ describe("task reports", () => {
     expect(f.live("web").every((t) => t.state === "running")).toBe(true);
   });
 
+  test("a request of many reports is committed in parts of at most 50, one transaction each, and answered once, in order; one sent meanwhile follows it", async () => {
+    const { store, seen } = watchedStore();
+    const f = new ManagerFixture(store);
+    const a = f.join("a");
+    const b = f.join("b");
+    f.submit("web", 80, 1);
+    const onA = f.live("web").filter((t) => t.nodeId === a);
+    const onB = f.live("web").filter((t) => t.nodeId === b);
+    expect(onA.length).toBe(40);
+    // Each task of node a started, then healthy, then unhealthy: 120 reports in one request.
+    const reports = [
+      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })),
+      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "healthy", health: "healthy" as const })),
+      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "unhealthy", health: "unhealthy" as const })),
+    ];
+    const before = seen.transactions;
+    const [big, small] = await Promise.all([f.manager.reportTasks(a, reports), f.manager.reportTasks(b, onB.slice(0, 3).map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })))]);
+    expect(seen.transactions - before).toBe(3);
+    expect(big.map((r) => r.taskId)).toEqual(reports.map((r) => r.taskId));
+    expect(big.every((r) => r.ok && r.state === "running")).toBe(true);
+    expect(small.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(f.live("web").filter((t) => t.nodeId === a).map((t) => [t.state, t.health])).toEqual(onA.map(() => ["running", "unhealthy"]));
+  });
+
   test("when the store refuses the transaction, memory is left as it was and the batch can be sent again", async () => {
     const { store, seen } = watchedStore();
     const f = new ManagerFixture(store);
