@@ -1,3 +1,5 @@
+import type { Logger } from "../lib/logger.ts";
+
 /**
  * JavaScriptCore sizes its garbage-collected heap by the machine's RAM. It lets a heap below a quarter
  * of the RAM grow to twice its live size before the next full collection, one below half to 1.5 times,
@@ -16,11 +18,19 @@ const EMBEDDED_ENTRY = /^(\/\$bunfs\/|[A-Z]:[/\\]~BUN[/\\])/;
 
 export const DEFAULT_HEAP_BUDGET_MB = 600;
 
-/** Restarts this process with a heap budget of `mb` MiB unless one is set (or `mb` is 0: the machine's RAM); returns only when it does not. */
-export function restartWithHeapBudget(mb: number): void {
+/**
+ * Restarts this process with a heap budget of `mb` MiB unless one is set (or `mb` is 0: the machine's
+ * RAM); returns only when it does not. Should the restart fail (the executable was replaced or
+ * removed since), this process goes on without the budget, and says so.
+ */
+export function restartWithHeapBudget(mb: number, log: Logger): void {
   if (mb === 0 || process.env[JSC_RAM_OPTION] !== undefined || typeof process.execve !== "function") return;
   const [, entry = "", ...args] = process.argv;
   // A compiled executable is its own entry point, and carries its runtime flags inside.
   const command = EMBEDDED_ENTRY.test(entry) ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, entry, ...args];
-  process.execve(process.execPath, command, { ...process.env, [JSC_RAM_OPTION]: String(mb * 1024 * 1024) });
+  try {
+    process.execve(process.execPath, command, { ...process.env, [JSC_RAM_OPTION]: String(mb * 1024 * 1024) });
+  } catch (err) {
+    log.warn("running without the heap budget: starting again with it failed", { executable: process.execPath, error: (err as Error).message });
+  }
 }

@@ -40,9 +40,9 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const dataDir = resolve(args["data-dir"]);
     if (args.role === "manager") {
-      restartWithHeapBudget(wholeArg("heap-budget", args["heap-budget"]));
-      const { startManagerServer } = await import("../server/manager-server.ts");
       const log = createLogger("manager");
+      restartWithHeapBudget(wholeArg("heap-budget", args["heap-budget"]), log);
+      const { startManagerServer } = await import("../server/manager-server.ts");
       const passphrase = args.unlock ? await readPassphrase("passphrase of the cluster's keyring: ") : undefined;
       const server = await startManagerServer({
         dataDir,
