@@ -14,15 +14,15 @@ import type { UsageHistory } from "./usage-history.ts";
 /** Longest a changed assignment list waits for the evaluations under way before it is answered. */
 const SETTLE_MS = 1_000;
 /**
- * Reports committed in one transaction when many workers report at once, or one reports many (more
- * wait for the next turn of the event loop): about 3 ms of the event loop's time.
+ * Reports applied per commit: each report is a change of its own, so a commit fits one etcd
+ * transaction (at most 128 operations).
  */
-const GROUP_COMMIT_REPORTS = 50;
+const REPORTS_PER_COMMIT = 50;
 /**
- * Task writes per commit: each report is a change of its own, so a request of 1,000 reports is
- * committed in parts that fit one etcd transaction (at most 128 operations).
+ * How long one turn of report commits runs (then the event loop serves other requests and work):
+ * whole requests from many workers, or parts of one with many reports, in one store transaction.
  */
-const REPORTS_PER_COMMIT = 100;
+const REPORT_TURN_MS = 5;
 /**
  * Longest the oldest queued report may have waited before new ones are turned away with a 503 `busy`.
  * A queue that waits longer is growing faster than it is committed; soon the workers' requests would
@@ -193,40 +193,35 @@ export class WorkerProtocol {
 
   private commitReports(): void {
     this.turns.cancel(this.nextCommit);
-    // About GROUP_COMMIT_REPORTS reports, a request's first ones when it has more: a bigger transaction would hold the event loop (and every other request) too long.
-    const parts: { batch: QueuedReports; reports: readonly TaskReportItem[] }[] = [];
-    for (let room = GROUP_COMMIT_REPORTS, i = 0; room > 0 && i < this.queued.length; i++) {
-      const batch = this.queued[i] as QueuedReports;
-      const from = batch.answers.length;
-      const reports = batch.reports.slice(from, from + room);
-      parts.push({ batch, reports });
-      room -= reports.length;
-    }
-    if (parts.length === 0) return;
+    if (this.queued.length === 0) return;
     const now = this.ctx.now();
+    const until = performance.now() + REPORT_TURN_MS;
+    /** The requests at the front of the queue that this turn applied reports of. */
+    let touched = 0;
     try {
       this.ctx.commit.together(() => {
-        let changes = new ChangeSet(now);
         const drained = new Set<string>();
-        for (const { batch, reports } of parts) {
-          for (let i = 0; i < reports.length; i += REPORTS_PER_COMMIT) {
-            const part = reports.slice(i, i + REPORTS_PER_COMMIT);
-            if (changes.tasks.size + part.length > REPORTS_PER_COMMIT) {
-              this.ctx.commit(changes);
-              changes = new ChangeSet(now);
-            }
+        // Commits of REPORTS_PER_COMMIT reports, whole requests or parts of one, until the turn's time is up.
+        for (let next = 0; next < this.queued.length && performance.now() < until; ) {
+          const changes = new ChangeSet(now);
+          for (let room = REPORTS_PER_COMMIT; room > 0 && next < this.queued.length; ) {
+            const batch = this.queued[next] as QueuedReports;
+            const from = batch.answers.length;
+            const part = batch.reports.slice(from, from + room);
             const answers = applyTaskReports(changes, this.ctx.state, batch.nodeId, part, this.ctx.metrics);
             if (answers.some((r) => r.ok && isGone(r.state))) drained.add(batch.nodeId);
             batch.answers.push(...answers);
+            room -= part.length;
+            touched = Math.max(touched, next + 1);
+            if (batch.answers.length === batch.reports.length) next++;
           }
+          this.ctx.commit(changes);
         }
-        this.ctx.commit(changes);
         for (const nodeId of drained) finishDrainIfEmpty(this.ctx, nodeId);
       });
     } catch (err) {
-      // The request is answered with the error, its parts committed before included (the worker sends it again; those are refused then as stale).
-      for (const { batch } of parts) batch.reject(err as Error);
-      this.queued.splice(0, parts.length);
+      // The request is answered with the error, its parts committed in earlier turns included (the worker sends it again; those are refused then as stale).
+      for (const batch of this.queued.splice(0, touched)) batch.reject(err as Error);
       if (this.queued.length > 0) this.turns.request(this.nextCommit);
       return;
     }
