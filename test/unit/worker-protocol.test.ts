@@ -93,21 +93,19 @@ describe("task reports", () => {
     const onA = f.live("web").filter((t) => t.nodeId === a);
     const onB = f.live("web").filter((t) => t.nodeId === b);
     expect(onA.length).toBe(40);
-    // Each task of node a started, then healthy, then unhealthy: 120 reports in one request.
-    const reports = [
-      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })),
-      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "healthy", health: "healthy" as const })),
-      ...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "unhealthy", health: "unhealthy" as const })),
-    ];
-    // Each commit of 50 takes 4 ms: the turn ends after two, a third commit waits for the next turn.
+    // Each task of node a started, then healthy and unhealthy by turns, ending healthy: 240 reports in one request.
+    const health = (h: "healthy" | "unhealthy") => onA.map((t) => ({ taskId: t.id, state: "running" as const, message: h, health: h }));
+    const reports = [...onA.map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })), ...health("healthy"), ...health("unhealthy"), ...health("healthy"), ...health("unhealthy"), ...health("healthy")];
+    // Each commit of 50 takes 4 ms: a turn ends after two, so the 243 reports (5 commits) take 3 turns
+    // (whole requests a turn would take 2, 50 reports a turn 5).
     seen.savepointMs = 4;
     const before = seen.transactions;
     const [big, small] = await Promise.all([f.manager.reportTasks(a, reports), f.manager.reportTasks(b, onB.slice(0, 3).map((t) => ({ taskId: t.id, state: "running" as const, message: "started" })))]);
-    expect(seen.transactions - before).toBe(2);
+    expect(seen.transactions - before).toBe(3);
     expect(big.map((r) => r.taskId)).toEqual(reports.map((r) => r.taskId));
     expect(big.every((r) => r.ok && r.state === "running")).toBe(true);
     expect(small.map((r) => r.ok)).toEqual([true, true, true]);
-    expect(f.live("web").filter((t) => t.nodeId === a).map((t) => [t.state, t.health])).toEqual(onA.map(() => ["running", "unhealthy"]));
+    expect(f.live("web").filter((t) => t.nodeId === a).map((t) => [t.state, t.health])).toEqual(onA.map(() => ["running", "healthy"]));
   });
 
   test("when the store refuses the transaction, memory is left as it was and the batch can be sent again", async () => {
