@@ -7,7 +7,7 @@ import { ALLOW_LIST_HELP, parseAllowList } from "../model/container-policy.ts";
 import { DEFAULT_MAX_TASKS_PER_JOB } from "../model/job-limits.ts";
 import { DEFAULT_HEAP_BUDGET_MB, restartWithHeapBudget } from "./heap-budget.ts";
 import { readPassphrase } from "./passphrase.ts";
-import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs, wholeArg } from "./server-args.ts";
+import { algorithmArg, countArg, defaultNodeName, durationArg, labelArgs, listenArg, portArg, serverArgs } from "./server-args.ts";
 import { tlsCaArg, tlsKeyPairArg, tlsServerArgs } from "./tls-args.ts";
 
 export default defineCommand({
@@ -41,7 +41,7 @@ export default defineCommand({
     const dataDir = resolve(args["data-dir"]);
     if (args.role === "manager") {
       const log = createLogger("manager");
-      restartWithHeapBudget(wholeArg("heap-budget", args["heap-budget"]), log);
+      restartWithHeapBudget(countArg("heap-budget", args["heap-budget"], 0), log);
       const { startManagerServer } = await import("../server/manager-server.ts");
       const passphrase = args.unlock ? await readPassphrase("passphrase of the cluster's keyring: ") : undefined;
       const server = await startManagerServer({

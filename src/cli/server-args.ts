@@ -43,15 +43,10 @@ export function durationArg(flag: string, value: string): number {
   return ms;
 }
 
-export function countArg(flag: string, value: string): number {
+/** A whole number of at least `min` (1 unless said). */
+export function countArg(flag: string, value: string, min = 1): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number of at least 1, not "${value}"`);
-  return n;
-}
-
-export function wholeArg(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number (0 or more), not "${value}"`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min}, not "${value}"`);
   return n;
 }
 

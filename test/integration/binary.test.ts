@@ -61,7 +61,7 @@ test("a manager starts itself again, same pid, with its heap budget (--heap-budg
   }
   const bad = await cube(["serve", "--role=manager", "--heap-budget=lots", `--data-dir=${join(dataDir, "heap-bad")}`]);
   expect(bad.exitCode).not.toBe(0);
-  expect(bad.stderr).toContain('--heap-budget must be a whole number (0 or more), not "lots"');
+  expect(bad.stderr).toContain('--heap-budget must be a whole number of at least 0, not "lots"');
 });
 
 test("a manager and two workers as separate processes form a cluster that runs a job", async () => {
