@@ -35,6 +35,13 @@ export interface Task {
   nextAttemptAt: number | null;
 }
 
+/**
+ * The events a task keeps, newest last (Nomad keeps 10): enough to see why it restarted or failed,
+ * and kept with the task itself, so a state change writes one record, not two.
+ */
+export const TASK_EVENTS_KEPT = 20;
+
+/** What happened to a task; `id` counts up within the task. */
 export interface TaskEvent {
   id: number;
   taskId: string;

@@ -62,8 +62,9 @@ export interface Store {
   listTasks(filter?: TaskFilter): Task[];
   /** Writes every field a task may change (not its id, job, group, index or creation time), by id; throws if the id does not exist. */
   updateTask(task: Task): void;
+  /** Kept with the task, which keeps its newest TASK_EVENTS_KEPT events; throws if the task does not exist. */
   addTaskEvent(taskId: string, at: number, state: TaskState, message: string): TaskEvent;
-  /** Oldest first. */
+  /** The newest TASK_EVENTS_KEPT, oldest first. */
   listTaskEvents(taskId: string): TaskEvent[];
   /** Inserts, or replaces every field of the node with the same id. */
   upsertNode(node: Node): void;
@@ -225,7 +226,7 @@ export class SqliteStore implements Store {
   }
   replaceAll(records: readonly SnapshotRecord[]) {
     this.transaction(() => {
-      for (const table of ["task_events", "tasks", "job_versions", "jobs", "nodes", "tokens", "secrets", "keyring"]) this.db.run(`DELETE FROM ${table}`);
+      for (const table of ["tasks", "job_versions", "jobs", "nodes", "tokens", "secrets", "keyring"]) this.db.run(`DELETE FROM ${table}`);
       for (const r of records) {
         if (r.kind === "job") this.jobs.restore(r.job, r.versions);
         else if (r.kind === "node") this.nodes.upsert(r.node);

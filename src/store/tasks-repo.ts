@@ -1,6 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import { BadRequestError } from "../lib/errors.ts";
-import type { Task, TaskEvent, TaskHealth } from "../model/task.ts";
+import { type Task, type TaskEvent, type TaskHealth, TASK_EVENTS_KEPT } from "../model/task.ts";
 import type { DesiredState, TaskState } from "../model/task-state.ts";
 
 /** A type alias, not an interface, so it binds as a named-parameter record. */
@@ -28,11 +28,11 @@ type TaskRow = {
   next_attempt_at: number | null;
 };
 
-interface EventRow {
+/** An event as its task's row keeps it (`events`, a JSON array, newest last). */
+interface KeptEvent {
   id: number;
-  task_id: string;
   at: number;
-  state: string;
+  state: TaskState;
   message: string;
 }
 
@@ -88,10 +88,6 @@ function toRow(t: Task): TaskRow {
   };
 }
 
-function toEvent(r: EventRow): TaskEvent {
-  return { id: r.id, taskId: r.task_id, at: r.at, state: r.state as TaskState, message: r.message };
-}
-
 const COLUMNS: readonly (keyof TaskRow)[] = [
   "id", "job", "job_version", "grp", "idx", "node_id", "desired", "state", "resources", "reserved_ports", "host_ports",
   "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health", "next_attempt_at",
@@ -141,14 +137,20 @@ export class TasksRepo {
     this.updateStmt = db.prepare<null, [TaskRow]>(
       `UPDATE tasks SET ${COLUMNS.filter((c) => !KEPT.has(c)).map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
     );
-    this.getStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id = ?");
+    this.getStmt = db.prepare<TaskRow, [string]>(`SELECT ${COLUMNS.join(", ")} FROM tasks WHERE id = ?`);
     // GLOB, unlike LIKE, is case-sensitive and still uses the primary-key index for a literal prefix.
-    this.prefixStmt = db.prepare<TaskRow, [string]>("SELECT * FROM tasks WHERE id GLOB ? ORDER BY id LIMIT 6");
-    this.addEvent = db.prepare<null, [string, number, string, string]>("INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, ?, ?)");
-    this.events = db.prepare<EventRow, [string]>("SELECT * FROM task_events WHERE task_id = ? ORDER BY id");
+    this.prefixStmt = db.prepare<TaskRow, [string]>(`SELECT ${COLUMNS.join(", ")} FROM tasks WHERE id GLOB ? ORDER BY id LIMIT 6`);
+    // Appended in place, the oldest dropped past TASK_EVENTS_KEPT; its id is one past the newest's.
+    this.addEvent = db.prepare<{ id: number }, [string, number, string, string]>(
+      `UPDATE tasks SET events = json_insert(
+         CASE WHEN json_array_length(events) >= ${TASK_EVENTS_KEPT} THEN json_remove(events, '$[0]') ELSE events END,
+         '$[#]', json_object('id', coalesce(json_extract(events, '$[#-1].id'), 0) + 1, 'at', ?2, 'state', ?3, 'message', ?4))
+       WHERE id = ?1 RETURNING json_extract(events, '$[#-1].id') AS id`,
+    );
+    this.events = db.prepare<{ events: string }, [string]>("SELECT events FROM tasks WHERE id = ?");
   }
 
-  /** Forgets a task and, by cascade, its events. */
+  /** Forgets a task with its events. */
   delete(id: string): void {
     this.deleteStmt.run(id);
   }
@@ -190,18 +192,22 @@ export class TasksRepo {
     let stmt = this.listStmts.get(shape);
     if (!stmt) {
       const where = keys.length ? `WHERE ${keys.map((k) => FILTER_CONDITIONS[k]).join(" AND ")}` : "";
-      stmt = this.db.prepare<TaskRow, [FilterParams]>(`SELECT * FROM tasks ${where} ORDER BY job, grp, idx, created_at`);
+      stmt = this.db.prepare<TaskRow, [FilterParams]>(`SELECT ${COLUMNS.join(", ")} FROM tasks ${where} ORDER BY job, grp, idx, created_at`);
       this.listStmts.set(shape, stmt);
     }
     return stmt;
   }
 
   event(taskId: string, at: number, state: TaskState, message: string): TaskEvent {
-    const { lastInsertRowid } = this.addEvent.run(taskId, at, state, message);
-    return { id: Number(lastInsertRowid), taskId, at, state, message };
+    const row = this.addEvent.get(taskId, at, state, message);
+    if (!row) throw new Error(`task ${taskId} does not exist`);
+    return { id: row.id, taskId, at, state, message };
   }
 
+  /** Oldest first; none for an unknown task. */
   history(taskId: string): TaskEvent[] {
-    return this.events.all(taskId).map(toEvent);
+    const row = this.events.get(taskId);
+    if (!row) return [];
+    return (JSON.parse(row.events) as KeptEvent[]).map((e) => ({ id: e.id, taskId, at: e.at, state: e.state, message: e.message }));
   }
 }

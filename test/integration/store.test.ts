@@ -156,6 +156,46 @@ describe("opening", () => {
   });
 });
 
+test("the schema 8 migration moves each task's newest 20 events into its row, ids and order kept, and drops task_events", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cube-store-"));
+  try {
+    const path = join(dir, "cube.db");
+    const store = openStore(path);
+    store.putJob(jobSpec(), 1000);
+    const [busy, quiet, silent] = [task(), task(), task()];
+    for (const t of [busy, quiet, silent]) store.insertTask(t);
+    store.close();
+    // Back to schema 7: events in a table of their own (ids interleaved between the tasks).
+    const db = new Database(path);
+    db.run("ALTER TABLE tasks DROP COLUMN events");
+    db.run("CREATE TABLE task_events (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE, at INTEGER NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL)");
+    db.run("CREATE INDEX task_events_task ON task_events(task_id)");
+    db.run("DELETE FROM schema_migrations WHERE version = 8");
+    const add = db.prepare("INSERT INTO task_events (task_id, at, state, message) VALUES (?, ?, 'running', ?)");
+    for (let i = 1; i <= 25; i++) {
+      add.run(busy.id, 1000 + i, `busy ${i}`);
+      if (i === 3) add.run(quiet.id, 2000, "quiet");
+    }
+    db.close();
+
+    const migrated = openStore(path);
+    const events = migrated.listTaskEvents(busy.id);
+    expect(events.map((e) => e.message)).toEqual(Array.from({ length: 20 }, (_, i) => `busy ${i + 6}`));
+    expect(events.map((e) => e.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 7));
+    expect(events[0]).toEqual({ id: 7, taskId: busy.id, at: 1006, state: "running", message: "busy 6" });
+    expect(migrated.listTaskEvents(quiet.id)).toEqual([{ id: 4, taskId: quiet.id, at: 2000, state: "running", message: "quiet" }]);
+    expect(migrated.listTaskEvents(silent.id)).toEqual([]);
+    // Numbering goes on from the task's newest.
+    expect(migrated.addTaskEvent(busy.id, 3000, "failed", "exit 1").id).toBe(27);
+    migrated.close();
+    const check = new Database(path);
+    expect(check.query("SELECT name FROM sqlite_master WHERE name LIKE 'task_events%'").all()).toEqual([]);
+    check.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /**
  * One backend of the Store interface: `open` gives an empty store; `reopen` another handle on what the
  * first one stored (SQLite: the file opened again; etcd: a second manager's store loaded from etcd).
@@ -435,6 +475,14 @@ for (const backend of [sqliteBackend(), etcdBackend()]) {
         expect(store.listTaskEvents(t.id)).toEqual([first, second, third]);
         expect(second).toEqual({ id: second.id, taskId: t.id, at: 1000, state: "scheduled", message: "placed on alpha" });
         expect(second.id).toBeGreaterThan(first.id);
+      });
+
+      test("a task keeps its newest 20 events, numbered on", () => {
+        const t = task();
+        store.insertTask(t);
+        const added = Array.from({ length: 25 }, (_, i) => store.addTaskEvent(t.id, 1000 + i, "running", `check ${i}`));
+        expect(store.listTaskEvents(t.id)).toEqual(added.slice(5));
+        expect(added.map((e) => e.id)).toEqual(Array.from({ length: 25 }, (_, i) => (added[0]?.id as number) + i));
       });
 
       test("an event for an unknown task is refused", () => {

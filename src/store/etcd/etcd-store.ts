@@ -4,7 +4,7 @@ import type { JobVersion } from "../../model/api-types.ts";
 import type { Job, JobSpec } from "../../model/job.ts";
 import type { Node, NodeStats } from "../../model/node.ts";
 import type { StoredKeyring, StoredSecret } from "../../model/secret.ts";
-import type { Task, TaskEvent } from "../../model/task.ts";
+import { type Task, type TaskEvent, TASK_EVENTS_KEPT } from "../../model/task.ts";
 import type { TaskState } from "../../model/task-state.ts";
 import type { Token } from "../../model/token.ts";
 import { canonicalJson } from "../canonical-json.ts";
@@ -16,9 +16,6 @@ import { keys, LEADER_KEY, parseKey, ROOT, STATE_PREFIXES } from "./etcd-keys.ts
 import { EtcdMirror, type MirrorChanges, noChanges } from "./etcd-mirror.ts";
 import { EtcdWrites } from "./etcd-writes.ts";
 import { Leadership } from "./leadership.ts";
-
-/** A task's events kept in its value, newest last. */
-const TASK_EVENTS_KEPT = 20;
 const MANAGER_SEEN_EVERY_MS = 2_000;
 /** Keys per transaction when a snapshot is restored. */
 const RESTORE_CHUNK = 100;
