@@ -134,8 +134,8 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     sql: `
       ALTER TABLE tasks ADD COLUMN events TEXT NOT NULL DEFAULT '[]';
       UPDATE tasks SET events = (
-        SELECT json_group_array(json_object('id', id, 'at', at, 'state', state, 'message', message) ORDER BY id)
-        FROM (SELECT id, at, state, message FROM task_events WHERE task_id = tasks.id ORDER BY id DESC LIMIT 20)
+        SELECT json_group_array(json_object('id', id, 'at', at, 'state', state, 'message', message))
+        FROM (SELECT * FROM (SELECT id, at, state, message FROM task_events WHERE task_id = tasks.id ORDER BY id DESC LIMIT 20) ORDER BY id)
       );
       DROP TABLE task_events;
     `,

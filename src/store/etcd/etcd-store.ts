@@ -16,6 +16,7 @@ import { keys, LEADER_KEY, parseKey, ROOT, STATE_PREFIXES } from "./etcd-keys.ts
 import { EtcdMirror, type MirrorChanges, noChanges } from "./etcd-mirror.ts";
 import { EtcdWrites } from "./etcd-writes.ts";
 import { Leadership } from "./leadership.ts";
+
 const MANAGER_SEEN_EVERY_MS = 2_000;
 /** Keys per transaction when a snapshot is restored. */
 const RESTORE_CHUNK = 100;
