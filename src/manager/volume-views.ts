@@ -18,13 +18,14 @@ export class VolumeViews {
     return [...homes.values()].map((h) => ({ name: h.volume, nodeId: h.nodeId, node: name(h.nodeId), left: h.left.map(name) }));
   }
 
-  /** Live tasks of the job on the node that mount the volume, by name. */
+  /**
+   * Live tasks of the job on the node that mount the volume, by name, each name once: a replaced task
+   * still stopping has its replacement's name (the slot's).
+   */
   usersOf(job: string, volume: string, nodeId: string): string[] {
     const { state } = this.ctx;
     const versions = state.job(job)?.versions;
-    return state.tasks
-      .activeOn(nodeId)
-      .filter((t) => t.job === job && !isGone(t.state) && volumesOf(t, (v) => versions?.get(v)?.spec).includes(volume))
-      .map(taskName);
+    const users = state.tasks.activeOn(nodeId).filter((t) => t.job === job && !isGone(t.state) && volumesOf(t, (v) => versions?.get(v)?.spec).includes(volume));
+    return [...new Set(users.map(taskName))];
   }
 }

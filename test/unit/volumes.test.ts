@@ -108,6 +108,25 @@ describe("where a volume lives", () => {
     expect(moved?.message).toBe(`placed on ${other}; volume pgdata stays on node ${home.name} (draining): its data did not move`);
     expect(f.manager.getJob("shop").volumes).toEqual([{ name: "pgdata", nodeId: moved?.nodeId as string, node: other, left: [home.name] }]);
   });
+  test("a volume's users name the slot once while its replaced task is still stopping, and none once both are gone", async () => {
+    const f = new ManagerFixture();
+    f.join("w1");
+    f.manager.submitJob(makeJobSpec("shop", [makeTaskSpec({ name: "db", volumes: pgdata })]));
+    f.manager.reconcileNow();
+    const old = f.live("shop")[0] as Task;
+    await f.report(old, { state: "running", message: "started" });
+    f.manager.submitJob(makeJobSpec("shop", [makeTaskSpec({ name: "db", image: "busybox:1.36", volumes: pgdata })]));
+    f.manager.reconcileNow();
+    const fresh = f.live("shop").find((t) => t.id !== old.id) as Task;
+    await f.report(fresh, { state: "running", message: "started" });
+    const users = () => f.manager.volumeUsers("shop", "pgdata", old.nodeId as string);
+    // The old one is told to stop but has not said it stopped: both mount the volume, under one name.
+    expect(f.live("shop").map((t) => [t.id, t.desired])).toEqual(expect.arrayContaining([[old.id, "stopped"], [fresh.id, "running"]]));
+    expect(users()).toEqual(["shop.db.0"]);
+    await f.report(old, { state: "stopped", message: "stopped" });
+    await f.report(fresh, { state: "stopped", message: "stopped" });
+    expect(users()).toEqual([]);
+  });
 });
 
 test("a manager started again on its store keeps a group on its volume's node; a down node lets it go, and cube status says where the data stayed", async () => {
