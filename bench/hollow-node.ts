@@ -4,6 +4,7 @@
  * is reported running as soon as it is assigned, and stopped as soon as it is no longer wanted.
  */
 import { ApiClient, ApiClientError } from "../src/client/api-client.ts";
+import { AssignmentFeed } from "../src/client/assignment-feed.ts";
 import { Backoff } from "../src/lib/backoff.ts";
 import type { Assignment, RegisterRequest } from "../src/model/api-types.ts";
 import type { TaskState } from "../src/model/task-state.ts";
@@ -115,11 +116,12 @@ export class HollowNode {
   /** Long-polls the node's assignments until the fleet stops, answering each change with reports. */
   async watch(route: ReportRoute): Promise<void> {
     const { client, nodeId } = this.node;
+    const feed = new AssignmentFeed(client);
     let index = "";
     const delay = new Backoff();
     while (!this.signal.aborted) {
       try {
-        const answer = await client.assignments(nodeId, index, WATCH_WAIT_MS, AbortSignal.any([this.signal, AbortSignal.timeout(WATCH_DEADLINE_MS)]));
+        const answer = await feed.next(nodeId, index, WATCH_WAIT_MS, AbortSignal.any([this.signal, AbortSignal.timeout(WATCH_DEADLINE_MS)]));
         index = answer.index;
         delay.reset();
         this.running = answer.assignments.filter((a) => a.task.state === "running").length;

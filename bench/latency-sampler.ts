@@ -5,6 +5,8 @@
  */
 export class LatencySampler {
   readonly timesMs: number[] = [];
+  /** When each of timesMs' requests was sent (Date.now()), in the same order. */
+  readonly sentAt: number[] = [];
   errors = 0;
   largestBodyBytes = 0;
   private stopped = false;
@@ -32,11 +34,13 @@ export class LatencySampler {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const started = performance.now();
+      const sentAt = Date.now();
       try {
         const response = await fetch(this.url, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(120_000) });
         const body = await response.arrayBuffer();
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         this.timesMs.push(performance.now() - started);
+        this.sentAt.push(sentAt);
         this.largestBodyBytes = Math.max(this.largestBodyBytes, body.byteLength);
       } catch {
         this.errors++;
@@ -45,6 +49,11 @@ export class LatencySampler {
       if (rest > 0 && !this.stopped) await new Promise<void>((resolve) => ((this.wake = resolve), (this.timer = setTimeout(resolve, rest))));
     }
   }
+}
+
+/** The times of the samples sent in [from, to) (Date.now() values). */
+export function sentBetween(sampler: LatencySampler, from: number, to: number): number[] {
+  return sampler.timesMs.filter((_, i) => (sampler.sentAt[i] as number) >= from && (sampler.sentAt[i] as number) < to);
 }
 
 /** The nearest-rank percentile (0 < p ≤ 1) of unsorted values; null when there are none. */

@@ -14,12 +14,13 @@ function textOf(value: object): string {
 }
 
 /**
- * The JSON of a node's assignments, built from the kept text of each task and spec.
+ * The JSON of a node's assignments, built from the kept text of each assignment (the manager makes
+ * one per task object, see worker-protocol.ts).
  * @example assignmentsJson(response) === JSON.stringify(response) // for the same objects
  */
-export function assignmentsJson({ index, assignments }: AssignmentsResponse): string {
-  const items = assignments.map((a) => `{"task":${textOf(a.task)},"spec":${textOf(a.spec)},"jobType":${JSON.stringify(a.jobType)}}`);
-  return `{"index":${JSON.stringify(index)},"assignments":[${items.join(",")}]}`;
+export function assignmentsJson({ index, assignments, removed }: AssignmentsResponse): string {
+  const gone = removed === undefined ? "" : `,"removed":${JSON.stringify(removed)}`;
+  return `{"index":${JSON.stringify(index)},"assignments":[${assignments.map(textOf).join(",")}]${gone}}`;
 }
 
 /**

@@ -67,7 +67,7 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   // so their time is not the API's latency.
   app.get("/v1/nodes/:id/assignments", async (c) => {
     const wait = durationParam(c, "wait", 30_000, 5 * 60_000);
-    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal);
+    const answer = await manager.assignments(c.req.param("id"), c.req.query("index") ?? "", wait, c.req.raw.signal, c.req.query("delta") === "1");
     return c.body(assignmentsJson(answer), 200, JSON_TYPE);
   });
   app.get("/v1/nodes/:id/services", async (c) => {

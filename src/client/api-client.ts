@@ -290,10 +290,12 @@ export class ApiClient {
   /**
    * Long-polls until the node's assignments change past `index` (or `waitMs` passes). The manager
    * answers by then; `graceMs` later the call gives up, so a connection that died silently (a network
-   * partition) cannot hold the watch forever.
+   * partition) cannot hold the watch forever. `delta`: only what changed since `index` (AssignmentFeed
+   * keeps the whole list from those).
    */
-  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, graceMs = 5_000): Promise<AssignmentsResponse> {
-    const query = new URLSearchParams({ index, wait: `${waitMs}ms` });
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, options: { delta?: boolean; graceMs?: number } = {}): Promise<AssignmentsResponse> {
+    const { delta = false, graceMs = 5_000 } = options;
+    const query = new URLSearchParams({ index, wait: `${waitMs}ms`, ...(delta ? { delta: "1" } : {}) });
     return this.call("GET", `/v1/nodes/${nodeId}/assignments?${query}`, { signal, timeoutMs: waitMs + graceMs });
   }
 

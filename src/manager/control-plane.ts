@@ -89,7 +89,8 @@ export interface ControlPlane {
   joinNode(principal: Principal, request: RegisterRequest): RegisterResponse;
   /** `events`: what the worker did on its own since its last heartbeat, published as node events. */
   heartbeat(nodeId: string, stats: NodeStats, events?: readonly NodeEvent[], images?: NodeImages): { status: string; images: string | null };
-  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse>;
+  /** `delta`: only the tasks added or changed since `index`, and the ids of those removed (when the node was last told `index`). */
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, delta?: boolean): Promise<AssignmentsResponse>;
   /** Every service and ingress route, once they changed past `index` (or after waitMs): what a worker's DNS, proxies and ingress route by. */
   serviceRoutes(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<ServiceRoutes>;
   /** Applied in order, in one transaction (shared with the other reports of the same moment); each answered on its own. */

@@ -323,8 +323,8 @@ export class Manager implements ControlPlane {
   imageLoaded(nodeId: string, refs: readonly string[]) {
     this.ctx.images.loaded(nodeId, refs);
   }
-  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal) {
-    return this.workers.assignments(nodeId, index, waitMs, signal);
+  assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, delta = false) {
+    return this.workers.assignments(nodeId, index, waitMs, signal, delta);
   }
   reportTasks(nodeId: string, reports: readonly TaskReportItem[]) {
     return this.workers.reportTasks(nodeId, reports);

@@ -53,6 +53,8 @@ export class TaskTable {
   private readonly byNode = new Map<string, Set<string>>();
   /** Tasks on a node that are not finished (live, or lost and waiting for the node to say it stopped them). */
   private readonly activeByNode = new Map<string, Set<string>>();
+  /** Ids of the tasks that came, changed or went in each node's active set since `takeChangedOn` took the node's. */
+  private readonly changedOnNode = new Map<string, Set<string>>();
   private readonly byState = new Map<TaskState, Set<string>>(TASK_STATES.map((s) => [s, new Set()]));
   /** Jobs with pending tasks: those the scheduler could not place yet (Nomad's blocked evaluations). */
   private readonly pendingJobs = new Set<string>();
@@ -115,6 +117,16 @@ export class TaskTable {
   /** Tasks on the node that are not finished: what its worker is told about. */
   activeOn(nodeId: string): Task[] {
     return this.tasksOf(this.activeByNode.get(nodeId));
+  }
+
+  /**
+   * Ids of the tasks that came into the node's active set, were replaced in it or left it since the
+   * last call for the node (what a delta of its assignments names); forgotten once taken.
+   */
+  takeChangedOn(nodeId: string): ReadonlySet<string> {
+    const ids = this.changedOnNode.get(nodeId);
+    this.changedOnNode.delete(nodeId);
+    return ids ?? new Set();
   }
 
   /** Jobs with a task not finished on the node. */
@@ -205,7 +217,10 @@ export class TaskTable {
     (this.byState.get(task.state) as Set<string>).add(task.id);
     if (task.nodeId !== null) {
       addTo(this.byNode, task.nodeId, task.id);
-      if (!isTerminal(task.state)) addTo(this.activeByNode, task.nodeId, task.id);
+      if (!isTerminal(task.state)) {
+        addTo(this.activeByNode, task.nodeId, task.id);
+        addTo(this.changedOnNode, task.nodeId, task.id);
+      }
     }
   }
 
@@ -230,7 +245,7 @@ export class TaskTable {
     this.byState.get(task.state)?.delete(task.id);
     if (task.nodeId !== null) {
       removeFrom(this.byNode, task.nodeId, task.id);
-      removeFrom(this.activeByNode, task.nodeId, task.id);
+      if (removeFrom(this.activeByNode, task.nodeId, task.id)) addTo(this.changedOnNode, task.nodeId, task.id);
     }
   }
 }
@@ -241,11 +256,12 @@ function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
   ids.add(id);
 }
 
-function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+/** False when the id was not there. */
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): boolean {
   const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(id);
+  if (!ids?.delete(id)) return false;
   if (ids.size === 0) index.delete(key);
+  return true;
 }
 
 /** The position of the first task whose key is not before `key`. */

@@ -2,8 +2,10 @@ import { BusyError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import type { Assignment, AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
+import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import { isShared } from "../store/shared-store.ts";
+import { AssignmentDeltas } from "./assignment-deltas.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
 import { finishDrainIfEmpty } from "./node-commands.ts";
@@ -34,6 +36,15 @@ const REPORT_BACKLOG_MAX_WAIT_MS = 8_000;
 /** Changed assignment lists answered per turn of the event loop (see TurnGate). */
 const ANSWERS_PER_TURN = 20;
 
+/**
+ * Each task's assignment, made once: a task object is never changed (a change makes a new one) and
+ * neither is the spec of a job version, so the same object, and the JSON text kept with it
+ * (json-text.ts), serves every answer until the task changes. A node holding thousands of tasks is
+ * told its whole list on each change; rebuilding every item each time made that list cost
+ * milliseconds per answer.
+ */
+const assignmentOf = new WeakMap<Task, Assignment>();
+
 /** A worker's request of reports, committed in parts: answered once the last is. */
 interface QueuedReports {
   nodeId: string;
@@ -53,6 +64,7 @@ export class WorkerProtocol {
   private readonly queued: QueuedReports[] = [];
   private readonly nextCommit = () => this.commitReports();
   private readonly answers: TurnGate;
+  private readonly deltas: AssignmentDeltas;
   /** When each node's heartbeat was last shared with the other managers (a shared store). */
   private readonly sharedAt = new Map<string, number>();
 
@@ -67,6 +79,7 @@ export class WorkerProtocol {
     private readonly turns: Turns,
   ) {
     this.answers = new TurnGate(turns, ANSWERS_PER_TURN);
+    this.deltas = new AssignmentDeltas(ctx.watch);
   }
 
   register(request: RegisterRequest): Node {
@@ -142,9 +155,10 @@ export class WorkerProtocol {
   /**
    * Where a worker's long-poll lands: what should run on the node, after waiting for a change past
    * `index`. A change found while jobs still wait for evaluation is answered once they are done (or
-   * after SETTLE_MS), so a node gets one answer for a burst of placements, not one per step.
+   * after SETTLE_MS), so a node gets one answer for a burst of placements, not one per step. With
+   * `delta`, only what changed since `index` (see AssignmentDeltas).
    */
-  async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+  async assignments(nodeId: string, index: string, waitMs: number, signal?: AbortSignal, delta = false): Promise<AssignmentsResponse> {
     const { state, watch } = this.ctx;
     if (!state.node(nodeId)) throw new NotFoundError(`node ${nodeId} is not registered; register it first`);
     await watch.wait(nodeId, index, waitMs, signal);
@@ -155,13 +169,16 @@ export class WorkerProtocol {
     // A worker acts on what is stored: a shared store sends writes after the code that made them (or reloads, should it refuse one).
     const { store } = this.ctx;
     if (isShared(store)) await Promise.race([store.settled(), Bun.sleep(SETTLE_MS)]);
-    const assignments: Assignment[] = [];
-    for (const task of state.tasks.activeOn(nodeId)) {
-      const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
-      const group = spec?.tasks.find((g) => g.name === task.group);
-      if (spec && group) assignments.push({ task, spec: group, jobType: spec.type });
-    }
-    return { index: watch.current(nodeId), assignments };
+    return this.deltas.answer(nodeId, index, delta, state.tasks, (task) => {
+      let assignment = assignmentOf.get(task);
+      if (!assignment) {
+        const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
+        const group = spec?.tasks.find((g) => g.name === task.group);
+        if (!spec || !group) return undefined;
+        assignmentOf.set(task, (assignment = { task, spec: group, jobType: spec.type }));
+      }
+      return assignment;
+    });
   }
 
   /**

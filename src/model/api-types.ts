@@ -169,7 +169,13 @@ export interface Assignment {
 export interface AssignmentsResponse {
   /** Opaque; pass it back to wait for the next change. */
   index: string;
+  /** Every task the node should hold; with `removed`, only those added or changed since the index asked with. */
   assignments: Assignment[];
+  /**
+   * Present when the worker asked for changes (`delta=1`) since the index of the answer the manager
+   * last gave it: the ids of the tasks no longer assigned since then. Absent, the list is whole.
+   */
+  removed?: string[];
 }
 
 export interface TaskReport {

@@ -1,4 +1,5 @@
 import { type ApiClient, ApiClientError } from "../client/api-client.ts";
+import { AssignmentFeed } from "../client/assignment-feed.ts";
 import { Backoff } from "../lib/backoff.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Assignment, NodeEvent, NodeImages } from "../model/api-types.ts";
@@ -133,12 +134,13 @@ export class ManagerLink {
   private async watch(): Promise<void> {
     const { client, log } = this.options;
     const backoff = new Backoff();
+    const feed = new AssignmentFeed(client);
     let index = "";
     while (!this.stopped.signal.aborted) {
       const attempt = new AbortController();
       this.watchAttempt = attempt;
       try {
-        const response = await client.assignments(this.options.nodeId(), index, WATCH_WAIT_MS, AbortSignal.any([this.stopped.signal, attempt.signal]));
+        const response = await feed.next(this.options.nodeId(), index, WATCH_WAIT_MS, AbortSignal.any([this.stopped.signal, attempt.signal]));
         this.contact();
         index = response.index;
         backoff.reset();
