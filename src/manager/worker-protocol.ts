@@ -39,9 +39,8 @@ const ANSWERS_PER_TURN = 20;
 /**
  * Each task's assignment, made once: a task object is never changed (a change makes a new one) and
  * neither is the spec of a job version, so the same object, and the JSON text kept with it
- * (json-text.ts), serves every answer until the task changes. A node holding thousands of tasks is
- * told its whole list on each change; rebuilding every item each time made that list cost
- * milliseconds per answer.
+ * (json-text.ts), serves every answer until the task changes, whole lists above all (a node with
+ * thousands of tasks, or a worker that does not ask for deltas).
  */
 const assignmentOf = new WeakMap<Task, Assignment>();
 
