@@ -84,6 +84,25 @@ describe("the worker protocol", () => {
     expect(next.assignments[0]?.spec.image).toBe("img");
   });
 
+  test("with delta=1 from its last answer's index a node is told only what changed, and which tasks went", async () => {
+    const nodeId = await register("w1");
+    await call("POST", "/v1/jobs", job("web", 2));
+    manager.reconcileNow();
+    const first = (await (await call("GET", `/v1/nodes/${nodeId}/assignments?index=&wait=1s&delta=1`)).json()) as AssignmentsResponse;
+    expect(first.removed).toBeUndefined();
+    expect(first.assignments).toHaveLength(2);
+    await call("POST", "/v1/jobs", job("api"));
+    await call("DELETE", "/v1/jobs/web?purge=true");
+    manager.reconcileNow();
+    const next = (await (await call("GET", `/v1/nodes/${nodeId}/assignments?index=${first.index}&wait=1s&delta=1`)).json()) as AssignmentsResponse;
+    expect(next.assignments.map((a) => a.task.job)).toEqual(["api"]);
+    expect(next.removed?.sort()).toEqual(first.assignments.map((a) => a.task.id).sort());
+    // Without delta=1 the list is whole, as older workers expect.
+    const whole = (await (await call("GET", `/v1/nodes/${nodeId}/assignments?index=${next.index}&wait=1ms`)).json()) as AssignmentsResponse;
+    expect(whole.removed).toBeUndefined();
+    expect(whole.assignments.map((a) => a.task.job)).toEqual(["api"]);
+  });
+
   test("reports are checked: owner node, transition table, body shape", async () => {
     const a = await register("a");
     const b = await register("b");
