@@ -14,13 +14,14 @@ function textOf(value: object): string {
 }
 
 /**
- * The JSON of a node's assignments, built from the kept text of each assignment (the manager makes
- * one per task object, see worker-protocol.ts).
+ * The JSON of a node's assignments, built from the kept text of each task and spec (a spec's text is
+ * shared by its tasks).
  * @example assignmentsJson(response) === JSON.stringify(response) // for the same objects
  */
 export function assignmentsJson({ index, assignments, removed }: AssignmentsResponse): string {
+  const items = assignments.map((a) => `{"task":${textOf(a.task)},"spec":${textOf(a.spec)},"jobType":${JSON.stringify(a.jobType)}}`);
   const gone = removed === undefined ? "" : `,"removed":${JSON.stringify(removed)}`;
-  return `{"index":${JSON.stringify(index)},"assignments":[${assignments.map(textOf).join(",")}]${gone}}`;
+  return `{"index":${JSON.stringify(index)},"assignments":[${items.join(",")}]${gone}}`;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { BusyError, ConflictError, NotFoundError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
-import type { Assignment, AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
+import type { AssignmentsResponse, NodeEvent, NodeImages, RegisterRequest, TaskReportItem, TaskReportResult } from "../model/api-types.ts";
 import type { Node, NodeStats } from "../model/node.ts";
-import type { Task } from "../model/task.ts";
 import { isGone } from "../model/task-state.ts";
 import { isShared } from "../store/shared-store.ts";
 import { AssignmentDeltas } from "./assignment-deltas.ts";
@@ -35,14 +34,6 @@ const REPORT_TURN_MS = 5;
 const REPORT_BACKLOG_MAX_WAIT_MS = 8_000;
 /** Changed assignment lists answered per turn of the event loop (see TurnGate). */
 const ANSWERS_PER_TURN = 20;
-
-/**
- * Each task's assignment, made once: a task object is never changed (a change makes a new one) and
- * neither is the spec of a job version, so the same object, and the JSON text kept with it
- * (json-text.ts), serves every answer until the task changes, whole lists above all (a node with
- * thousands of tasks, or a worker that does not ask for deltas).
- */
-const assignmentOf = new WeakMap<Task, Assignment>();
 
 /** A worker's request of reports, committed in parts: answered once the last is. */
 interface QueuedReports {
@@ -169,14 +160,9 @@ export class WorkerProtocol {
     const { store } = this.ctx;
     if (isShared(store)) await Promise.race([store.settled(), Bun.sleep(SETTLE_MS)]);
     return this.deltas.answer(nodeId, index, delta, state.tasks, (task) => {
-      let assignment = assignmentOf.get(task);
-      if (!assignment) {
-        const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
-        const group = spec?.tasks.find((g) => g.name === task.group);
-        if (!spec || !group) return undefined;
-        assignmentOf.set(task, (assignment = { task, spec: group, jobType: spec.type }));
-      }
-      return assignment;
+      const spec = state.job(task.job)?.versions.get(task.jobVersion)?.spec;
+      const group = spec?.tasks.find((g) => g.name === task.group);
+      return spec && group ? { task, spec: group, jobType: spec.type } : undefined;
     });
   }
 
