@@ -59,6 +59,8 @@ export interface ManagerOptions {
    */
   keyEncryptionKey?: KeyEncryptionKey;
   now?: () => number;
+  /** The monotonic clock (ms) that bounds a turn of report commits (default performance.now; tests make time pass by hand). */
+  turnClock?: () => number;
   /** Called with each job evaluated (tests count evaluations). */
   onEvaluate?: (job: string) => void;
 }
@@ -131,7 +133,7 @@ export class Manager implements ControlPlane {
     this.jobs = new JobCommands(this.ctx, limits, this.queries, (spec) => this.services.refuseTaken(spec));
     this.nodes = new NodeCommands(this.ctx, this.queries);
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
-    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3, this.turns);
+    this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3, this.turns, options.turnClock);
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, heartbeatTtlMs);
     this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
     const keyring = new Keyring(options.keyEncryptionKey ?? fileKey(crypto.getRandomValues(new Uint8Array(32))));

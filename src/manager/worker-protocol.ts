@@ -67,6 +67,8 @@ export class WorkerProtocol {
     private readonly shareHeartbeatEveryMs: number,
     /** Where report group commits and answers take their turn with the manager's other work between requests. */
     private readonly turns: Turns,
+    /** Times a turn of report commits (REPORT_TURN_MS). */
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.answers = new TurnGate(turns, ANSWERS_PER_TURN);
     this.deltas = new AssignmentDeltas(ctx.watch);
@@ -197,14 +199,14 @@ export class WorkerProtocol {
     this.turns.cancel(this.nextCommit);
     if (this.queued.length === 0) return;
     const now = this.ctx.now();
-    const until = performance.now() + REPORT_TURN_MS;
+    const until = this.clock() + REPORT_TURN_MS;
     /** The requests at the front of the queue that this turn applied reports of. */
     let touched = 0;
     try {
       this.ctx.commit.together(() => {
         const drained = new Set<string>();
         // Commits of REPORTS_PER_COMMIT reports, whole requests or parts of one, until the turn's time is up.
-        for (let next = 0; next < this.queued.length && performance.now() < until; ) {
+        for (let next = 0; next < this.queued.length && this.clock() < until; ) {
           const changes = new ChangeSet(now);
           for (let room = REPORTS_PER_COMMIT; room > 0 && next < this.queued.length; ) {
             const batch = this.queued[next] as QueuedReports;

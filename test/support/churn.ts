@@ -1,5 +1,6 @@
 import { type ApiClient, ApiClientError } from "../../src/client/api-client.ts";
 import type { TaskView } from "../../src/model/api-types.ts";
+import { isTerminal } from "../../src/model/task-state.ts";
 import { seededRandom } from "../../src/scheduler/seeded-random.ts";
 import { runningContainersOf, sleeperJob } from "./process-cluster.ts";
 import { waitFor } from "./wait-for.ts";
@@ -173,9 +174,12 @@ export async function settlesThenStops(
   const since = Date.now();
   let settled: string[] | undefined;
   try {
-    settled = await waitFor(`the engine's running containers of ${job} to be exactly the API's ${FINAL_COUNT} running tasks`, async () => {
-      const [api, engine] = await Promise.all([apiRunning(client, job), engineRunning(job)]);
-      return api.length === FINAL_COUNT && sameList(api, engine) ? api : undefined;
+    settled = await waitFor(`the engine's running containers of ${job} to be exactly the API's ${FINAL_COUNT} running tasks, none of them stopping and none other waiting`, async () => {
+      const [tasks, engine] = await Promise.all([client.listTasks({ job }), engineRunning(job)]);
+      // A replaced task still stopping and its replacement not started yet also make FINAL_COUNT running: not settled.
+      const live = tasks.filter((t) => !isTerminal(t.state));
+      const api = live.map((t) => t.id).sort();
+      return live.length === FINAL_COUNT && live.every((t) => t.state === "running" && t.desired === "running") && sameList(api, engine) ? api : undefined;
     }, SETTLED_WITHIN_MS, 250);
   } catch (err) {
     problems.push(`${(err as Error).message}\n${await describe()}`);
