@@ -30,9 +30,14 @@ export class AssignmentDeltas {
   answer(nodeId: string, since: string, delta: boolean, tasks: TaskTable, assignmentOf: (task: Task) => Assignment | undefined): AssignmentsResponse {
     const last = this.told.get(nodeId);
     const changed = tasks.takeChangedOn(nodeId);
-    if (!delta || last?.index !== since || last.table !== tasks) {
-      const index = this.watch.current(nodeId);
-      this.told.set(nodeId, { index, table: tasks });
+    // Two answers with one index tell the same list: one that takes changes the node was not woken for
+    // (its own reports) gets an index past the last one told, be it a delta or a whole list that a
+    // request the worker gave up on takes.
+    if (changed.size > 0 && this.watch.current(nodeId) === last?.index) this.watch.bump(nodeId);
+    const index = this.watch.current(nodeId);
+    const whole = !delta || last?.index !== since || last.table !== tasks;
+    this.told.set(nodeId, { index, table: tasks });
+    if (whole) {
       const assignments: Assignment[] = [];
       for (const task of tasks.activeOn(nodeId)) {
         const assignment = assignmentOf(task);
@@ -40,10 +45,6 @@ export class AssignmentDeltas {
       }
       return { index, assignments };
     }
-    // Changes the node was not woken for (its own reports) still get an index past the one it holds.
-    if (changed.size > 0 && this.watch.current(nodeId) === since) this.watch.bump(nodeId);
-    const index = this.watch.current(nodeId);
-    this.told.set(nodeId, { index, table: tasks });
     const assignments: Assignment[] = [];
     const removed: string[] = [];
     for (const id of changed) {

@@ -50,6 +50,15 @@ describe("assignment deltas", () => {
     // An answer the worker never got: it asks from the index before, and is told everything.
     expect(deltas.answer("n1", second.index, true, tasks, assignmentOf)).toEqual({ index: own.index, assignments: expect.any(Array) });
     expect(ids(deltas.answer("n1", own.index, false, tasks, assignmentOf)).sort()).toEqual(["b", "c"]);
+    // A request the worker gave up on is answered whole and takes a change (an own report): it gets an
+    // index of its own, so the worker, asking from the index it holds, is told the change too.
+    tasks.put({ ...c, state: "running", message: "healthy", health: "healthy" });
+    const held = deltas.answer("n1", own.index, true, tasks, assignmentOf);
+    tasks.put({ ...c, state: "running", message: "unhealthy", health: "unhealthy" });
+    const abandoned = deltas.answer("n1", "an index from before", true, tasks, assignmentOf);
+    expect(abandoned.index).not.toBe(held.index);
+    const after = deltas.answer("n1", held.index, true, tasks, assignmentOf);
+    expect(after.assignments.find((x) => x.task.id === "c")?.task.health).toBe("unhealthy");
     // A reloaded state is another table: whole lists again.
     const reloaded = new TaskTable();
     reloaded.put(c);
