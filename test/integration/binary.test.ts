@@ -70,7 +70,9 @@ test("a manager and two workers as separate processes form a cluster that runs a
   managerUrl = (await manager.waitForOutput(/manager listening url=(\S+)/))[1] as string;
   const tokens = managerTokens(join(dataDir, "m"));
   token = tokens.management;
-  // Printed once, at the first start, and kept readable by the owner only.
+  // Printed once, at the first start, and kept readable by the owner only. On stdout, while the log is
+  // on stderr: the two pipes are read apart, so the banner may come in after the log line.
+  await manager.waitForOutput(/--join-token=\S+/);
   expect(manager.output).toContain(`export CUBE_TOKEN=${tokens.management}`);
   expect(manager.output).toContain(`--join-token=${tokens.join}`);
   expect(statSync(join(dataDir, "m", "management-token")).mode & 0o777).toBe(0o600);
