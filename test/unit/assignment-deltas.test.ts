@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { assignmentsJson } from "../../src/api/json-text.ts";
 import { AssignmentFeed } from "../../src/client/assignment-feed.ts";
+import { BadRequestError, ConflictError } from "../../src/lib/errors.ts";
 import { AssignmentDeltas } from "../../src/manager/assignment-deltas.ts";
 import { AssignmentWatch } from "../../src/manager/assignment-watch.ts";
 import { TaskTable } from "../../src/manager/task-table.ts";
-import { BadRequestError, ConflictError } from "../../src/lib/errors.ts";
 import type { Assignment, AssignmentsResponse } from "../../src/model/api-types.ts";
 import type { Task } from "../../src/model/task.ts";
 import { isTerminal } from "../../src/model/task-state.ts";
