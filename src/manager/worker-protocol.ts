@@ -216,7 +216,7 @@ export class WorkerProtocol {
             if (answers.some((r) => r.ok && isGone(r.state))) drained.add(batch.nodeId);
             batch.answers.push(...answers);
             room -= part.length;
-            touched = Math.max(touched, next + 1);
+            touched = next + 1;
             if (batch.answers.length === batch.reports.length) next++;
           }
           this.ctx.commit(changes);
@@ -229,9 +229,8 @@ export class WorkerProtocol {
       if (this.queued.length > 0) this.turns.request(this.nextCommit);
       return;
     }
-    let done = 0;
-    while (done < this.queued.length && (this.queued[done] as QueuedReports).answers.length === (this.queued[done] as QueuedReports).reports.length) done++;
-    for (const batch of this.queued.splice(0, done)) batch.resolve(batch.answers);
+    const unfinished = this.queued.findIndex((b) => b.answers.length < b.reports.length);
+    for (const batch of this.queued.splice(0, unfinished === -1 ? this.queued.length : unfinished)) batch.resolve(batch.answers);
     if (this.queued.length > 0) this.turns.request(this.nextCommit);
   }
 }

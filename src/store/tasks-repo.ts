@@ -92,6 +92,8 @@ const COLUMNS: readonly (keyof TaskRow)[] = [
   "id", "job", "job_version", "grp", "idx", "node_id", "desired", "state", "resources", "reserved_ports", "host_ports",
   "container_id", "exit_code", "message", "restarts", "created_at", "updated_at", "started_at", "finished_at", "health", "next_attempt_at",
 ];
+/** A task's fields without its events: a task read is not its history. */
+const SELECT_TASK = `SELECT ${COLUMNS.join(", ")} FROM tasks`;
 
 /**
  * What a task keeps for life: an update leaves these columns alone, so it neither checks the job's
@@ -137,9 +139,9 @@ export class TasksRepo {
     this.updateStmt = db.prepare<null, [TaskRow]>(
       `UPDATE tasks SET ${COLUMNS.filter((c) => !KEPT.has(c)).map((c) => `${c} = $${c}`).join(", ")} WHERE id = $id`,
     );
-    this.getStmt = db.prepare<TaskRow, [string]>(`SELECT ${COLUMNS.join(", ")} FROM tasks WHERE id = ?`);
+    this.getStmt = db.prepare<TaskRow, [string]>(`${SELECT_TASK} WHERE id = ?`);
     // GLOB, unlike LIKE, is case-sensitive and still uses the primary-key index for a literal prefix.
-    this.prefixStmt = db.prepare<TaskRow, [string]>(`SELECT ${COLUMNS.join(", ")} FROM tasks WHERE id GLOB ? ORDER BY id LIMIT 6`);
+    this.prefixStmt = db.prepare<TaskRow, [string]>(`${SELECT_TASK} WHERE id GLOB ? ORDER BY id LIMIT 6`);
     // Appended in place, the oldest dropped past TASK_EVENTS_KEPT; its id is one past the newest's.
     this.addEvent = db.prepare<{ id: number }, [string, number, string, string]>(
       `UPDATE tasks SET events = json_insert(
@@ -192,7 +194,7 @@ export class TasksRepo {
     let stmt = this.listStmts.get(shape);
     if (!stmt) {
       const where = keys.length ? `WHERE ${keys.map((k) => FILTER_CONDITIONS[k]).join(" AND ")}` : "";
-      stmt = this.db.prepare<TaskRow, [FilterParams]>(`SELECT ${COLUMNS.join(", ")} FROM tasks ${where} ORDER BY job, grp, idx, created_at`);
+      stmt = this.db.prepare<TaskRow, [FilterParams]>(`${SELECT_TASK} ${where} ORDER BY job, grp, idx, created_at`);
       this.listStmts.set(shape, stmt);
     }
     return stmt;
