@@ -59,15 +59,15 @@ export class JobCommands {
 
   /**
    * Stopping a stopped job again changes nothing; `purge` also forgets it, once its tasks are told to
-   * stop. On a shared store a commit must fit one etcd transaction: there the command tells at most
-   * STEP_WRITES tasks to stop, and the evaluation that follows stops the rest (a stopped job's tasks
-   * are stopped by its reconcile), in steps of that size.
+   * stop. The command tells at most STEP_WRITES tasks to stop, and the evaluation that follows stops
+   * the rest (a stopped job's tasks are stopped by its reconcile), in steps of that size: a commit must
+   * fit one etcd transaction, and one of 10,000 tasks would hold the manager's event loop for 100 ms or more.
    */
   stopJob(name: string, purge: boolean): JobView {
     const { job, versions } = this.queries.requireJob(name);
     const changes = new ChangeSet(this.ctx.now());
     if (job.status !== "stopped") changes.setJobStatus(name, "stopped");
-    let budget = this.ctx.store.shared && !purge ? STEP_WRITES : Number.POSITIVE_INFINITY;
+    let budget = purge ? Number.POSITIVE_INFINITY : STEP_WRITES;
     const tasks = this.ctx.state.tasks
       .ofJob(name)
       .map((task) => (!isGone(task.state) && task.desired === "running" && budget-- > 0 ? ledger.requestStop(changes, task, "job stopped") : task));

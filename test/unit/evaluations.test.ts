@@ -135,6 +135,35 @@ test(`a drained node's tasks are stopped, and a silent node's lost, at most ${ST
   expect(Math.max(...taskWrites)).toBeLessThanOrEqual(STEP_WRITES);
 });
 
+test(`a stop of a job of 1,000 tasks tells ${STEP_WRITES} to stop at once; its evaluation stops the rest, at most ${STEP_WRITES} task writes per transaction`, () => {
+  const store = openStore(":memory:");
+  const f = new ManagerFixture(store, { maxTasksPerJob: 10_000 });
+  f.join("a", 1_000_000);
+  f.manager.submitJob(jobOf("big", 1_000));
+  f.manager.reconcileNow();
+  const taskWrites: number[] = [];
+  const transaction = store.transaction.bind(store);
+  store.transaction = <T>(fn: () => T): T => {
+    taskWrites.push(0);
+    return transaction(fn);
+  };
+  const update = store.updateTask.bind(store);
+  store.updateTask = (task: Task) => {
+    taskWrites[taskWrites.length - 1] = (taskWrites.at(-1) ?? 0) + 1;
+    update(task);
+  };
+  const stopping = () => f.tasks("big").filter((t) => t.desired === "stopped").length;
+
+  const view = f.manager.stopJob("big", false);
+  expect(view.status).toBe("stopped");
+  expect(stopping()).toBe(STEP_WRITES);
+  expect(taskWrites).toEqual([STEP_WRITES]);
+  f.manager.reconcileNow();
+  expect(stopping()).toBe(1_000);
+  expect(Math.max(...taskWrites)).toBe(STEP_WRITES);
+  expect(taskWrites.reduce((a, b) => a + b, 0)).toBe(1_000);
+});
+
 test("a drain moves a service with an update strategy one task at a time: a replacement that starts is what moves the next", async () => {
   const f = new ManagerFixture();
   f.join("a");
