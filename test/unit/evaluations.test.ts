@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { STEP_WRITES } from "../../src/manager/evaluator.ts";
 import type { Task } from "../../src/model/task.ts";
-import { openStore } from "../../src/store/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { makeJobSpec, makeTaskSpec } from "./fixtures.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
@@ -101,19 +101,7 @@ test(`a drained node's tasks are stopped, and a silent node's lost, at most ${ST
   f.join("c", 1_000_000);
   for (const task of f.live("web").concat(f.live("api"))) await f.report(task, { state: "running", message: "started" });
 
-  const taskWrites: number[] = [];
-  const transaction = store.transaction.bind(store);
-  store.transaction = <T>(fn: () => T): T => {
-    taskWrites.push(0);
-    return transaction(fn);
-  };
-  for (const method of ["insertTask", "updateTask"] as const) {
-    const write = store[method].bind(store);
-    store[method] = (task: Task) => {
-      taskWrites[taskWrites.length - 1] = (taskWrites.at(-1) ?? 0) + 1;
-      write(task);
-    };
-  }
+  const taskWrites = taskWritesPerTransaction(store);
   const on = (node: string, job: string) => f.live(job).filter((t) => t.nodeId === f.manager.state.nodeByName(node)?.id && t.desired === "running");
 
   f.manager.drainNode("a");
@@ -141,17 +129,7 @@ test(`a stop of a job of 1,000 tasks tells ${STEP_WRITES} to stop at once; its e
   f.join("a", 1_000_000);
   f.manager.submitJob(jobOf("big", 1_000));
   f.manager.reconcileNow();
-  const taskWrites: number[] = [];
-  const transaction = store.transaction.bind(store);
-  store.transaction = <T>(fn: () => T): T => {
-    taskWrites.push(0);
-    return transaction(fn);
-  };
-  const update = store.updateTask.bind(store);
-  store.updateTask = (task: Task) => {
-    taskWrites[taskWrites.length - 1] = (taskWrites.at(-1) ?? 0) + 1;
-    update(task);
-  };
+  const taskWrites = taskWritesPerTransaction(store);
   const stopping = () => f.tasks("big").filter((t) => t.desired === "stopped").length;
 
   const view = f.manager.stopJob("big", false);
@@ -209,6 +187,24 @@ test("a change between the steps of a big placement is honored at once: the next
   expect(tasks.filter((t) => t.index >= 300 && t.createdAt >= scaledAt)).toEqual([]);
   expect(f.live("huge").filter((t) => t.desired === "running").map((t) => t.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
 });
+
+/** From now on, the task inserts and updates of each store transaction, one entry per transaction. */
+function taskWritesPerTransaction(store: Store): number[] {
+  const taskWrites: number[] = [];
+  const transaction = store.transaction.bind(store);
+  store.transaction = <T>(fn: () => T): T => {
+    taskWrites.push(0);
+    return transaction(fn);
+  };
+  for (const method of ["insertTask", "updateTask"] as const) {
+    const write = store[method].bind(store);
+    store[method] = (task: Task) => {
+      taskWrites[taskWrites.length - 1] = (taskWrites.at(-1) ?? 0) + 1;
+      write(task);
+    };
+  }
+  return taskWrites;
+}
 
 function jobOf(name: string, count: number) {
   return { name, type: "service" as const, datacenters: [], constraints: [], tasks: [{ name: "main", image: "img", count, env: {}, labels: {}, resources: { cpu: 0.01, memory: 16, disk: 0 }, ports: [], restart: { attempts: 0, intervalMs: 60_000, delayMs: 1_000, mode: "fail" as const }, constraints: [] }] };
