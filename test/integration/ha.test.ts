@@ -106,7 +106,9 @@ describe("highly available managers on etcd", () => {
     // As a follower it takes API writes again (fenced by each key's revision, not by leadership) once it has read etcd again.
     const job = JSON.stringify({ name: "ha-resumed", tasks: [{ name: "main", image: TEST_IMAGE, command: ["true"], count: 0 }] });
     await waitFor("the resumed manager to take a submit", () => resumed.submitJob(job, "json").catch(() => undefined), 10_000, 100);
-    expect((await cluster.clientOf((old + 1) % 3).getJob("ha-resumed")).name).toBe("ha-resumed");
+    // Another manager reads its own copy, which follows etcd's watch: it sees the job a moment later.
+    const seen = await waitFor("another manager to see the job", () => cluster.clientOf((old + 1) % 3).getJob("ha-resumed").catch(() => undefined), 5_000, 50);
+    expect(seen.name).toBe("ha-resumed");
     expect(await serviceContainers()).toEqual(before);
   }, 90_000);
 
