@@ -1,49 +1,143 @@
 import type { Logger } from "../lib/logger.ts";
 import { ChangeSet } from "./change-set.ts";
 import type { ManagerContext } from "./context.ts";
-import { collectGarbage, type GarbageOptions } from "./garbage.ts";
+import { type GarbageOptions, jobGarbage, keptRuns } from "./garbage.ts";
+import type { Turns } from "./turns.ts";
 
+/** Deletes per commit: each commit fits one etcd transaction (a turn's commits are one SQLite transaction). */
 const DELETES_PER_COMMIT = 100;
+/** Deletes per turn at most: a job of 10,000 finished tasks is forgotten over several turns. */
+const DELETES_PER_TURN = 500;
+/** How long one turn of a timed pass visits jobs before it lets the event loop serve requests. */
+const TURN_MS = 2;
 
-/** Trims what the manager keeps, on a timer: old finished tasks, dead jobs, old versions. */
+/** The jobs of a pass, and how far it got. */
+interface Walk {
+  names: string[];
+  at: number;
+}
+
+export interface GarbageCounts {
+  tasks: number;
+  versions: number;
+  jobs: number;
+}
+
+/**
+ * Trims what the manager keeps, on a timer: old finished tasks, dead jobs, old versions. A timed pass
+ * visits the jobs a few at a time, in turns of the event loop (Turns), each turn deciding from the
+ * state as it is then and committing what it decided, so a pass over a million tasks never holds the
+ * event loop for long. A stopped job with more tasks than a turn deletes loses them over several
+ * turns, then goes itself; a finished batch job goes whole, in one commit.
+ */
 export class GarbageCollector {
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** The timed pass under way, or null between passes. */
+  private pending: Walk | null = null;
+  private passCounts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+  /** Resolves the promise of the pass under way (see startPass). */
+  private passEnded: (() => void) | null = null;
+  private passDone: Promise<GarbageCounts> = Promise.resolve(this.passCounts);
+  private readonly nextTurn = () => this.turn();
 
   constructor(
     private readonly ctx: ManagerContext,
     private readonly options: GarbageOptions,
     private readonly log: Logger,
+    private readonly turns: Turns,
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   start(): void {
     const period = Math.min(Math.max(1_000, this.options.afterMs / 4), 5 * 60_000);
-    this.timer = setInterval(() => {
-      // A store that cannot take writes now (etcd without quorum) refuses the pass; the next one tries again.
-      try {
-        this.collect();
-      } catch (err) {
-        this.log.warn("garbage collection failed; the next pass tries again", { error: (err as Error).message });
-      }
-    }, period);
+    this.timer = setInterval(() => void this.startPass(), period);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.endPass();
   }
 
-  /** One pass over the in-memory state, committed in one transaction; returns what was forgotten. */
-  collect(): { tasks: number; versions: number; jobs: number } {
+  /**
+   * Begins a timed pass, unless one is still going; resolves with what the pass forgot once it ends
+   * (or is dropped: the manager stops, a pass fails, a whole pass is run meanwhile).
+   */
+  startPass(): Promise<GarbageCounts> {
+    if (this.pending) return this.passDone;
+    this.pending = { names: [...this.ctx.state.jobNames()], at: 0 };
+    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+    this.passCounts = counts;
+    this.passDone = new Promise((resolve) => (this.passEnded = () => resolve(counts)));
+    this.turns.request(this.nextTurn);
+    return this.passDone;
+  }
+
+  /** A whole pass now, in one go (a timed pass under way is dropped); returns what was forgotten. */
+  collect(): GarbageCounts {
+    this.endPass();
+    const walk: Walk = { names: [...this.ctx.state.jobNames()], at: 0 };
+    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+    while (walk.at < walk.names.length) add(counts, this.visit(walk, Number.POSITIVE_INFINITY));
+    return counts;
+  }
+
+  private turn(): void {
+    const walk = this.pending;
+    if (!walk) return;
+    try {
+      add(this.passCounts, this.visit(walk, TURN_MS));
+    } catch (err) {
+      // A store that cannot take writes now (etcd without quorum) refuses the pass; the next one tries again.
+      this.log.warn("garbage collection failed; the next pass tries again", { error: (err as Error).message });
+      return this.endPass();
+    }
+    if (walk.at < walk.names.length) return this.turns.request(this.nextTurn);
+    const { tasks, versions, jobs: dead } = this.passCounts;
+    if (tasks + versions + dead > 0) this.log.info("garbage collected", { tasks, versions, jobs: dead });
+    this.endPass();
+  }
+
+  private endPass(): void {
+    this.turns.cancel(this.nextTurn);
+    this.pending = null;
+    this.passEnded?.();
+    this.passEnded = null;
+  }
+
+  /**
+   * Visits the walk's jobs from where it got (going past each once it has nothing more to forget) until
+   * `budgetMs` has passed or DELETES_PER_TURN deletes are decided, and commits those deletes.
+   */
+  private visit(walk: Walk, budgetMs: number): GarbageCounts {
     const { state } = this.ctx;
-    const jobs = [...state.jobNames()].map((name) => state.job(name)).filter((e) => e !== undefined);
-    const versions = new Map(jobs.map((e) => [e.job.spec.name, [...e.versions.keys()]]));
-    const garbage = collectGarbage(jobs.map((e) => e.job), [...state.tasks.all()], versions, this.ctx.now(), this.options);
-    // Each thing forgotten is a change of its own: committed in parts that fit one etcd transaction (one SQLite transaction in all).
-    const deletes = [
-      ...garbage.tasks.map((id) => (c: ChangeSet) => c.deleteTask(id)),
-      ...garbage.versions.map((v) => (c: ChangeSet) => c.deleteVersion(v.job, v.version)),
-      ...garbage.jobs.map((name) => (c: ChangeSet) => c.deleteJob(name)),
-    ];
+    const now = this.ctx.now();
+    const until = this.clock() + budgetMs;
+    const kept = keptRuns([...state.jobNames()].map((name) => state.job(name)?.job).filter((job) => job !== undefined));
+    const deletes: ((changes: ChangeSet) => void)[] = [];
+    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+    while (walk.at < walk.names.length && deletes.length < DELETES_PER_TURN && this.clock() < until) {
+      const name = walk.names[walk.at] as string;
+      const entry = state.job(name);
+      const tasks = state.tasks.ofJob(name);
+      const garbage = entry ? jobGarbage(entry.job, tasks, [...entry.versions.keys()], now, this.options, kept) : null;
+      const room = DELETES_PER_TURN - deletes.length;
+      // A stopped job's tasks go before it when they do not fit this turn: it stays dead without them. A
+      // finished batch job goes whole: without some of its tasks, its evaluation would run those slots again.
+      const inParts = garbage?.dead && entry?.job.status === "stopped" && tasks.length >= room;
+      const taskIds = garbage?.dead ? (inParts ? tasks.map((t) => t.id) : []) : (garbage?.tasks ?? []);
+      const versions = garbage?.versions ?? [];
+      for (const id of taskIds.slice(0, room)) deletes.push((c) => c.deleteTask(id));
+      for (const version of versions.slice(0, Math.max(0, room - taskIds.length))) deletes.push((c) => c.deleteVersion(name, version));
+      counts.tasks += Math.min(taskIds.length, room);
+      counts.versions += Math.min(versions.length, Math.max(0, room - taskIds.length));
+      if (taskIds.length + versions.length > room) continue;
+      if (garbage?.dead) {
+        deletes.push((c) => c.deleteJob(name));
+        counts.jobs++;
+      }
+      walk.at++;
+    }
     this.ctx.commit.together(() => {
       for (let i = 0; i < deletes.length; i += DELETES_PER_COMMIT) {
         const changes = new ChangeSet(this.ctx.now());
@@ -51,8 +145,12 @@ export class GarbageCollector {
         this.ctx.commit(changes);
       }
     });
-    const counts = { tasks: garbage.tasks.length, versions: garbage.versions.length, jobs: garbage.jobs.length };
-    if (counts.tasks + counts.versions + counts.jobs > 0) this.log.info("garbage collected", counts);
     return counts;
   }
+}
+
+function add(total: GarbageCounts, more: GarbageCounts): void {
+  total.tasks += more.tasks;
+  total.versions += more.versions;
+  total.jobs += more.jobs;
 }

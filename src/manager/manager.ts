@@ -20,7 +20,7 @@ import type { ControlPlane, EventFilter, PageRequest, Principal, TaskQuery } fro
 import { EvalQueue } from "./eval-queue.ts";
 import { Evaluator } from "./evaluator.ts";
 import { EventBus } from "./event-bus.ts";
-import { GarbageCollector } from "./garbage-collector.ts";
+import { GarbageCollector, type GarbageCounts } from "./garbage-collector.ts";
 import { ImageCatalog } from "./image-catalog.ts";
 import { JobCommands } from "./job-commands.ts";
 import { JobTimers } from "./job-timers.ts";
@@ -59,7 +59,7 @@ export interface ManagerOptions {
    */
   keyEncryptionKey?: KeyEncryptionKey;
   now?: () => number;
-  /** The monotonic clock (ms) that bounds a turn of report commits (default performance.now; tests make time pass by hand). */
+  /** The monotonic clock (ms) that bounds a turn of report commits or of garbage collection (default performance.now; tests make time pass by hand). */
   turnClock?: () => number;
   /** Called with each job evaluated (tests count evaluations). */
   onEvaluate?: (job: string) => void;
@@ -80,7 +80,7 @@ export class Manager implements ControlPlane {
   readonly tokens: Tokens;
   private readonly ctx: ManagerContext;
   private readonly usage = new UsageHistory();
-  /** Evaluation passes and report group commits take turns between requests. */
+  /** Evaluation passes, report group commits and garbage collection take turns between requests. */
   private readonly turns = new Turns();
   private readonly queue: EvalQueue;
   private readonly timers: JobTimers;
@@ -135,7 +135,7 @@ export class Manager implements ControlPlane {
     const heartbeatTtlMs = options.heartbeatTtlMs ?? 10_000;
     this.workers = new WorkerProtocol(this.ctx, this.usage, (maxMs) => this.queue.idle(maxMs), heartbeatTtlMs / 3, this.turns, options.turnClock);
     this.liveness = new NodeLiveness({ ...this.ctx, log: log.child("nodes") }, heartbeatTtlMs);
-    this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"));
+    this.garbage = new GarbageCollector(this.ctx, { afterMs: options.gcAfterMs ?? 3_600_000, keepVersions: options.keepVersions ?? 10 }, log.child("gc"), this.turns, options.turnClock);
     const keyring = new Keyring(options.keyEncryptionKey ?? fileKey(crypto.getRandomValues(new Uint8Array(32))));
     this.secrets = new SecretCommands({ ...this.ctx, log: log.child("secrets") }, keyring);
   }
@@ -241,9 +241,14 @@ export class Manager implements ControlPlane {
     this.liveness.check();
   }
 
-  /** One garbage collection pass now. */
-  collectGarbage(): { tasks: number; versions: number; jobs: number } {
+  /** One garbage collection pass now, in one go. */
+  collectGarbage(): GarbageCounts {
     return this.garbage.collect();
+  }
+
+  /** A timed garbage collection pass (a few jobs per turn of the event loop), as its timer starts one; resolves once it ended. */
+  startGarbagePass(): Promise<GarbageCounts> {
+    return this.garbage.startPass();
   }
 
   /** The in-memory state, for tests that compare it with the store. */

@@ -9,7 +9,7 @@ import { Manager } from "../../src/manager/manager.ts";
 import type { RegisterRequest, TaskReportItem } from "../../src/model/api-types.ts";
 import type { JobSpec, TaskSpec } from "../../src/model/job.ts";
 import { JobValidationError } from "../../src/model/job-validation-error.ts";
-import { TASK_STATES, canTransition } from "../../src/model/task-state.ts";
+import { canTransition, isTerminal, TASK_STATES } from "../../src/model/task-state.ts";
 import { seededRandom } from "../../src/scheduler/seeded-random.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { describeState } from "./cluster-view.ts";
@@ -18,7 +18,8 @@ import { makeJobSpec } from "./fixtures.ts";
 /**
  * The incremental view against the store, etcd-tester style: random commands, worker reports
  * (right, stale and foreign), node joins, deaths, drains and eligibility changes, secrets put and
- * removed, groups that depend on others or hold a named volume, and garbage collection against a manager on a SQLite file; after every step the in-memory state equals one
+ * removed, groups that depend on others or hold a named volume, and garbage collection (whole passes, and
+ * timed ones whose turns interleave with the steps after them) against a manager on a SQLite file; after every step the in-memory state equals one
  * loaded from the file from scratch; once evaluations settled, evaluating every job again changes
  * nothing (no change went unevaluated) and every running job runs its secrets' current values (or, auto-reverted, kept
  * older ones); and a manager restarted on the file sees the same tasks.
@@ -49,7 +50,9 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
   const path = join(dir, "cube.db");
   let clock = 1_000_000;
   const store: Store = openStore(path);
-  const manager = new Manager({ store, log, heartbeatTtlMs: TTL_MS, gcAfterMs: 60_000, keepVersions: 2, now: () => clock });
+  // Turns are timed by a counter, so how far a timed garbage pass gets in a turn replays with the seed.
+  let turnTicks = 0;
+  const manager = new Manager({ store, log, heartbeatTtlMs: TTL_MS, gcAfterMs: 60_000, keepVersions: 2, now: () => clock, turnClock: () => turnTicks++ });
   const nodeIds: string[] = [];
   const silent = new Set<string>();
 
@@ -125,12 +128,19 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
       clock += 61_000;
       manager.collectGarbage();
     }],
+    // A timed pass goes on in the turns of the steps after it (those that wait).
+    ["gc in turns", 1, async () => {
+      clock += 61_000;
+      void manager.startGarbagePass();
+      for (let turns = Math.floor(random() * 3); turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+    }],
   ];
   const weighted = steps.flatMap((s) => Array.from({ length: s[1] }, () => s));
 
   register("n0");
   register("n1");
   const done: string[] = [];
+  let previous = describeState(manager.state);
   for (let step = 0; step < STEPS; step++) {
     const [name, , run] = pick(weighted);
     clock += Math.floor(random() * 3_000);
@@ -147,6 +157,12 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     if (!Bun.deepEquals(live, fresh)) {
       expect({ step, name, state: live }).toEqual({ step, name, state: fresh });
     }
+    // Only garbage collection forgets a task of a job that stays, and only one that had finished.
+    const jobsNow = new Set(live.jobs.map((j) => j.job.spec.name));
+    const tasksNow = new Set(live.tasks.map((t) => t.id));
+    const forgotten = previous.tasks.filter((t) => !tasksNow.has(t.id) && jobsNow.has(t.job) && !isTerminal(t.state));
+    expect({ step, name, forgotten }).toEqual({ step, name, forgotten: [] });
+    previous = live;
     // A running job runs the current value of every secret it names (a new value rolled it onto it), unless
     // its version is an automatic revert of a failed rollout, which goes back to the values that worked;
     // either way the value it names is kept.
