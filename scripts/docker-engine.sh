@@ -7,10 +7,27 @@ log() { printf 'docker-engine: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+# Debian's dockerd 20.10 can deadlock in libnetwork under container churn: it still answers
+# `docker version`, but `docker info` and every container operation hang from then on.
+engine_works() { timeout 20 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+
+stop_dockerd() {
+  local pid
+  pid=$(pgrep -x dockerd | head -n 1) || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+  log "dockerd $pid did not stop within 20 s: killing it"
+  kill -9 "$pid" 2>/dev/null || true
+  sleep 1
+}
 
 if command -v docker >/dev/null 2>&1 && engine_answers; then
-  log "engine already running ($(docker version --format '{{.Server.Version}}'))"
-  exit 0
+  if engine_works; then
+    log "engine already running ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  log "the engine answers but docker info hangs (a deadlocked dockerd): restarting it"
+  stop_dockerd
 fi
 
 if ! command -v dockerd >/dev/null 2>&1; then
@@ -45,7 +62,7 @@ if ! pgrep -x dockerd >/dev/null 2>&1; then
 fi
 
 for _ in $(seq 1 60); do
-  if engine_answers; then
+  if engine_answers && engine_works; then
     log "engine up ($(docker version --format '{{.Server.Version}}'))"
     exit 0
   fi
