@@ -14,6 +14,7 @@ import { parseDuration } from "../src/model/duration.ts";
 import { attachManager, type ManagerUnderTest, startManager } from "./fleet-manager.ts";
 import { HollowFleetProcess } from "./hollow-fleet-process.ts";
 import { LatencySampler, percentile, sentBetween } from "./latency-sampler.ts";
+import { type LoopLag, scrapeLoopLag } from "./loop-lag.ts";
 import { jsonOutput, report, round } from "./stats.ts";
 
 const text = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -81,9 +82,16 @@ const result: Record<string, unknown> = {
   listP99Ms: null,
   listP99PlacingMs: null,
   listP99SubmittingMs: null,
+  loopLagP99PlacingMs: null,
+  loopLagP99SubmittingMs: null,
   tasksListP99Ms: null,
   nodesListP99Ms: null,
 };
+
+/** Keeps one phase's event-loop delay of the manager in the result. */
+function noteLoopLag(phaseName: "Placing" | "Submitting", lag: LoopLag | null): void {
+  if (lag) Object.assign(result, { [`loopLagP99${phaseName}Ms`]: lag.p99Ms, [`loopLagMax${phaseName}Ms`]: lag.maxMs });
+}
 
 const stopRun = new AbortController();
 const timeout = setTimeout(() => stopRun.abort(new Error(`--timeout=${text("timeout") ?? "5m"} expired`)), timeoutMs);
@@ -216,6 +224,7 @@ function humanLine(): string {
     `all assigned after ${r.allAssignedMs ?? "-"} ms, running after ${r.allRunningMs ?? "-"} ms (target ≤ 30000 for 100k on 5k nodes), ${r.reportsPerSec ?? "-"} reports/s`,
     `${r.submitsPerSec ?? "-"} small-job submits/s, ${smallJobsInFlight} in flight, with the tasks stored (target ≥ 1000; p99 ${r.submitP99Ms ?? "-"} ms)`,
     `list p99 ${r.listP99Ms ?? "-"} ms (p50 ${r.listP50Ms ?? "-"}, p90 ${r.listP90Ms ?? "-"}, max ${r.listMaxMs ?? "-"}; p99 ${r.listP99PlacingMs ?? "-"} ms while placing, ${r.listP99SubmittingMs ?? "-"} ms while submitting ${smallJobsInFlight} at a time; tasks ${r.tasksListP99Ms ?? "-"} ms over ${r.tasksListSamples ?? 0} samples of ${r.tasksPageKb ?? "-"} KB, nodes ${r.nodesListP99Ms ?? "-"} ms over ${r.nodesListSamples ?? 0} samples of ${r.nodesPageKb ?? "-"} KB; target ≤ 20)`,
+    `the manager's event loop ran late by p99 ${r.loopLagP99PlacingMs ?? "-"} ms (max ${r.loopLagMaxPlacingMs ?? "-"}) while placing, p99 ${r.loopLagP99SubmittingMs ?? "-"} ms (max ${r.loopLagMaxSubmittingMs ?? "-"}) while submitting: a list waits behind that`,
     `manager peak RSS ${r.managerRssMb ?? "-"} MB (target ≤ 1024), CPU ${r.managerCpuS ?? "-"} s; fleet CPU ${r.fleetCpuS ?? "-"} s, bench driver CPU ${r.driverCpuS} s`,
     `reports refused ${r.reportsRefused ?? "-"}, failed ${r.reportFailures ?? "-"}; heartbeats ${r.heartbeats ?? "-"} (failed ${r.heartbeatFailures ?? "-"}); watch failures ${r.watchFailures ?? "-"}; tasks seen lost ${r.lostSeen ?? "-"}${r.lastFleetError ? `; last failure: ${r.lastFleetError}` : ""}`,
   ];
@@ -260,6 +269,8 @@ try {
     nodes: new LatencySampler(`${manager.url}/v1/nodes?limit=${PAGE}`, manager.token, sampleEveryMs),
   };
   if (sampleEveryMs > 0) for (const sampler of Object.values(samplers)) sampler.start();
+  // The manager's event-loop delay, per phase: this scrape starts the window that phase 3's first one ends.
+  await scrapeLoopLag(manager.url, manager.token);
   // Placement gets what is left of --timeout but phase 3's share, so a manager that cannot place
   // everything still shows how it takes submits with those tasks stored.
   const budgetMs = timeoutMs - (Date.now() - runStarted) - submitForMs - PHASE3_SLACK_MS;
@@ -276,8 +287,10 @@ try {
   }
 
   phase = "submit";
+  noteLoopLag("Placing", await scrapeLoopLag(manager.url, manager.token));
   submitsFrom = Date.now();
   await submitSmallJobs(client, submitForMs, stopRun.signal);
+  noteLoopLag("Submitting", await scrapeLoopLag(manager.url, manager.token));
   phase = "done";
 } catch (err) {
   result.stoppedBy = (err as Error).message;
