@@ -76,7 +76,8 @@ export function jobGarbage(job: Job, tasks: readonly Task[], versions: readonly 
 }
 
 /**
- * What the store may forget of all these jobs (see jobGarbage), so it does not grow forever. Pure.
+ * What the store may forget of all these jobs at once (see jobGarbage). Pure: the model of a whole
+ * pass, which the tests hold the collector's passes in turns to.
  * @example collectGarbage(jobs, tasks, versions, Date.now(), { afterMs: 3_600_000, keepVersions: 10 })
  */
 export function collectGarbage(jobs: Job[], tasks: Task[], versions: Map<string, number[]>, now: number, options: GarbageOptions): Garbage {
