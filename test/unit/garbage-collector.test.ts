@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { collectGarbage } from "../../src/manager/garbage.ts";
-import type { Store } from "../../src/store/index.ts";
-import { openStore } from "../../src/store/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { makeJobSpec, makeTaskSpec } from "./fixtures.ts";
 import { ManagerFixture } from "./manager-fixture.ts";
 
@@ -64,6 +63,7 @@ describe("garbage collection in turns", () => {
     const expected = collectGarbage(jobs, [...state.tasks.all()], versions, f.clock, { afterMs: AFTER_MS, keepVersions: 2 });
     expect(expected.jobs).toEqual(["done0", "done1", "done2", "done3", "done4", "done5"]);
     expect(expected.versions).toEqual([{ job: "web", version: 1 }]);
+    expect(expected.tasks).toEqual([]);
 
     const turns = await timedPass();
     expect(turns).toBeGreaterThanOrEqual(4);
