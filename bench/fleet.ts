@@ -5,7 +5,8 @@
  * every task is running, by the fleet's accepted reports and then through the API; (3) with those
  * stored, submit jobs of 1–3 tasks, --in-flight at a time (16); throughout (2) and (3), sample one
  * page of `GET /v1/tasks` and of `GET /v1/nodes` (--sample-every=0s: none), reported over the whole
- * run and per phase. --timeout ends the run with partial results (exit code 1).
+ * run and per phase, with how late the manager's event loop ran in each phase (its /metrics).
+ * --timeout ends the run with partial results (exit code 1).
  *   bun build.ts && bun bench/fleet.ts [--json] [--nodes=5000] [--tasks=100000] [--timeout=5m]
  *     [--submit-for=8s] [--in-flight=16] [--sample-every=200ms] [--addr=URL --token=T --join-token=J]
  */

@@ -23,6 +23,16 @@ export interface GarbageCounts {
   jobs: number;
 }
 
+/** A timed pass under way: its walk, what it forgot so far, and the promise startPass gave for it. */
+interface Pass {
+  walk: Walk;
+  counts: GarbageCounts;
+  done: Promise<GarbageCounts>;
+  end: () => void;
+}
+
+const noCounts = (): GarbageCounts => ({ tasks: 0, versions: 0, jobs: 0 });
+
 /**
  * Trims what the manager keeps, on a timer: old finished tasks, dead jobs, old versions. A timed pass
  * visits the jobs a few at a time, in turns of the event loop (Turns), each turn deciding from the
@@ -32,12 +42,7 @@ export interface GarbageCounts {
  */
 export class GarbageCollector {
   private timer: ReturnType<typeof setInterval> | null = null;
-  /** The timed pass under way, or null between passes. */
-  private pending: Walk | null = null;
-  private passCounts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
-  /** Resolves the promise of the pass under way (see startPass). */
-  private passEnded: (() => void) | null = null;
-  private passDone: Promise<GarbageCounts> = Promise.resolve(this.passCounts);
+  private pass: Pass | null = null;
   private readonly nextTurn = () => this.turn();
 
   constructor(
@@ -64,45 +69,45 @@ export class GarbageCollector {
    * (or is dropped: the manager stops, a pass fails, a whole pass is run meanwhile).
    */
   startPass(): Promise<GarbageCounts> {
-    if (this.pending) return this.passDone;
-    this.pending = { names: [...this.ctx.state.jobNames()], at: 0 };
-    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
-    this.passCounts = counts;
-    this.passDone = new Promise((resolve) => (this.passEnded = () => resolve(counts)));
+    if (this.pass) return this.pass.done;
+    const counts = noCounts();
+    let end = () => {};
+    const done = new Promise<GarbageCounts>((resolve) => (end = () => resolve(counts)));
+    this.pass = { walk: { names: [...this.ctx.state.jobNames()], at: 0 }, counts, done, end };
     this.turns.request(this.nextTurn);
-    return this.passDone;
+    return done;
   }
 
   /** A whole pass now, in one go (a timed pass under way is dropped); returns what was forgotten. */
   collect(): GarbageCounts {
     this.endPass();
     const walk: Walk = { names: [...this.ctx.state.jobNames()], at: 0 };
-    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+    const counts = noCounts();
     while (walk.at < walk.names.length) add(counts, this.visit(walk, Number.POSITIVE_INFINITY));
     return counts;
   }
 
   private turn(): void {
-    const walk = this.pending;
-    if (!walk) return;
+    const pass = this.pass;
+    if (!pass) return;
     try {
-      add(this.passCounts, this.visit(walk, TURN_MS));
+      add(pass.counts, this.visit(pass.walk, TURN_MS));
     } catch (err) {
       // A store that cannot take writes now (etcd without quorum) refuses the pass; the next one tries again.
       this.log.warn("garbage collection failed; the next pass tries again", { error: (err as Error).message });
       return this.endPass();
     }
-    if (walk.at < walk.names.length) return this.turns.request(this.nextTurn);
-    const { tasks, versions, jobs: dead } = this.passCounts;
-    if (tasks + versions + dead > 0) this.log.info("garbage collected", { tasks, versions, jobs: dead });
+    if (pass.walk.at < pass.walk.names.length) return this.turns.request(this.nextTurn);
+    const { tasks, versions, jobs } = pass.counts;
+    if (tasks + versions + jobs > 0) this.log.info("garbage collected", { tasks, versions, jobs });
     this.endPass();
   }
 
   private endPass(): void {
     this.turns.cancel(this.nextTurn);
-    this.pending = null;
-    this.passEnded?.();
-    this.passEnded = null;
+    const pass = this.pass;
+    this.pass = null;
+    pass?.end();
   }
 
   /**
@@ -115,7 +120,7 @@ export class GarbageCollector {
     const until = this.clock() + budgetMs;
     const kept = keptRuns([...state.jobNames()].map((name) => state.job(name)?.job).filter((job) => job !== undefined));
     const deletes: ((changes: ChangeSet) => void)[] = [];
-    const counts: GarbageCounts = { tasks: 0, versions: 0, jobs: 0 };
+    const counts = noCounts();
     while (walk.at < walk.names.length && deletes.length < DELETES_PER_TURN && this.clock() < until) {
       const name = walk.names[walk.at] as string;
       const entry = state.job(name);
