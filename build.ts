@@ -45,7 +45,8 @@ const buildInfo = { CUBE_BUILD_COMMIT: JSON.stringify(gitCommit()), CUBE_BUILD_D
 async function compile(outfile: string, to?: Target): Promise<void> {
   const started = performance.now();
   const result = await Bun.build({
-    entrypoints: ["src/main.ts"],
+    // The API's front thread is a Worker, and a Worker's code must be an entry point of its own.
+    entrypoints: ["src/main.ts", "src/server/api-front-thread.ts"],
     minify: true,
     sourcemap: "none",
     bytecode: true,

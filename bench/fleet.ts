@@ -14,7 +14,7 @@ import { ApiClient } from "../src/client/api-client.ts";
 import { parseDuration } from "../src/model/duration.ts";
 import { attachManager, type ManagerUnderTest, startManager } from "./fleet-manager.ts";
 import { HollowFleetProcess } from "./hollow-fleet-process.ts";
-import { LatencySampler, percentile, sentBetween } from "./latency-sampler.ts";
+import { percentile, sentBetween, ThreadedSampler } from "./latency-sampler.ts";
 import { type LoopLag, scrapeLoopLag } from "./loop-lag.ts";
 import { jsonOutput, report, round } from "./stats.ts";
 
@@ -236,7 +236,7 @@ function humanLine(): string {
 
 let manager: ManagerUnderTest | undefined;
 let fleet: HollowFleetProcess | undefined;
-let samplers: { tasks: LatencySampler; nodes: LatencySampler } | undefined;
+let samplers: { tasks: ThreadedSampler; nodes: ThreadedSampler } | undefined;
 let phase = "start the manager";
 /** When phase 3 began: list samples sent before it were taken during placement. */
 let submitsFrom = Number.POSITIVE_INFINITY;
@@ -266,8 +266,8 @@ try {
 
   phase = "place";
   samplers = {
-    tasks: new LatencySampler(`${manager.url}/v1/tasks?limit=${PAGE}`, manager.token, sampleEveryMs),
-    nodes: new LatencySampler(`${manager.url}/v1/nodes?limit=${PAGE}`, manager.token, sampleEveryMs),
+    tasks: new ThreadedSampler(`${manager.url}/v1/tasks?limit=${PAGE}`, manager.token, sampleEveryMs),
+    nodes: new ThreadedSampler(`${manager.url}/v1/nodes?limit=${PAGE}`, manager.token, sampleEveryMs),
   };
   if (sampleEveryMs > 0) for (const sampler of Object.values(samplers)) sampler.start();
   // The manager's event-loop delay, per phase: this scrape starts the window that phase 3's first one ends.

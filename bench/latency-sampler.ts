@@ -52,7 +52,7 @@ export class LatencySampler {
 }
 
 /** The times of the samples sent in [from, to) (Date.now() values). */
-export function sentBetween(sampler: LatencySampler, from: number, to: number): number[] {
+export function sentBetween(sampler: Pick<LatencySampler, "timesMs" | "sentAt">, from: number, to: number): number[] {
   return sampler.timesMs.filter((_, i) => (sampler.sentAt[i] as number) >= from && (sampler.sentAt[i] as number) < to);
 }
 
@@ -61,4 +61,32 @@ export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
+}
+
+/**
+ * A LatencySampler in a thread of its own, so what it times is the server's answer and not how busy
+ * the bench's own thread is: bench/fleet.ts submits thousands of jobs a second from that thread.
+ */
+export class ThreadedSampler {
+  timesMs: number[] = [];
+  sentAt: number[] = [];
+  errors = 0;
+  largestBodyBytes = 0;
+  private readonly worker: Worker;
+
+  constructor(url: string, token: string, everyMs: number) {
+    this.worker = new Worker(new URL("./latency-sampler-thread.ts", import.meta.url).href);
+    this.worker.postMessage({ url, token, everyMs });
+  }
+
+  start(): void {
+    this.worker.postMessage("start");
+  }
+
+  async stop(): Promise<void> {
+    const results = new Promise<Pick<LatencySampler, "timesMs" | "sentAt" | "errors" | "largestBodyBytes">>((resolve) => this.worker.addEventListener("message", (event) => resolve(event.data), { once: true }));
+    this.worker.postMessage("stop");
+    Object.assign(this, await results);
+    this.worker.terminate();
+  }
 }

@@ -27,7 +27,8 @@ export function acceptsQueryToken(method: string, path: string): boolean {
   return method === "GET" && QUERY_TOKEN_ROUTES.test(path);
 }
 
-function credentialOf(c: Context): string | undefined {
+/** The secret a request carries: its Authorization header, else (where allowed) `?token=`, else the dashboard's cookie. */
+export function credentialOf(c: Context): string | undefined {
   const header = c.req.header("authorization");
   // A header that is there but malformed counts as a wrong token, not as no token.
   if (header !== undefined) return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? "";

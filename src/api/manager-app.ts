@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { BadRequestError, ConflictError } from "../lib/errors.ts";
+import { ConflictError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
 import type { ControlPlane, EventFilter } from "../manager/control-plane.ts";
@@ -10,9 +10,9 @@ import { jobFileFormat } from "../model/job-file-format.ts";
 import { parseJobFile } from "../model/job-schema.ts";
 import type { OpenApiDocument } from "../model/openapi.ts";
 import { parseTaskName } from "../model/task.ts";
-import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import { createUiApp } from "../ui/ui-app.tsx";
-import { assignmentsJson, pageJson } from "./json-text.ts";
+import { assignmentsJson } from "./json-text.ts";
+import { JSON_TYPE, listRoutes } from "./list-routes.ts";
 import { authenticate } from "./auth.ts";
 import { browserLogin } from "./browser-login.ts";
 import { errorHandler, notFoundHandler } from "./errors.ts";
@@ -36,8 +36,6 @@ export interface ManagerAppOptions {
 }
 
 const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024;
-/** For a body made of kept JSON text (json-text.ts) rather than by `c.json`. */
-const JSON_TYPE = { "content-type": "application/json" };
 
 /** A task named JOB.GROUP.INDEX is the slot's task of now; an id or id prefix is matched as it is. */
 function eventFilter(c: Context, manager: ControlPlane): EventFilter {
@@ -116,24 +114,10 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
   app.post("/v1/plan", async (c) => {
     return c.json(manager.plan(await jobFileBody(c)));
   });
-  app.get("/v1/jobs", (c) => {
-    const { items, next } = manager.listJobs(pageParams(c));
-    return c.json({ jobs: items, next });
-  });
+  listRoutes(app, manager);
   app.get("/v1/jobs/:name", (c) => c.json(manager.getJob(c.req.param("name"))));
   app.delete("/v1/jobs/:name", (c) => c.json(manager.stopJob(c.req.param("name"), boolParam(c, "purge"))));
 
-  app.get("/v1/tasks", (c) => {
-    const state = c.req.query("state");
-    if (state !== undefined && !TASK_STATES.includes(state as TaskState)) {
-      throw new BadRequestError(`query parameter state: "${state}" is not one of ${TASK_STATES.join(", ")}`);
-    }
-    const job = c.req.query("job");
-    const node = c.req.query("node");
-    const nodeId = node === undefined ? undefined : manager.getNode(node).id;
-    const { items, next } = manager.listTasks({ job, nodeId, state: state as TaskState | undefined }, pageParams(c));
-    return c.body(pageJson("tasks", items, next), 200, JSON_TYPE);
-  });
   app.get("/v1/tasks/:id", (c) => c.json(manager.getTask(c.req.param("id"))));
   app.get("/v1/tasks/:id/logs", (c) => {
     const { task, node } = manager.taskLocation(c.req.param("id"));
@@ -167,10 +151,6 @@ export function createManagerApp({ manager, log, version, maxBodyBytes = 1024 * 
     return c.json(manager.scaleJob(c.req.param("name"), group, count));
   });
 
-  app.get("/v1/nodes", (c) => {
-    const { items, next } = manager.listNodes(pageParams(c));
-    return c.body(pageJson("nodes", items, next), 200, JSON_TYPE);
-  });
   app.get("/v1/nodes/:id", (c) => c.json(manager.getNode(c.req.param("id"))));
   app.post("/v1/nodes/:id/drain", (c) => c.json(manager.drainNode(c.req.param("id"))));
   app.post("/v1/nodes/:id/eligibility", async (c) => {

@@ -1,3 +1,4 @@
+import { isCompiled } from "../lib/executable.ts";
 import type { Logger } from "../lib/logger.ts";
 
 /**
@@ -13,8 +14,6 @@ import type { Logger } from "../lib/logger.ts";
  * this, or by hand) is left as it is.
  */
 const JSC_RAM_OPTION = "BUN_JSC_forceRAMSize";
-/** Where a compiled executable's own entry point lives (process.argv[1] there). */
-const EMBEDDED_ENTRY = /^(\/\$bunfs\/|[A-Z]:[/\\]~BUN[/\\])/;
 
 export const DEFAULT_HEAP_BUDGET_MB = 600;
 
@@ -27,7 +26,7 @@ export function restartWithHeapBudget(mb: number, log: Logger): void {
   if (mb === 0 || process.env[JSC_RAM_OPTION] !== undefined || typeof process.execve !== "function") return;
   const [, entry = "", ...args] = process.argv;
   // A compiled executable is its own entry point, and carries its runtime flags inside.
-  const command = EMBEDDED_ENTRY.test(entry) ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, entry, ...args];
+  const command = isCompiled(entry) ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, entry, ...args];
   try {
     process.execve(process.execPath, command, { ...process.env, [JSC_RAM_OPTION]: String(mb * 1024 * 1024) });
   } catch (err) {

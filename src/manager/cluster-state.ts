@@ -15,6 +15,20 @@ export interface JobEntry {
   versions: Map<number, JobVersion>;
 }
 
+/**
+ * Told of every change to the state, by key, so a copy in another thread can follow it
+ * (state-feed.ts): it reads the values when it sends them.
+ */
+export interface StateObserver {
+  task(id: string): void;
+  job(name: string): void;
+  node(id: string): void;
+  /** Only a node's heartbeat moved (its stats and time): no reader waits for it. */
+  beat(id: string): void;
+  /** Everything may have changed (a reload). */
+  reset(): void;
+}
+
 /** Whether a task holds resources on its node: placed and not gone. */
 const holds = (task: Task) => task.nodeId !== null && !isGone(task.state);
 
@@ -42,6 +56,12 @@ export class ClusterState {
   private nodeOrder = new SortedKeys();
   private nodeArray: Node[] | null = null;
   private drainingNodes = new Set<string>();
+  private observer: StateObserver | null = null;
+
+  /** Tells `observer` of every change from now on (one at a time; null: none). */
+  observe(observer: StateObserver | null): void {
+    this.observer = observer;
+  }
 
   get tasks(): TaskTable {
     return this.taskTable;
@@ -65,6 +85,7 @@ export class ClusterState {
     ({ nodes: this.nodes, nodeIds: this.nodeIds, nodeOrder: this.nodeOrder, drainingNodes: this.drainingNodes } = loaded);
     this.nodeArray = null;
     this.unplacedSystemJobs.clear();
+    this.observer?.reset();
   }
 
   /** Everything the store holds, read once. */
@@ -134,6 +155,7 @@ export class ClusterState {
 
   putJob(result: PutJobResult, autoRevert: boolean, reason?: string): void {
     const { job } = result;
+    this.observer?.job(job.spec.name);
     const entry = this.jobs.get(job.spec.name);
     const version: JobVersion = { version: job.version, spec: job.spec, createdAt: job.updatedAt, rolloutFailure: null, autoRevert, ...(reason !== undefined ? { reason } : {}) };
     if (!entry) {
@@ -148,6 +170,7 @@ export class ClusterState {
 
   /** Sets the job and its versions as another manager stored them (a shared store). */
   replaceJob(job: Job, versions: Map<number, JobVersion>): void {
+    this.observer?.job(job.spec.name);
     if (!this.jobs.has(job.spec.name)) return this.addJob(job, versions);
     this.jobs.set(job.spec.name, { job, versions });
     if (job.spec.type === "system") this.systemJobs.add(job.spec.name);
@@ -156,16 +179,20 @@ export class ClusterState {
 
   setJobStatus(name: string, status: Job["status"], now: number): void {
     const entry = this.jobs.get(name);
-    if (entry) entry.job = { ...entry.job, status, updatedAt: now };
+    if (!entry) return;
+    entry.job = { ...entry.job, status, updatedAt: now };
+    this.observer?.job(name);
   }
 
   setRolloutFailure(name: string, version: number, reason: string): void {
     const stored = this.jobs.get(name)?.versions.get(version);
-    if (stored) stored.rolloutFailure = reason;
+    if (!stored) return;
+    stored.rolloutFailure = reason;
+    this.observer?.job(name);
   }
 
   deleteVersion(name: string, version: number): void {
-    this.jobs.get(name)?.versions.delete(version);
+    if (this.jobs.get(name)?.versions.delete(version)) this.observer?.job(name);
   }
 
   /** Forgets the job and its tasks (as the store's cascade does); returns the tasks it had. */
@@ -176,12 +203,14 @@ export class ClusterState {
     this.jobOrder.delete(name);
     this.systemJobs.delete(name);
     this.unplacedSystemJobs.delete(name);
+    this.observer?.job(name);
     return tasks;
   }
 
   /** Inserts or replaces a task; returns what was there before. */
   putTask(task: Task): Task | undefined {
     const old = this.tasks.put(task);
+    this.observer?.task(task.id);
     if (holds(task)) this.cluster.add(task);
     else if (old && holds(old)) this.cluster.remove(task.id);
     return old;
@@ -189,7 +218,9 @@ export class ClusterState {
 
   deleteTask(id: string): Task | undefined {
     const old = this.tasks.delete(id);
-    if (old) this.cluster.remove(id);
+    if (!old) return undefined;
+    this.cluster.remove(id);
+    this.observer?.task(id);
     return old;
   }
 
@@ -207,7 +238,15 @@ export class ClusterState {
     this.nodeOrder.add(node.name);
     this.nodeArray = null;
     this.cluster.setNode(node);
+    this.observer?.node(node.id);
     return old;
+  }
+
+  /** A heartbeat: the node's stats and time, which only memory keeps. */
+  recordHeartbeat(node: Node, at: number, stats: Node["stats"]): void {
+    node.stats = stats;
+    node.lastHeartbeat = at;
+    this.observer?.beat(node.id);
   }
 
   private addJob(job: Job, versions: Map<number, JobVersion>): void {

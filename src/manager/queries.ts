@@ -7,12 +7,13 @@ import { TASK_STATES, type TaskState } from "../model/task-state.ts";
 import type { JobEntry } from "./cluster-state.ts";
 import type { ManagerContext } from "./context.ts";
 import type { EventFilter } from "./event-bus.ts";
+import { ListQueries } from "./list-queries.ts";
 import { keyOfToken, type Page, type PageRequest, pageOf } from "./paging.ts";
 import { periodicStatus } from "./periodic-launcher.ts";
 import { resolveTaskRef } from "./task-ref.ts";
 import { VolumeViews } from "./volume-views.ts";
-import { keyOf, type TaskFilter, type TaskKey } from "./task-table.ts";
-import { jobView, nodeView, taskView } from "./views.ts";
+import type { TaskFilter } from "./task-table.ts";
+import { nodeView, taskView } from "./views.ts";
 
 /** The cluster in numbers, for the dashboard's overview. */
 export interface ClusterSummary {
@@ -27,27 +28,27 @@ export interface ClusterSummary {
 /** Reads of the in-memory state, as views; lists page (paging.ts). Only a task's event history is read from the store. */
 export class Queries {
   readonly volumes: VolumeViews;
+  private readonly lists: ListQueries;
 
   constructor(private readonly ctx: ManagerContext) {
     this.volumes = new VolumeViews(ctx);
+    this.lists = new ListQueries(ctx.state);
   }
 
   listJobs(page: PageRequest = {}): Page<JobView> {
-    const after = page.next === undefined ? undefined : (keyOfToken("jobs", page.next, ["string"])[0] as string);
-    const entries = mapIter(this.ctx.state.jobNames(after), (name) => this.ctx.state.job(name) as JobEntry);
-    return pageOf("jobs", entries, page.limit, (e) => [e.job.spec.name], (e) => this.jobViewOf(e));
+    return this.lists.listJobs(page);
   }
 
   getJob(name: string): JobDetail {
     const entry = this.requireJob(name);
-    const nodeName = this.nodeName;
+    const nodeName = this.lists.nodeName;
     const periodic = periodicStatus(this.ctx.state, entry, this.ctx.now());
     const volumes = this.volumes.ofJob(entry);
-    return { ...this.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}), ...(volumes.length > 0 ? { volumes } : {}) };
+    return { ...this.lists.jobViewOf(entry), tasks: this.ctx.state.tasks.ofJob(name).map((t) => taskView(t, nodeName)), ...(periodic ? { periodic } : {}), ...(volumes.length > 0 ? { volumes } : {}) };
   }
 
   jobView(name: string): JobView {
-    return this.jobViewOf(this.requireJob(name));
+    return this.lists.jobViewOf(this.requireJob(name));
   }
 
   /** The job's stored versions, newest first. */
@@ -56,15 +57,13 @@ export class Queries {
   }
 
   listTasks(filter: TaskFilter, page: PageRequest = {}): Page<TaskView> {
-    const after = page.next === undefined ? undefined : (keyOfToken("tasks", page.next, ["string", "string", "number", "number", "string"]) as unknown as TaskKey);
-    const tasks = this.ctx.state.tasks.page(filter, after, page.limit === undefined ? Number.POSITIVE_INFINITY : page.limit + 1);
-    return pageOf("tasks", tasks, page.limit, keyOf, (t) => taskView(t, this.nodeName));
+    return this.lists.listTasks(filter, page);
   }
 
   /** A task by full id, name (`JOB.GROUP.INDEX`) or unique id prefix, with its history of events. */
   getTask(ref: string): TaskDetail {
     const task = this.findTask(ref);
-    return { ...taskView(task, this.nodeName), events: this.ctx.store.listTaskEvents(task.id) };
+    return { ...taskView(task, this.lists.nodeName), events: this.ctx.store.listTaskEvents(task.id) };
   }
 
   /** A task by full id, name (`JOB.GROUP.INDEX`: the slot's live task, else its newest) or unique id prefix. */
@@ -80,15 +79,11 @@ export class Queries {
   }
 
   listNodes(page: PageRequest = {}): Page<NodeView> {
-    const { state } = this.ctx;
-    const after = page.next === undefined ? undefined : (keyOfToken("nodes", page.next, ["string"])[0] as string);
-    const nodes = mapIter(state.nodeNames(after), (name) => state.nodeByName(name) as Node);
-    return pageOf("nodes", nodes, page.limit, (n) => [n.name], (n) => nodeView(n, state.cluster.usageOf(n.id)));
+    return this.lists.listNodes(page);
   }
 
   getNode(idOrName: string): NodeView {
-    const node = this.requireNode(idOrName);
-    return nodeView(node, this.ctx.state.cluster.usageOf(node.id));
+    return this.lists.getNode(idOrName);
   }
 
   /** The nodes an image push goes to: the named ones (names or ids), else every ready, eligible node. */
@@ -107,9 +102,7 @@ export class Queries {
   }
 
   requireNode(idOrName: string): Node {
-    const node = this.ctx.state.node(idOrName) ?? this.ctx.state.nodeByName(idOrName);
-    if (!node) throw new NotFoundError(`node ${idOrName} does not exist`);
-    return node;
+    return this.lists.requireNode(idOrName);
   }
 
   requireJob(name: string): JobEntry {
@@ -141,14 +134,4 @@ export class Queries {
     for (const s of TASK_STATES) if (state.tasks.countInState(s) > 0) summary.tasks[s] = state.tasks.countInState(s);
     return summary;
   }
-
-  private readonly nodeName = (id: string) => this.ctx.state.node(id)?.name;
-
-  private jobViewOf({ job, versions }: JobEntry): JobView {
-    return jobView(job, this.ctx.state.tasks.ofJob(job.spec.name), versions.get(job.version)?.rolloutFailure ?? null);
-  }
-}
-
-function* mapIter<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
-  for (const item of items) yield map(item);
 }

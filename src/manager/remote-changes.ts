@@ -41,8 +41,7 @@ export function applyRemote(state: ClusterState, store: SharedStore, changes: Mi
     const shared = store.getNode(id);
     const node = state.node(id);
     if (!shared || !node || shared.lastHeartbeat <= node.lastHeartbeat) continue;
-    node.lastHeartbeat = shared.lastHeartbeat;
-    node.stats = shared.stats;
+    state.recordHeartbeat(node, shared.lastHeartbeat, shared.stats);
   }
   taskEffects(state, before, effects);
   for (const job of deleted) effects.jobs.delete(job);

@@ -127,8 +127,7 @@ export class WorkerProtocol {
       this.ctx.commit(changes);
       this.ctx.log.info("node back", { node: node.name });
     } else {
-      node.stats = stats;
-      node.lastHeartbeat = now;
+      this.ctx.state.recordHeartbeat(node, now, stats);
       this.share(nodeId, now, stats);
     }
     const current = this.ctx.state.node(nodeId) as Node;

@@ -11,7 +11,8 @@ import { EtcdStore } from "../store/etcd/etcd-store.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { parseStoreUrl } from "../store/store-url.ts";
 import { guessAdvertiseHost } from "./advertise-host.ts";
-import { startHttpServer, type TlsKeyPair } from "./http-server.ts";
+import { startApiFront } from "./api-front.ts";
+import type { TlsKeyPair } from "./http-server.ts";
 import { unlockKeyring } from "./keyring-unlock.ts";
 
 export interface ManagerServerOptions {
@@ -70,7 +71,8 @@ export async function startManagerServer(options: ManagerServerOptions): Promise
   let http;
   try {
     tokens = bootstrapTokens(manager.tokens, options.dataDir);
-    http = startHttpServer(createManagerApp({ manager, log: options.log.child("api"), version: VERSION, workerCa: options.workerCa }), { port: options.port, hostname: options.bind, tls: options.tls });
+    const app = createManagerApp({ manager, log: options.log.child("api"), version: VERSION, workerCa: options.workerCa });
+    http = await startApiFront({ app, state: manager.state, tokens: manager.tokens, observeRequest: (labels, seconds) => manager.observeRequest(labels, seconds), log: options.log.child("api"), port: options.port, hostname: options.bind, tls: options.tls });
   } catch (err) {
     store.close();
     throw err;

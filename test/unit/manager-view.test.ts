@@ -6,6 +6,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../../src/lib/err
 import { createLogger } from "../../src/lib/logger.ts";
 import { ClusterState } from "../../src/manager/cluster-state.ts";
 import { Manager } from "../../src/manager/manager.ts";
+import { applyDelta, StateFeed } from "../../src/manager/state-feed.ts";
 import type { RegisterRequest, TaskReportItem } from "../../src/model/api-types.ts";
 import type { JobSpec, TaskSpec } from "../../src/model/job.ts";
 import { JobValidationError } from "../../src/model/job-validation-error.ts";
@@ -22,7 +23,8 @@ import { makeJobSpec } from "./fixtures.ts";
  * timed ones whose turns interleave with the steps after them) against a manager on a SQLite file; after every step the in-memory state equals one
  * loaded from the file from scratch; once evaluations settled, evaluating every job again changes
  * nothing (no change went unevaluated) and every running job runs its secrets' current values (or, auto-reverted, kept
- * older ones); and a manager restarted on the file sees the same tasks.
+ * older ones); the copy the API's front thread keeps, sent what changed (StateFeed), equals memory;
+ * and a manager restarted on the file sees the same tasks.
  * The seed is printed; CUBE_VIEW_SEED=<seed> replays a run.
  */
 const SEED = process.env.CUBE_VIEW_SEED ?? String(Date.now());
@@ -55,6 +57,11 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
   const manager = new Manager({ store, log, heartbeatTtlMs: TTL_MS, gcAfterMs: 60_000, keepVersions: 2, now: () => clock, turnClock: () => turnTicks++ });
   const nodeIds: string[] = [];
   const silent = new Set<string>();
+  // The copy the API's front thread keeps, fed as it is there: deltas as JSON text.
+  let copy = new ClusterState();
+  const feed = new StateFeed(manager.state, (delta) => {
+    copy = applyDelta(copy, JSON.parse(JSON.stringify(delta)));
+  });
 
   const spec = (name: string): JobSpec => {
     const type = pick(["service", "service", "batch", "system"] as const);
@@ -157,6 +164,11 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     if (!Bun.deepEquals(live, fresh)) {
       expect({ step, name, state: live }).toEqual({ step, name, state: fresh });
     }
+    // The front thread's copy, sent what changed, equals memory, heartbeats included.
+    feed.flush();
+    const copied = { ...describeState(copy), beats: copy.nodeList().map((n) => [n.id, n.lastHeartbeat, n.stats]) };
+    const expected = { ...live, beats: manager.state.nodeList().map((n) => [n.id, n.lastHeartbeat, n.stats]) };
+    if (!Bun.deepEquals(copied, expected)) expect({ step, name, copy: copied }).toEqual({ step, name, copy: expected });
     // Only garbage collection forgets a task of a job that stays, and only one that had finished.
     const jobsNow = new Set(live.jobs.map((j) => j.job.spec.name));
     const tasksNow = new Set(live.tasks.map((t) => t.id));
@@ -190,6 +202,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     }
   }
   manager.reconcileNow();
+  feed.close();
   expect(manager.state.tasks.size).toBeGreaterThan(0);
   const before = [...manager.state.tasks.all()].sort((a, b) => (a.id < b.id ? -1 : 1));
   manager.stop();
