@@ -10,10 +10,11 @@ import { LIST_ROUTES, type ListReads, listRoutes } from "../api/list-routes.ts";
 import { requirementOf } from "../api/route-roles.ts";
 import type { Logger, LogLevel } from "../lib/logger.ts";
 import { ClusterState } from "../manager/cluster-state.ts";
-import type { RequestLabels } from "../manager/manager-metrics.ts";
 import { ListQueries } from "../manager/list-queries.ts";
+import type { RequestLabels } from "../manager/manager-metrics.ts";
 import { applyDelta, type StateDelta } from "../manager/state-feed.ts";
 import { type KnownToken, verifySecret } from "../manager/tokens.ts";
+import { Turns } from "../manager/turns.ts";
 import type { FromFront, ToFront } from "./api-front.ts";
 import { type ListenOptions, listen } from "./http-server.ts";
 import { type BridgeMessage, BridgeClient } from "./request-bridge.ts";
@@ -40,6 +41,7 @@ function logger(component: string): Logger {
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error"), child: (sub) => logger(`${component}/${sub}`) };
 }
 
+/** The copy of the cluster state, and the lists read from it (a whole new copy starts a new one). */
 let copy = new ClusterState();
 let lists = new ListQueries(copy);
 const reads: ListReads = {
@@ -96,8 +98,31 @@ listRoutes(app, reads);
 let options: ListenOptions | undefined;
 let server: ReturnType<typeof Bun.serve> | undefined;
 
-self.addEventListener("message", async (event: MessageEvent<ToFront>) => {
-  const message = event.data;
+/**
+ * Messages are handled in the order they came, at most TURN_MS of them per turn of the event loop:
+ * the manager's thread answers hundreds of long-polls at once after a placement, and a list asked
+ * meanwhile is read and answered between two turns rather than after the whole burst. The order
+ * keeps a write's changes ahead of its answer, so a list sent after the answer sees them.
+ */
+const TURN_MS = 2;
+const inbox: ToFront[] = [];
+let head = 0;
+const turns = new Turns();
+
+function handleSome(): void {
+  const until = performance.now() + TURN_MS;
+  while (head < inbox.length && performance.now() < until) void handle(inbox[head++] as ToFront);
+  if (head < inbox.length) return turns.request(handleSome);
+  inbox.length = 0;
+  head = 0;
+}
+
+self.addEventListener("message", (event: MessageEvent<ToFront>) => {
+  inbox.push(event.data);
+  turns.request(handleSome);
+});
+
+async function handle(message: ToFront): Promise<void> {
   switch (message.k) {
     case "start":
       options = message.listen;
@@ -106,7 +131,7 @@ self.addEventListener("message", async (event: MessageEvent<ToFront>) => {
       const delta = JSON.parse(message.json) as StateDelta;
       copy = applyDelta(copy, delta);
       if (delta.full) lists = new ListQueries(copy);
-      // The first copy is whole: only now can lists be answered.
+      // The first delta is the whole state: only now can lists be answered.
       if (!server && options) startListening(options);
       return;
     }
@@ -116,6 +141,7 @@ self.addEventListener("message", async (event: MessageEvent<ToFront>) => {
       return;
     case "stop":
       clearInterval(report);
+      turns.stop();
       await server?.stop(true);
       bridge.failAll("the manager is stopping");
       post({ k: "stopped" });
@@ -123,7 +149,7 @@ self.addEventListener("message", async (event: MessageEvent<ToFront>) => {
     default:
       bridge.receive(message as BridgeMessage);
   }
-});
+}
 
 function raisePriority(): void {
   // The collector's helper threads are made at the first collection, and would inherit the priority.
