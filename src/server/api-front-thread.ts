@@ -71,7 +71,6 @@ function pathOf(url: string): string {
 
 /** A list asked for with a live token whose role may read it is answered here; anything else goes to the manager's thread, which says why not. */
 function servesHere(c: Context): boolean {
-  if (c.req.method !== "GET" || !LIST_ROUTES.has(c.req.path)) return false;
   const secret = credentialOf(c);
   const verified = secret ? verifySecret(secret, (id) => tokens.get(id)) : null;
   if (!verified) return false;
