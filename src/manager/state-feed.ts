@@ -4,16 +4,24 @@ import type { Node } from "../model/node.ts";
 import type { Task } from "../model/task.ts";
 import { ClusterState, type StateObserver } from "./cluster-state.ts";
 
-/** What changed in a ClusterState, as values another thread's copy applies (`applyDelta`). */
+/** What changed in a ClusterState, as values another thread's copy applies (StateCopy). */
 export interface StateDelta {
-  /** Everything the state holds: the copy starts again from this. */
+  /** The first part of everything the state holds: the copy starts again from this. */
   full: boolean;
+  /** More parts of this delta follow (a whole state is sent in parts of WHOLE_PART_TASKS tasks). */
+  more?: boolean;
   jobs: { job: Job; versions: JobVersion[] }[];
   goneJobs: string[];
   tasks: Task[];
   goneTasks: string[];
   nodes: Node[];
 }
+
+/**
+ * A whole state is sent in parts of this many tasks: at a million tasks, one part would be a JSON
+ * text of 400 MB, made and copied at once.
+ */
+const WHOLE_PART_TASKS = 20_000;
 
 /** Heartbeats alone are sent this often: nothing waits on them, and 5,000 nodes beat 1,600 times a second. */
 const BEATS_EVERY_MS = 250;
@@ -77,12 +85,12 @@ export class StateFeed implements StateObserver {
     if (this.beatTimer) clearTimeout(this.beatTimer);
     this.beatTimer = null;
     if (!this.full && this.tasks.size === 0 && this.jobs.size === 0 && this.nodes.size === 0) return;
-    const delta = this.full ? this.everything() : this.changes();
+    const deltas = this.full ? this.everything() : [this.changes()];
     this.full = false;
     this.tasks.clear();
     this.jobs.clear();
     this.nodes.clear();
-    this.send(delta);
+    for (const delta of deltas) this.send(delta);
   }
 
   private queue(): void {
@@ -91,10 +99,16 @@ export class StateFeed implements StateObserver {
     queueMicrotask(() => this.flush());
   }
 
-  private everything(): StateDelta {
+  private everything(): StateDelta[] {
     const { state } = this;
     const jobs = [...state.jobNames()].map((name) => jobValue(state, name) as StateDelta["jobs"][number]);
-    return { full: true, jobs, goneJobs: [], tasks: [...state.tasks.all()], goneTasks: [], nodes: [...state.nodeList()] };
+    const tasks = [...state.tasks.all()];
+    const parts: StateDelta[] = [{ full: true, jobs, goneJobs: [], tasks: tasks.slice(0, WHOLE_PART_TASKS), goneTasks: [], nodes: [...state.nodeList()] }];
+    for (let at = WHOLE_PART_TASKS; at < tasks.length; at += WHOLE_PART_TASKS) {
+      parts.push({ full: false, jobs: [], goneJobs: [], tasks: tasks.slice(at, at + WHOLE_PART_TASKS), goneTasks: [], nodes: [] });
+    }
+    for (const part of parts.slice(0, -1)) part.more = true;
+    return parts;
   }
 
   private changes(): StateDelta {
@@ -123,13 +137,27 @@ function jobValue(state: ClusterState, name: string): StateDelta["jobs"][number]
   return entry && { job: entry.job, versions: [...entry.versions.values()] };
 }
 
-/** Applies a delta to a copy; a full one replaces it (returns the state to read from now on). */
-export function applyDelta(copy: ClusterState, delta: StateDelta): ClusterState {
-  const state = delta.full ? new ClusterState() : copy;
-  for (const name of delta.goneJobs) state.deleteJob(name);
-  for (const { job, versions } of delta.jobs) state.replaceJob(job, new Map(versions.map((v) => [v.version, v])));
-  for (const id of delta.goneTasks) state.deleteTask(id);
-  for (const task of delta.tasks) state.putTask(task);
-  for (const node of delta.nodes) state.putNode(node);
-  return state;
+/**
+ * A copy of a ClusterState that follows a StateFeed's deltas. A whole state, sent in parts, is built
+ * aside and replaces the copy once its last part came, so a reader never sees half of one.
+ */
+export class StateCopy {
+  state: ClusterState | null = null;
+  private building: ClusterState | null = null;
+
+  /** Applies a delta; true when it made `state` a new object (a whole state came). */
+  apply(delta: StateDelta): boolean {
+    if (delta.full) this.building = new ClusterState();
+    const target = this.building ?? this.state;
+    if (!target) return false;
+    for (const name of delta.goneJobs) target.deleteJob(name);
+    for (const { job, versions } of delta.jobs) target.replaceJob(job, new Map(versions.map((v) => [v.version, v])));
+    for (const id of delta.goneTasks) target.deleteTask(id);
+    for (const task of delta.tasks) target.putTask(task);
+    for (const node of delta.nodes) target.putNode(node);
+    if (!this.building || delta.more) return false;
+    this.state = this.building;
+    this.building = null;
+    return true;
+  }
 }

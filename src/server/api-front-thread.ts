@@ -12,7 +12,7 @@ import type { Logger, LogLevel } from "../lib/logger.ts";
 import { ClusterState } from "../manager/cluster-state.ts";
 import { ListQueries } from "../manager/list-queries.ts";
 import type { RequestLabels } from "../manager/manager-metrics.ts";
-import { applyDelta, type StateDelta } from "../manager/state-feed.ts";
+import { StateCopy, type StateDelta } from "../manager/state-feed.ts";
 import { type KnownToken, verifySecret } from "../manager/tokens.ts";
 import { Turns } from "../manager/turns.ts";
 import type { FromFront, ToFront } from "./api-front.ts";
@@ -41,14 +41,15 @@ function logger(component: string): Logger {
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error"), child: (sub) => logger(`${component}/${sub}`) };
 }
 
-/** The copy of the cluster state, and the lists read from it (a whole new copy starts a new one). */
-let copy = new ClusterState();
-let lists = new ListQueries(copy);
+/** The copy of the cluster state, and the lists read from it (from the first whole state on: only then does this thread listen). */
+const copy = new StateCopy();
+let lists: ListQueries | null = null;
+const current = () => lists as ListQueries;
 const reads: ListReads = {
-  listJobs: (page) => lists.listJobs(page),
-  listTasks: (query, page) => lists.listTasks(query, page),
-  listNodes: (page) => lists.listNodes(page),
-  getNode: (idOrName) => lists.getNode(idOrName),
+  listJobs: (page) => current().listJobs(page),
+  listTasks: (query, page) => current().listTasks(query, page),
+  listNodes: (page) => current().listNodes(page),
+  getNode: (idOrName) => current().getNode(idOrName),
 };
 const tokens = new Map<string, KnownToken>();
 const bridge = new BridgeClient(post);
@@ -128,10 +129,9 @@ async function handle(message: ToFront): Promise<void> {
       return;
     case "delta": {
       const delta = JSON.parse(message.json) as StateDelta;
-      copy = applyDelta(copy, delta);
-      if (delta.full) lists = new ListQueries(copy);
-      // The first delta is the whole state: only now can lists be answered.
-      if (!server && options) startListening(options);
+      if (copy.apply(delta)) lists = new ListQueries(copy.state as ClusterState);
+      // Lists can be answered once a whole state came.
+      if (!server && options && lists) startListening(options);
       return;
     }
     case "token":

@@ -6,7 +6,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../../src/lib/err
 import { createLogger } from "../../src/lib/logger.ts";
 import { ClusterState } from "../../src/manager/cluster-state.ts";
 import { Manager } from "../../src/manager/manager.ts";
-import { applyDelta, StateFeed } from "../../src/manager/state-feed.ts";
+import { StateCopy, StateFeed } from "../../src/manager/state-feed.ts";
 import type { RegisterRequest, TaskReportItem } from "../../src/model/api-types.ts";
 import type { JobSpec, TaskSpec } from "../../src/model/job.ts";
 import { JobValidationError } from "../../src/model/job-validation-error.ts";
@@ -58,10 +58,8 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
   const nodeIds: string[] = [];
   const silent = new Set<string>();
   // The copy the API's front thread keeps, fed as it is there: deltas as JSON text.
-  let copy = new ClusterState();
-  const feed = new StateFeed(manager.state, (delta) => {
-    copy = applyDelta(copy, JSON.parse(JSON.stringify(delta)));
-  });
+  const copy = new StateCopy();
+  const feed = new StateFeed(manager.state, (delta) => copy.apply(JSON.parse(JSON.stringify(delta))));
 
   const spec = (name: string): JobSpec => {
     const type = pick(["service", "service", "batch", "system"] as const);
@@ -166,7 +164,7 @@ test(`${STEPS} random steps: memory equals the store after each, and a restart s
     }
     // The front thread's copy, sent what changed, equals memory, heartbeats included.
     feed.flush();
-    const copied = { ...describeState(copy), beats: copy.nodeList().map((n) => [n.id, n.lastHeartbeat, n.stats]) };
+    const copied = { ...describeState(copy.state as ClusterState), beats: copy.state?.nodeList().map((n) => [n.id, n.lastHeartbeat, n.stats]) };
     const expected = { ...live, beats: manager.state.nodeList().map((n) => [n.id, n.lastHeartbeat, n.stats]) };
     if (!Bun.deepEquals(copied, expected)) expect({ step, name, copy: copied }).toEqual({ step, name, copy: expected });
     // Only garbage collection forgets a task of a job that stays, and only one that had finished.
