@@ -16,7 +16,7 @@ function gauge(text: string, name: string): number | null {
  * Reads the manager's event-loop delay from its /metrics (prom-client's `nodejs_eventloop_lag_*`,
  * measured by `monitorEventLoopDelay`). Its histogram starts at the first scrape and starts again at
  * each one, so a scrape ends one window of the run and begins the next; the first answers null.
- * A list request waits behind the same delays, which is why list latency follows them.
+ * A request the API's front thread passes to the manager's thread waits behind the same delays.
  */
 export async function scrapeLoopLag(url: string, token: string): Promise<LoopLag | null> {
   try {

@@ -66,9 +66,9 @@ describe("the API's front thread", () => {
     expect(Number(healthSeconds)).toBeGreaterThan(0.8);
   });
 
-  test("runs ahead of the manager's thread: nice -10 where the process may raise a priority (root), else the process's", () => {
+  test("runs ahead of the manager's thread: nice -20 where the process may raise a priority (root), else the process's", () => {
     const nice = readdirSync("/proc/self/task").map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]));
-    expect(Math.min(...nice)).toBe(process.getuid?.() === 0 ? -10 : 0);
+    expect(Math.min(...nice)).toBe(process.getuid?.() === 0 ? -20 : 0);
   });
 
   test("a token revoked is refused on a list at once; a worker's credential may not list", async () => {
