@@ -117,16 +117,24 @@ class Receiver {
 /** Bodies this size or smaller, with their length given, go in the request's message. */
 const INLINE_BODY_BYTES = 1 << 20;
 
+/** A request the front thread passed on: how to answer its caller, and its bodies under way. */
+interface Forwarded {
+  answer?: (response: Response) => void;
+  fail?: (err: Error) => void;
+  body?: Receiver;
+  upload?: Sender;
+}
+
 /** The front thread's side: `forward` sends a request to the other thread and resolves with its answer. */
 export class BridgeClient {
   private nextId = 1;
-  private readonly open = new Map<number, { answer?: (response: Response) => void; fail?: (err: Error) => void; body?: Receiver; upload?: Sender }>();
+  private readonly open = new Map<number, Forwarded>();
 
   constructor(private readonly post: Post) {}
 
   async forward(request: Request): Promise<Response> {
     const id = this.nextId++;
-    const entry: { answer?: (response: Response) => void; fail?: (err: Error) => void; body?: Receiver; upload?: Sender } = {};
+    const entry: Forwarded = {};
     this.open.set(id, entry);
     const answered = new Promise<Response>((resolve, reject) => {
       entry.answer = resolve;
