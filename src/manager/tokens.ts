@@ -12,9 +12,8 @@ const PREFIX: Record<TokenRole, string> = { read: "cube_", submit: "cube_", admi
 /** prefix, 12 hex digits of id, 32 random bytes in base64url. */
 const FORMAT = /^cube[jw]?_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
 
-/** A live token, as the API's front thread keeps it to verify secrets itself (`Tokens.follow`). */
+/** A live token, as the API's front thread keeps it (by id) to verify secrets itself (`Tokens.follow`). */
 export interface KnownToken {
-  id: string;
   principal: Principal;
   hash: string;
 }
@@ -29,6 +28,7 @@ export function verifySecret(secret: string, find: (id: string) => { principal: 
 }
 
 const principalOf = (token: Token): Principal => (token.role === "worker" ? { role: "worker", nodeId: token.nodeId ?? "" } : { role: token.role });
+const knownOf = (found: { token: Token; hash: string }): KnownToken => ({ principal: principalOf(found.token), hash: found.hash });
 
 /** Writing last_used_at on every heartbeat and long-poll would cost a write per call; a minute is precise enough. */
 const TOUCH_EVERY_MS = 60_000;
@@ -62,7 +62,7 @@ export class Tokens {
   /** Tells `listener` of every live token known now and from now on, and of every one forgotten. */
   follow(listener: ((id: string, known: KnownToken | null) => void) | null): void {
     this.listener = listener;
-    if (listener) for (const [id, found] of this.known) if (found.token.revokedAt === null) listener(id, { id, principal: principalOf(found.token), hash: found.hash });
+    if (listener) for (const [id, found] of this.known) if (found.token.revokedAt === null) listener(id, knownOf(found));
   }
 
   list(): Token[] {
@@ -112,7 +112,7 @@ export class Tokens {
 
   private remember(id: string, found: { token: Token; hash: string }): void {
     this.known.set(id, found);
-    if (found.token.revokedAt === null) this.listener?.(id, { id, principal: principalOf(found.token), hash: found.hash });
+    if (found.token.revokedAt === null) this.listener?.(id, knownOf(found));
   }
 
   /** Another manager changed the token (a shared store): read it again when next asked. */
